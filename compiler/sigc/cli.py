@@ -1,0 +1,212 @@
+"""``sigc``: build, lint, stats, dump. A thin layer over the library; errors are one clear line."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TextIO
+
+import sigc
+from sigc import report
+from sigc.build import build, compile_inputs
+from sigc.diagnostics import Diagnostic, Severity
+from sigc.dump import dump
+from sigc.lint import all_findings
+from sigc.parser import parse_file
+from sigc.sources import Inputs, NoDatabase, resolve
+from sigc.stats import bundle_stats, is_bundle, source_stats
+from sigscan import _json
+from sigscan.bundle.errors import BundleError
+from sigscan.bundle.loader import open_bundle
+
+DEFAULT_OUTPUT = Path("build") / "signatures.db"
+EXIT_OK, EXIT_FINDINGS, EXIT_UNUSABLE = 0, 1, 2
+
+
+class UsageError(Exception):
+    """Input sigc cannot use at all; the CLI prints it on one line and exits 2."""
+
+
+def user_bundle_path(environ: dict[str, str] | None = None) -> Path:
+    """Where ``sigc build --install`` puts the bundle and sigscan looks for it last."""
+    env = os.environ if environ is None else environ
+    base = Path(env["XDG_DATA_HOME"]) if env.get("XDG_DATA_HOME") else Path.home() / ".local" / "share"
+    return base / "sigscan" / "signatures.db"
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    try:
+        code: int = args.run(args)
+    except (UsageError, NoDatabase, BundleError) as exc:
+        print(f"sigc: error: {exc}", file=sys.stderr)
+        return EXIT_UNUSABLE
+    except BrokenPipeError:
+        return EXIT_OK
+    except KeyboardInterrupt:
+        print("sigc: interrupted", file=sys.stderr)
+        return 130
+    return code
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="sigc", description="Compile nmap-service-probes into sigscan bundles.")
+    parser.add_argument("--version", action="version", version=f"sigc {sigc.__version__}")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("build", help="compile probe files into a bundle (SQLite, or JSON with a .json name)")
+    p.add_argument("sources", nargs="*", metavar="SOURCE",
+                   help="nmap-service-probes files or folders; default: the installed Nmap database plus signatures/*.probes")
+    p.add_argument("-o", "--output", type=Path, help=f"bundle to write (default {DEFAULT_OUTPUT}; .json selects JSON)")
+    p.add_argument("--install", action="store_true", help=f"write to the user data folder ({user_bundle_path()})")
+    p.add_argument("-q", "--quiet", action="store_true", help="print nothing but errors")
+    p.set_defaults(run=cmd_build)
+
+    p = sub.add_parser("lint", help="check probe files and report every finding")
+    p.add_argument("sources", nargs="+", metavar="SOURCE")
+    p.add_argument("--format", choices=("text", "json", "sarif"), default="text")
+    p.add_argument("--strict", action="store_true", help="warnings fail too (exit 1)")
+    p.add_argument("--select", help="only these codes (comma-separated prefixes)")
+    p.add_argument("--ignore", help="skip these codes (comma-separated prefixes)")
+    p.set_defaults(run=cmd_lint)
+
+    p = sub.add_parser("stats", help="counts of a probe file or a bundle, as one JSON object")
+    p.add_argument("path", type=Path)
+    p.set_defaults(run=cmd_stats)
+
+    p = sub.add_parser("dump", help="render a bundle back into nmap-service-probes syntax")
+    p.add_argument("bundle", type=Path)
+    p.add_argument("-o", "--output", type=Path, help="write here instead of standard output")
+    p.set_defaults(run=cmd_dump)
+    return parser
+
+
+def _inputs(sources: Sequence[str]) -> Inputs:
+    for s in sources:
+        if not Path(s).exists():
+            raise UsageError(f"no such file or folder: {s}")
+    return resolve(sources)
+
+
+def cmd_build(args: argparse.Namespace) -> int:
+    if args.install and args.output:
+        raise UsageError("--install and --output name two places; choose one")
+    output: Path = user_bundle_path() if args.install else (args.output or DEFAULT_OUTPUT)
+    inputs = _inputs(args.sources)
+    clock = time.perf_counter()
+    options = {"encoding": "json" if output.suffix.lower() == ".json" else "sqlite"}
+    result = build(inputs, output, options)
+    elapsed = time.perf_counter() - clock
+    findings = result.diagnostics
+    errors = [d for d in findings if d.severity is Severity.ERROR]
+    if errors:
+        sys.stderr.write(report.render_text(errors, _source_lines(result.database)))
+        print(f"sigc: {len(errors)} error(s); no bundle written", file=sys.stderr)
+        return EXIT_FINDINGS
+    if not args.quiet:
+        _summary(sys.stdout, inputs, findings, output, result.encoding or "", elapsed, result.seconds)
+    return EXIT_OK
+
+
+def _summary(
+    out: TextIO,
+    inputs: Inputs,
+    findings: Sequence[Diagnostic],
+    output: Path,
+    encoding: str,
+    elapsed: float,
+    seconds: dict[str, float],
+) -> None:
+    """One screen on what was built, read back from the bundle that was written."""
+    with open_bundle(output) as bundle:
+        counts = dict(bundle.header["counts"])
+        services = len(bundle.services())
+        rpc = len(bundle.rpc())
+    warnings = sum(1 for d in findings if d.severity is Severity.WARNING)
+    infos = sum(1 for d in findings if d.severity is Severity.INFO)
+    size = output.stat().st_size
+    steps = ", ".join(f"{k} {v:.2f}s" for k, v in seconds.items())
+    lines = [f"  source       {p}" for p in inputs.probes]
+    lines += [
+        f"  probes       {counts['probes']} ({counts['tcp_probes']} TCP, {counts['udp_probes']} UDP)",
+        f"  matches      {counts['matches']}",
+        f"  softmatches  {counts['softmatches']}",
+        f"  services     {counts['services']} names in match lines",
+        f"  tables       nmap-services: {services} entries, nmap-rpc: {rpc} programs",
+        f"  findings     0 errors, {warnings} warnings, {infos} info (details: sigc lint)",
+        f"  wrote        {output} ({encoding}, {size / 1e6:.1f} MB) in {elapsed:.2f}s ({steps})",
+    ]
+    out.write("sigc build\n" + "\n".join(lines) + "\n")
+
+
+def _source_lines(db: object) -> dict[str, Sequence[bytes]]:
+    lines: dict[str, Sequence[bytes]] = {}
+    for s in getattr(db, "sources", ()):
+        if s.kind == "probes":
+            try:
+                lines[s.path] = Path(s.path).read_bytes().split(b"\n")
+            except OSError:
+                continue
+    return lines
+
+
+def cmd_lint(args: argparse.Namespace) -> int:
+    inputs = _inputs(args.sources)
+    db, _ = compile_inputs(inputs)
+    if any(d.code == "SIG120" for d in db.diagnostics):
+        unreadable = next(d for d in db.diagnostics if d.code == "SIG120")
+        raise UsageError(unreadable.message)
+    select = _codes(args.select)
+    ignore = _codes(args.ignore)
+    findings = [
+        d for d in all_findings(db)
+        if (not select or d.code.startswith(select)) and not (ignore and d.code.startswith(ignore))
+    ]
+    if args.format == "json":
+        sys.stdout.write(report.render_json(findings))
+    elif args.format == "sarif":
+        sys.stdout.write(report.render_sarif(findings))
+    else:
+        sys.stdout.write(report.render_text(findings, _source_lines(db)))
+    return report.exit_code(findings, strict=args.strict)
+
+
+def _codes(text: str | None) -> tuple[str, ...]:
+    return tuple(c.strip().upper() for c in text.split(",") if c.strip()) if text else ()
+
+
+def cmd_stats(args: argparse.Namespace) -> int:
+    path: Path = args.path
+    if not path.is_file():
+        raise UsageError(f"no such file: {path}")
+    if is_bundle(path):
+        with open_bundle(path) as bundle:
+            stats = bundle_stats(bundle)
+    else:
+        source = parse_file(path)
+        if any(d.code == "SIG120" for d in source.diagnostics):
+            raise UsageError(source.diagnostics[0].message)
+        stats = source_stats(source)
+    sys.stdout.write(_json.dumps(stats).decode() + "\n")
+    return EXIT_OK
+
+
+def cmd_dump(args: argparse.Namespace) -> int:
+    with open_bundle(args.bundle) as bundle:
+        lines = dump(bundle)
+        if args.output:
+            with open(args.output, "wb") as f:
+                f.writelines(lines)
+        else:
+            sys.stdout.buffer.writelines(lines)
+            sys.stdout.flush()
+    return EXIT_OK
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,597 @@
+"""Parse nmap-service-probes text into the model, reporting every problem in one run.
+
+Each line goes through the Lark grammar (``grammar.lark``); the values whose rules are Nmap's C
+parsing functions (port lists, ``atoi``/``strtol`` numbers, fallback lists, ``Exclude``) are
+checked here with those exact rules. Nothing raises on bad input: problems become diagnostics
+at ``path:line:col`` and the line is skipped, so one run reports all of them.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field, replace
+from functools import cache
+from importlib import resources
+from pathlib import Path
+
+import lark
+from lark.exceptions import UnexpectedCharacters, UnexpectedInput, UnexpectedToken
+
+from sigc.diagnostics import Diagnostic, Location, Severity
+from sigc.escapes import Dialect, unescape
+from sigc.model import (
+    Directive,
+    Exclude,
+    ExcludeItem,
+    Match,
+    MatchKind,
+    PortRange,
+    PortSet,
+    Probe,
+    Protocol,
+    SourceFile,
+    VersionField,
+)
+from sigscan.fields import Field
+
+# Stable codes of the parser: code -> (severity, summary). Documented in docs/diagnostics.md.
+CODES: dict[str, tuple[Severity, str]] = {
+    "SIG100": (Severity.ERROR, "line does not parse (syntax error)"),
+    "SIG101": (Severity.ERROR, "line starts with whitespace or is only whitespace"),
+    "SIG102": (Severity.ERROR, "unknown directive"),
+    "SIG103": (Severity.ERROR, "directive before the first Probe"),
+    "SIG104": (Severity.ERROR, "Exclude repeated or after a Probe"),
+    "SIG105": (Severity.ERROR, "invalid probe protocol (TCP or UDP)"),
+    "SIG106": (Severity.ERROR, "bad probe name"),
+    "SIG107": (Severity.ERROR, "empty service name"),
+    "SIG108": (Severity.ERROR, "illegal regex option (only i and s)"),
+    "SIG109": (Severity.ERROR, "unknown version field (template specifier)"),
+    "SIG110": (Severity.ERROR, "bad port list"),
+    "SIG111": (Severity.ERROR, "rarity is not 1-9"),
+    "SIG112": (Severity.ERROR, "totalwaitms/tcpwrappedms not in 100-300000"),
+    "SIG113": (Severity.ERROR, "too many fallbacks (Nmap allows 17)"),
+    "SIG114": (Severity.ERROR, "second NULL probe (Nmap aborts)"),
+    "SIG115": (Severity.ERROR, "line longer than Nmap's line buffer"),
+    "SIG116": (Severity.WARNING, "delimiter that only some Nmap versions accept"),
+    "SIG117": (Severity.ERROR, "bad Exclude port specification"),
+    "SIG118": (Severity.ERROR, "empty fallback list"),
+    "SIG119": (Severity.WARNING, "directive repeated (the last one wins)"),
+    "SIG120": (Severity.ERROR, "file cannot be read"),
+    "SIG121": (Severity.WARNING, "newer Nmap rejects this (7.93 accepts it)"),
+}
+
+# 7.93 splits longer lines silently; HEAD refuses lines that do not fit its 8192-byte buffer.
+LINE_BUFFER_7_93 = 2048
+LINE_BUFFER_HEAD = 8192
+
+_PORT_MAX = 65535
+_MAX_FALLBACKS = 17  # MAXFALLBACKS is 20, but Nmap's check is off by a few
+_WAIT_RANGE = (100, 300000)
+
+_EXPECTED = {
+    "SERVICE": "a service name followed by one space",
+    "PATTERN": "a pattern m<delim>regex<delim>",
+    "FIELD": "whitespace and a version field such as p/…/",
+    "PROTOCOL": "TCP or UDP",
+    "PROBE_NAME": "a probe name",
+    "PROBE_STRING": "a probe string q<delim>…<delim>",
+    "OPTION": "whitespace and a probe option",
+    "REST": "a value",
+    "$END": "the end of the line",
+}
+
+_KEYWORDS = (
+    "Exclude",
+    "Probe",
+    "match",
+    "softmatch",
+    "ports",
+    "sslports",
+    "rarity",
+    "fallback",
+    "totalwaitms",
+    "tcpwrappedms",
+)
+
+
+@cache
+def _lark() -> lark.Lark:
+    grammar = resources.files("sigc").joinpath("grammar.lark").read_text(encoding="utf-8")
+    return lark.Lark(grammar, parser="lalr", maybe_placeholders=False, transformer=_Line())
+
+
+@dataclass(frozen=True, slots=True)
+class _Parsed:
+    """What the grammar made of one line: the rule's name and its tokens."""
+
+    kind: str
+    tokens: tuple[lark.Token, ...]
+
+
+class _Line(lark.Transformer[lark.Token, _Parsed]):
+    """Turns each alternative of the grammar's start rule into a ``_Parsed``."""
+
+    def __default__(self, data: str, children: list[lark.Token], meta: object) -> _Parsed:
+        if data.startswith("_"):  # lark's own helper rules (FIELD*), inlined into their parent
+            return lark.Tree(data, children)  # type: ignore[return-value]
+        return _Parsed(str(data), tuple(children))
+
+
+def parse_file(path: str | Path, *, display_path: str | None = None) -> SourceFile:
+    """Parse a file from disk. A file that cannot be read gives one SIG120 diagnostic."""
+    shown = display_path or str(path)
+    try:
+        data = Path(path).read_bytes()
+    except OSError as exc:
+        reason = exc.strerror or type(exc).__name__
+        diag = _diag("SIG120", f"cannot read {shown!r}: {reason}", Location(shown, 1, 1))
+        return SourceFile(shown, None, (), (diag,))
+    return parse_bytes(data, shown)
+
+
+def parse_bytes(data: bytes, path: str = "<string>") -> SourceFile:
+    """Parse the bytes of an nmap-service-probes file."""
+    builder = _Builder(path)
+    lines = data.split(b"\n")
+    if lines and lines[-1] == b"":
+        lines.pop()
+    for number, raw in enumerate(lines, start=1):
+        builder.line(number, raw)
+    return builder.finish(data, tuple(lines))
+
+
+def parse_line(raw: bytes) -> _Parsed:
+    """Parse one line with the grammar alone (raises lark's errors); for tests and tools."""
+    return _lark().parse(raw.decode("latin-1"))  # type: ignore[return-value]
+
+
+@dataclass
+class _ProbeDraft:
+    """A probe being assembled from its lines."""
+
+    probe: Probe
+    broken: bool = False  # the Probe line had errors: check its lines, but do not keep it
+    matches: list[Match] = field(default_factory=list)
+    directives: list[Directive] = field(default_factory=list)
+
+
+class _Builder:
+    """Feeds lines through the grammar and assembles probes, collecting diagnostics."""
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+        self.diagnostics: list[Diagnostic] = []
+        self.exclude: Exclude | None = None
+        self.probes: list[Probe] = []
+        self.current: _ProbeDraft | None = None
+        self.null_seen: Location | None = None
+        self.version_line: str | None = None
+
+    # -- driving -------------------------------------------------------------------------
+
+    def line(self, number: int, raw: bytes) -> None:
+        loc = Location(self.path, number, 1)
+        if len(raw) + 1 >= LINE_BUFFER_HEAD:
+            self.report("SIG115", f"line is {len(raw)} bytes; Nmap's buffer holds {LINE_BUFFER_HEAD - 2}", loc)
+            return
+        if len(raw) + 1 >= LINE_BUFFER_7_93:
+            self.report(
+                "SIG115",
+                f"line is {len(raw)} bytes; Nmap 7.93 splits lines longer than {LINE_BUFFER_7_93 - 2}",
+                loc,
+                Severity.WARNING,
+            )
+        text = raw.decode("latin-1")
+        try:
+            parsed: _Parsed = _lark().parse(text)  # type: ignore[assignment]
+        except UnexpectedInput as exc:
+            self.syntax_error(text, exc, loc)
+            return
+        handler = getattr(self, f"on_{parsed.kind}")
+        handler(parsed.tokens, loc)
+
+    def finish(self, data: bytes, lines: tuple[bytes, ...]) -> SourceFile:
+        self.close_probe()
+        return SourceFile(
+            path=self.path,
+            exclude=self.exclude,
+            probes=tuple(self.probes),
+            diagnostics=tuple(self.diagnostics),
+            version_line=self.version_line,
+            sha256=hashlib.sha256(data).hexdigest(),
+            lines=lines,
+        )
+
+    def error_count(self) -> int:
+        return sum(1 for d in self.diagnostics if d.severity is Severity.ERROR)
+
+    def report(self, code: str, message: str, loc: Location, severity: Severity | None = None) -> None:
+        self.diagnostics.append(_diag(code, message, loc, severity))
+
+    # -- one method per line kind ----------------------------------------------------------
+
+    def on_comment(self, tokens: tuple[lark.Token, ...], loc: Location) -> None:
+        text = str(tokens[0])
+        if self.version_line is None and ("$Id" in text or "nmap-service-probes" in text.lower()):
+            if "$Id" in text:
+                self.version_line = text.lstrip("# ").strip()
+
+    def on_blank(self, tokens: tuple[lark.Token, ...], loc: Location) -> None:
+        pass
+
+    def on_exclude(self, tokens: tuple[lark.Token, ...], loc: Location) -> None:
+        value = tokens[0]
+        if self.probes or self.current is not None:
+            self.report("SIG104", "Exclude must come before the first Probe", loc)
+            return
+        if self.exclude is not None:
+            self.report("SIG104", f"second Exclude (the first is at line {self.exclude.location.line})", loc)
+            return
+        items, problem = parse_exclude(str(value))
+        if problem is not None:
+            self.report("SIG117", problem[1], _at(loc, value, problem[0]))
+            return
+        self.exclude = Exclude(str(value), items, loc)
+
+    def on_probe(self, tokens: tuple[lark.Token, ...], loc: Location) -> None:
+        self.close_probe()
+        proto_tok, name_tok, string_tok, *option_toks = tokens
+        errors_before = self.error_count()
+        protocol = _protocol(str(proto_tok))
+        if protocol is None:
+            self.report("SIG105", f"invalid protocol {str(proto_tok)!r}: expected TCP or UDP", _at(loc, proto_tok))
+        name = str(name_tok)
+        if not name[0].isascii() or not name[0].isalnum():
+            self.report("SIG106", f"bad probe name {name!r}: it must start with a letter or digit", _at(loc, name_tok))
+        raw = str(string_tok)[2:-1].encode("latin-1")
+        payload, problems = unescape(raw, dialect=Dialect.ANY)
+        for p in problems:
+            self.diagnostics.append(Diagnostic(p.code, p.severity, p.message, _at(loc, string_tok, 2 + p.offset)))
+        probe = Probe(
+            protocol=protocol or Protocol.TCP,
+            name=name,
+            payload=payload,
+            raw_payload=raw,
+            delimiter=str(string_tok)[1].encode("latin-1"),
+            options=tuple(str(t).strip() for t in option_toks),
+            location=loc,
+        )
+        if self.error_count() > errors_before:
+            self.current = _ProbeDraft(probe, broken=True)
+            return
+        if probe.is_null:
+            if self.null_seen is not None:
+                self.report(
+                    "SIG114",
+                    f"second probe with an empty string (the NULL probe is at line {self.null_seen.line})",
+                    loc,
+                )
+                self.current = _ProbeDraft(probe, broken=True)
+                return
+            self.null_seen = loc
+        self.current = _ProbeDraft(probe)
+
+    def on_match(self, tokens: tuple[lark.Token, ...], loc: Location) -> None:
+        self.add_match(MatchKind.MATCH, tokens, loc)
+
+    def on_softmatch(self, tokens: tuple[lark.Token, ...], loc: Location) -> None:
+        self.add_match(MatchKind.SOFTMATCH, tokens, loc)
+
+    def on_ports(self, tokens: tuple[lark.Token, ...], loc: Location) -> None:
+        self.add_ports("ports", tokens[0], loc)
+
+    def on_sslports(self, tokens: tuple[lark.Token, ...], loc: Location) -> None:
+        self.add_ports("sslports", tokens[0], loc)
+
+    def on_rarity(self, tokens: tuple[lark.Token, ...], loc: Location) -> None:
+        draft = self.draft("rarity", loc)
+        if draft is None:
+            return
+        value = _atoi(str(tokens[0]))
+        if not 1 <= value <= 9:
+            self.report("SIG111", f"rarity {str(tokens[0])!r} reads as {value}; it must be 1-9", _at(loc, tokens[0]))
+            return
+        self.set_directive(draft, "rarity", tokens[0], loc, rarity=value)
+
+    def on_totalwaitms(self, tokens: tuple[lark.Token, ...], loc: Location) -> None:
+        self.add_wait("totalwaitms", tokens[0], loc)
+
+    def on_tcpwrappedms(self, tokens: tuple[lark.Token, ...], loc: Location) -> None:
+        self.add_wait("tcpwrappedms", tokens[0], loc)
+
+    def on_fallback(self, tokens: tuple[lark.Token, ...], loc: Location) -> None:
+        draft = self.draft("fallback", loc)
+        if draft is None:
+            return
+        names = tuple(n for n in re.split(r"[, \t\r\n]+", str(tokens[0])) if n)
+        if not names:
+            self.report("SIG118", "fallback lists no probe name", _at(loc, tokens[0]))
+            return
+        if len(names) > _MAX_FALLBACKS:
+            self.report(
+                "SIG113",
+                f"{len(names)} fallbacks; Nmap refuses more than {_MAX_FALLBACKS}",
+                _at(loc, tokens[0]),
+            )
+            return
+        self.set_directive(draft, "fallback", tokens[0], loc, fallback=names)
+
+    # -- helpers for the handlers ---------------------------------------------------------------
+
+    def draft(self, keyword: str, loc: Location) -> _ProbeDraft | None:
+        if self.current is None:
+            self.report("SIG103", f"'{keyword}' before the first Probe line", loc)
+        return self.current
+
+    def set_directive(self, draft: _ProbeDraft, keyword: str, token: lark.Token, loc: Location, **changes: object) -> None:
+        earlier = draft.probe.directive(keyword) if keyword not in ("ports", "sslports") else None
+        if earlier is not None:
+            self.report(
+                "SIG119",
+                f"second '{keyword}' in probe {draft.probe.name} (line {earlier.location.line} is overridden)",
+                loc,
+            )
+        directive = Directive(keyword, str(token), loc)
+        draft.probe = replace(draft.probe, directives=(*draft.probe.directives, directive), **changes)  # type: ignore[arg-type]
+
+    def add_ports(self, keyword: str, token: lark.Token, loc: Location) -> None:
+        draft = self.draft(keyword, loc)
+        if draft is None:
+            return
+        ports, problem = parse_port_list(str(token))
+        if problem is not None:
+            self.report("SIG110", problem[1], _at(loc, token, problem[0]))
+            return
+        existing: PortSet = getattr(draft.probe, keyword)
+        self.set_directive(draft, keyword, token, loc, **{keyword: existing.extended(ports)})
+
+    def add_wait(self, keyword: str, token: lark.Token, loc: Location) -> None:
+        draft = self.draft(keyword, loc)
+        if draft is None:
+            return
+        value = _strtol(str(token))
+        low, high = _WAIT_RANGE
+        if not low <= value <= high:
+            self.report("SIG112", f"{keyword} {str(token)!r} reads as {value}; it must be {low}-{high}", _at(loc, token))
+            return
+        self.set_directive(draft, keyword, token, loc, **{keyword: value})
+
+    def add_match(self, kind: MatchKind, tokens: tuple[lark.Token, ...], loc: Location) -> None:
+        draft = self.draft(kind.value, loc)
+        if draft is None:
+            return
+        service_tok, pattern_tok, *field_toks = tokens
+        text = str(pattern_tok)
+        delimiter = text[1]
+        end = text.rindex(delimiter)
+        flags = text[end + 1 :]
+        ok = True
+        if delimiter == ":":
+            self.report("SIG116", "':' as the regex delimiter is refused by Nmap 7.93", _at(loc, pattern_tok, 1))
+        bad = [c for c in flags if c not in "is"]
+        if bad:
+            self.report("SIG108", f"illegal regex option {bad[0]!r} (only i and s)", _at(loc, pattern_tok, end + 1 + flags.index(bad[0])))
+            ok = False
+        fields = []
+        for tok in field_toks:
+            parsed = self.version_field(tok, loc)
+            if parsed is None:
+                ok = False
+            else:
+                fields.append(parsed)
+        if not ok:
+            return
+        draft.matches.append(
+            Match(
+                kind=kind,
+                service=str(service_tok)[:-1],
+                pattern=text[2:end].encode("latin-1"),
+                delimiter=delimiter.encode("latin-1"),
+                flags=flags,
+                fields=tuple(fields),
+                location=loc,
+                pattern_location=_at(loc, pattern_tok, 2),
+            )
+        )
+
+    def version_field(self, tok: lark.Token, loc: Location) -> VersionField | None:
+        raw = str(tok)
+        lead = len(raw) - len(raw.lstrip(" \t\r\f\v"))
+        body = raw[lead:]
+        key_match = re.match(r"[A-Za-z]+:?", body)
+        assert key_match is not None  # the grammar guarantees a key
+        key_text = key_match.group()
+        start = _at(loc, tok, lead)
+        key = _FIELD_KEYS.get(key_text)
+        if key is None:
+            self.report("SIG109", f"unknown version field {key_text!r} (expected p v i h o d or cpe:)", start)
+            return None
+        delimiter = body[len(key_text)]
+        end = body.rindex(delimiter)
+        if key is Field.CPE and delimiter != "/":
+            self.report("SIG121", f"cpe:{delimiter}…{delimiter}: newer Nmap requires cpe:/…/", start)
+        elif delimiter == ":":
+            self.report("SIG116", f"':' as the delimiter of {key_text}: is refused by Nmap 7.93", start)
+        return VersionField(
+            key=key,
+            text=body[len(key_text) + 1 : end].encode("latin-1"),
+            delimiter=delimiter.encode("latin-1"),
+            flags=body[end + 1 :],
+            location=start,
+        )
+
+    def close_probe(self) -> None:
+        if self.current is not None:
+            draft = self.current
+            if not draft.broken:
+                self.probes.append(replace(draft.probe, matches=tuple(draft.matches)))
+            self.current = None
+
+    def syntax_error(self, text: str, exc: UnexpectedInput, loc: Location) -> None:
+        code, column, message = explain_syntax_error(text, exc)
+        self.report(code, message, loc.shifted(column - 1))
+
+
+# -- syntax error messages ------------------------------------------------------------------------
+
+
+def explain_syntax_error(text: str, exc: UnexpectedInput) -> tuple[str, int, str]:
+    """A code, a 1-based column and a message a person can act on, for a line that failed."""
+    if not text.strip():
+        return "SIG101", 1, "line of only whitespace (Nmap only skips empty lines and lines starting with '#')"
+    if text[0].isspace():
+        return "SIG101", 1, "line starts with whitespace (Nmap only skips lines whose first byte is '#')"
+    word = re.match(r"[^ \t\r\f\v]*", text)
+    keyword = word.group() if word else ""
+    if keyword not in _KEYWORDS:
+        return "SIG102", 1, f"unknown directive {keyword[:40]!r}"
+    column = getattr(exc, "column", 1)
+    if not isinstance(column, int) or column < 1:
+        column = len(text) + 1
+    if len(text) == len(keyword) or text[len(keyword)] != " ":
+        return "SIG100", len(keyword) + 1, f"'{keyword}' must be followed by one space and a value"
+    if keyword in ("match", "softmatch") and column == len(keyword) + 2 and text[column - 1 : column] == " ":
+        return "SIG107", column, "empty service name (two spaces after the keyword)"
+    expected = _expected_terminals(exc)
+    found = text[column - 1 : column + 19]
+    if "PATTERN" in expected and found[:1] == "m" and len(found) > 1:
+        return "SIG100", column, f"regex is not terminated: no closing {found[1]!r}"
+    if "PATTERN" in expected:
+        return "SIG100", column, f"expected a pattern m<delim>regex<delim>, found {found!r}"
+    unterminated = re.match(r"([A-Za-z]+:?)([^\sA-Za-z])", found)
+    if unterminated and ("FIELD" in expected or "$END" in expected) and keyword.endswith("match"):
+        key, delim = unterminated.groups()
+        return "SIG100", column, f"version field {key} is not terminated: no closing {delim!r}"
+    if "FIELD" in expected:
+        if column > 1 and not text[column - 2].isspace():
+            return "SIG100", column, f"version fields must be separated by whitespace, found {found!r}"
+        return "SIG100", column, f"expected a version field such as p/…/ (with its closing delimiter), found {found!r}"
+    if "PROBE_STRING" in expected:
+        return "SIG100", column, f"expected the probe string q<delim>…<delim>, found {found!r}"
+    wanted = " or ".join(sorted({_EXPECTED.get(t, t) for t in expected})) or "something else"
+    return "SIG100", column, f"expected {wanted}, found {found!r}"
+
+
+def _expected_terminals(exc: UnexpectedInput) -> set[str]:
+    if isinstance(exc, UnexpectedToken):
+        return {str(t) for t in exc.accepts or exc.expected}
+    if isinstance(exc, UnexpectedCharacters):
+        return {str(t) for t in exc.allowed or ()}
+    return set()
+
+
+# -- Nmap's value parsers -------------------------------------------------------------------------
+
+
+def parse_port_list(text: str) -> tuple[PortSet, tuple[int, str] | None]:
+    """``setPortVector``: comma-separated ports or ``a-b`` ranges, whitespace only around items.
+
+    Returns the ports and, on failure, (offset, message) of the first problem.
+    """
+    ranges: list[PortRange] = []
+    i, n = 0, len(text)
+    while True:
+        while i < n and text[i] in " \t\r\f\v":
+            i += 1
+        start_at = i
+        start, i = _digits(text, i)
+        if start is None:
+            found = text[i : i + 10] or "end of line"
+            return PortSet(), (i, f"expected a port number, found {found!r}")
+        end = start
+        if i < n and text[i] == "-":
+            i += 1
+            end_value, i = _digits(text, i)
+            if end_value is None:
+                return PortSet(), (i, f"expected a port number after '-', found {text[i:i+10] or 'end of line'!r}")
+            end = end_value
+        if start > _PORT_MAX or end > _PORT_MAX:
+            return PortSet(), (start_at, f"port {max(start, end)} is above {_PORT_MAX}")
+        if end < start:
+            return PortSet(), (start_at, f"range {start}-{end} ends before it starts")
+        ranges.append(PortRange(start, end))
+        while i < n and text[i] in " \t\r\f\v":
+            i += 1
+        if i == n:
+            return PortSet(tuple(ranges)), None
+        if text[i] != ",":
+            return PortSet(), (i, f"expected ',' between ports, found {text[i:i+10]!r}")
+        i += 1
+
+
+def _digits(text: str, i: int) -> tuple[int | None, int]:
+    j = i
+    while j < len(text) and text[j].isascii() and text[j].isdigit():
+        j += 1
+    if j == i:
+        return None, i
+    return int(text[i:j]), j
+
+
+_EXCLUDE_ITEM = re.compile(r"(?:(?P<proto>[TUS]):)?(?:(?P<lo>\d*)-(?P<hi>\d*)|(?P<one>\d+)|(?P<name>[A-Za-z][\w*?.-]*))$")
+
+
+def parse_exclude(text: str) -> tuple[tuple[ExcludeItem, ...], tuple[int, str] | None]:
+    """Nmap's ``getpts`` as Exclude uses it: ``T:``/``U:``/``S:`` switch the protocol for the
+    following items; items are ports, ranges (open ends allowed) or service names."""
+    items: list[ExcludeItem] = []
+    protocol: str | None = None
+    offset = 0
+    for part in text.rstrip(" \t\r\f\v").split(","):
+        item = part.strip()
+        m = _EXCLUDE_ITEM.match(item)
+        if not item or m is None:
+            return (), (offset, f"bad port specification {part!r}")
+        protocol = m.group("proto") or protocol
+        if m.group("name"):
+            items.append(ExcludeItem(protocol, None, m.group("name")))
+        else:
+            if m.group("one"):
+                lo = hi = int(m.group("one"))
+            else:
+                lo = int(m.group("lo") or 1)
+                hi = int(m.group("hi") or _PORT_MAX)
+            if hi > _PORT_MAX or lo > hi:
+                return (), (offset, f"bad port range {item!r}")
+            items.append(ExcludeItem(protocol, PortRange(lo, hi)))
+        offset += len(part) + 1
+    if not items:
+        return (), (0, "Exclude lists no ports")
+    return tuple(items), None
+
+
+def _atoi(text: str) -> int:
+    """C's ``atoi``: optional sign and leading digits; anything else stops it (``5x`` is 5)."""
+    m = re.match(r"[ \t\r\f\v\n]*([+-]?\d+)", text)
+    return int(m.group(1)) if m else 0
+
+
+def _strtol(text: str) -> int:
+    """C's ``strtol(…, 10)`` as Nmap calls it: leading digits, the rest ignored."""
+    return _atoi(text)
+
+
+def _protocol(word: str) -> Protocol | None:
+    try:
+        return Protocol(word)
+    except ValueError:
+        return None
+
+
+_FIELD_KEYS = {"p": Field.PRODUCT, "v": Field.VERSION, "i": Field.EXTRAINFO, "h": Field.HOSTNAME,
+               "o": Field.OSTYPE, "d": Field.DEVICETYPE, "cpe:": Field.CPE}
+
+
+def _at(loc: Location, token: lark.Token, offset: int = 0) -> Location:
+    column = token.column if isinstance(token.column, int) else 1
+    return loc.shifted(column - 1 + offset)
+
+
+def _diag(code: str, message: str, loc: Location, severity: Severity | None = None) -> Diagnostic:
+    return Diagnostic(code, severity or CODES[code][0], message, loc)
+
+
+def parse_many(paths: Iterable[str | Path]) -> list[SourceFile]:
+    return [parse_file(p) for p in paths]
