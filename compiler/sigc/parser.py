@@ -454,6 +454,10 @@ def explain_syntax_error(text: str, exc: UnexpectedInput) -> tuple[str, int, str
         return "SIG100", len(keyword) + 1, f"'{keyword}' must be followed by one space and a value"
     if keyword in ("match", "softmatch") and column == len(keyword) + 2 and text[column - 1 : column] == " ":
         return "SIG107", column, "empty service name (two spaces after the keyword)"
+    if keyword in ("match", "softmatch"):
+        tail = _match_tail_error(text)
+        if tail is not None:
+            return tail
     expected = _expected_terminals(exc)
     found = text[column - 1 : column + 19]
     if "PATTERN" in expected and found[:1] == "m" and len(found) > 1:
@@ -472,6 +476,43 @@ def explain_syntax_error(text: str, exc: UnexpectedInput) -> tuple[str, int, str
         return "SIG100", column, f"expected the probe string q<delim>…<delim>, found {found!r}"
     wanted = " or ".join(sorted({_EXPECTED.get(t, t) for t in expected})) or "something else"
     return "SIG100", column, f"expected {wanted}, found {found!r}"
+
+
+_MATCH_HEAD = re.compile(r"(?:soft)?match [^ ]+ m([^\sA-Za-z])")
+_FIELD_START = re.compile(r"([A-Za-z]+:?)([^\sA-Za-z])")
+
+
+def _match_tail_error(text: str) -> tuple[str, int, str] | None:
+    """Find the first problem after a complete pattern by walking the fields as Nmap does."""
+    head = _MATCH_HEAD.match(text)
+    if head is None:
+        return None
+    end = text.find(head.group(1), head.end())
+    if end < 0:
+        return None
+    i = end + 1
+    while i < len(text) and text[i].isalpha():
+        i += 1
+    while True:
+        j = i
+        while j < len(text) and text[j] in " \t\r\f\v":
+            j += 1
+        if j == len(text):
+            return None
+        found = text[j : j + 20]
+        if j == i:
+            flags = re.search(r"[A-Za-z]+$", text[:j])
+            hint = f" ({flags.group()!r} was read as the previous field's flags)" if flags else ""
+            return "SIG100", j + 1, f"version fields must be separated by whitespace, found {found!r}{hint}"
+        field = _FIELD_START.match(text, j)
+        if field is None:
+            return "SIG100", j + 1, f"expected a version field such as p/…/, found {found!r}"
+        close = text.find(field.group(2), field.end())
+        if close < 0:
+            return "SIG100", j + 1, f"version field {field.group(1)} is not terminated: no closing {field.group(2)!r}"
+        i = close + 1
+        while i < len(text) and text[i].isalpha():
+            i += 1
 
 
 def _expected_terminals(exc: UnexpectedInput) -> set[str]:

@@ -1,0 +1,96 @@
+"""The loader: both encodings give the same rows; every unusable file is a BundleError."""
+
+from __future__ import annotations
+
+import hashlib
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from sigc.build import build
+from sigc.sources import resolve
+from sigscan.bundle.errors import BundleError
+from sigscan.bundle.loader import JSON_DIGEST_END, JSON_PREFIX, open_bundle
+from tests.helpers import TINY, write
+
+
+@pytest.fixture
+def tiny(tmp_path: Path) -> dict[str, Path]:
+    src = write(tmp_path, "tiny.probes", TINY)
+    out = {}
+    for suffix in ("db", "json"):
+        target = tmp_path / f"tiny.{suffix}"
+        assert build(resolve([str(src)]), target).ok
+        out[suffix] = target
+    return out
+
+
+def test_both_encodings_hold_the_same_rows(tiny: dict[str, Path]) -> None:
+    with open_bundle(tiny["db"]) as db, open_bundle(tiny["json"]) as js:
+        assert db.encoding == "sqlite" and js.encoding == "json"
+        assert db.probes == js.probes
+        assert db.sources == js.sources
+        assert db.exclude == js.exclude
+        for p in db.probes:
+            assert db.matches(p.id) == js.matches(p.id)
+        assert db.header == js.header
+
+
+def test_rows_carry_the_model(tiny: dict[str, Path]) -> None:
+    with open_bundle(tiny["json"]) as b:
+        null, generic, dns = b.probes
+        assert null.is_null and null.totalwaitms == 6000 and null.chain == (0,)
+        assert generic.chain == (1, 0)  # TCP: itself, then NULL
+        assert dns.chain == (2,)  # UDP: no NULL
+        assert generic.ports == ((21, 21), (23, 23), (1000, 1002)) and generic.sslports == ((990, 990),)
+        assert dns.payload == b"\0\0\x10\0\0\0\0\0\0\0\0\0"
+        ftp, soft = b.matches(0)
+        assert ftp.service == "ftp" and not ftp.soft and soft.soft
+        assert ftp.line == 6 and ftp.groups == 2
+        assert b.probe("DNSStatusRequest", "udp") == dns
+        assert [(e.protocol, e.start, e.end) for e in b.exclude] == [("T", 9100, 9107)]
+
+
+def test_missing_file(tmp_path: Path) -> None:
+    with pytest.raises(BundleError, match="no such bundle; build one with `sigc build`"):
+        open_bundle(tmp_path / "nope.db")
+
+
+@pytest.mark.parametrize("suffix", ["db", "json"])
+def test_truncated(tiny: dict[str, Path], suffix: str) -> None:
+    path = tiny[suffix]
+    path.write_bytes(path.read_bytes()[: path.stat().st_size // 2])
+    with pytest.raises(BundleError, match="truncated or was modified.*rebuild it with `sigc build`"):
+        open_bundle(path)
+
+
+@pytest.mark.parametrize("suffix", ["db", "json"])
+def test_tampered(tiny: dict[str, Path], suffix: str) -> None:
+    path = tiny[suffix]
+    data = bytearray(path.read_bytes())
+    at = data.find(b"Tiny FTP")
+    data[at] = ord("X")
+    path.write_bytes(bytes(data))
+    with pytest.raises(BundleError, match="modified"):
+        open_bundle(path)
+
+
+def test_wrong_schema_version(tiny: dict[str, Path], tmp_path: Path) -> None:
+    data = tiny["json"].read_bytes().replace(b'"schema_version":1', b'"schema_version":99')
+    digest = hashlib.sha256(data[JSON_DIGEST_END:]).hexdigest().encode()
+    fixed = JSON_PREFIX + digest + data[len(JSON_PREFIX) + 64 :]
+    path = write(tmp_path, "old.json", fixed)
+    with pytest.raises(BundleError, match="schema version 99, this sigscan reads version 1"):
+        open_bundle(path)
+
+
+def test_not_a_bundle(tmp_path: Path) -> None:
+    plain = tmp_path / "plain.db"
+    sqlite3.connect(plain).execute("CREATE TABLE t (x)").connection.commit()
+    with pytest.raises(BundleError, match="SQLite database but not a sigc bundle"):
+        open_bundle(plain)
+    with pytest.raises(BundleError, match="not a sigc bundle"):
+        open_bundle(write(tmp_path, "x.txt", b"hello"))
+    with pytest.raises(BundleError, match="no checksum"):
+        open_bundle(write(tmp_path, "x.json", b'{"a": 1}'))
