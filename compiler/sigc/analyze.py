@@ -203,9 +203,9 @@ def _analyze_match(match: Match, mid: int, pid: int, seq: int, source: int, diag
     templates = []
     for f in match.fields:
         template, problems = parse_template(f.text, f.key)
-        body = 1 + (4 if f.key is Field.CPE else 1)
+        body = (4 if f.key is Field.CPE else 1) + 1  # the key and the delimiter
         for tp in problems:
-            diagnostics.append(Diagnostic(tp.code, tp.severity, tp.message, f.location.shifted(body + tp.offset - 1)))
+            diagnostics.append(Diagnostic(tp.code, tp.severity, tp.message, f.location.shifted(body + tp.offset)))
         templates.append((f.key, template))
     return AnalyzedMatch(match, mid, pid, seq, source, analysis, tuple(templates))
 
