@@ -68,7 +68,8 @@ def _parser() -> argparse.ArgumentParser:
     p.set_defaults(run=cmd_build)
 
     p = sub.add_parser("lint", help="check probe files and report every finding")
-    p.add_argument("sources", nargs="+", metavar="SOURCE")
+    p.add_argument("sources", nargs="*", metavar="SOURCE")
+    p.add_argument("--list-codes", action="store_true", help="print every diagnostic code (Markdown) and exit")
     p.add_argument("--format", choices=("text", "json", "sarif"), default="text")
     p.add_argument("--strict", action="store_true", help="warnings fail too (exit 1)")
     p.add_argument("--select", help="only these codes (comma-separated prefixes)")
@@ -99,7 +100,7 @@ def cmd_build(args: argparse.Namespace) -> int:
     output: Path = user_bundle_path() if args.install else (args.output or DEFAULT_OUTPUT)
     inputs = _inputs(args.sources)
     clock = time.perf_counter()
-    options = {"encoding": "json" if output.suffix.lower() == ".json" else "sqlite"}
+    options: dict[str, object] = {"encoding": "json" if output.suffix.lower() == ".json" else "sqlite"}
     result = build(inputs, output, options)
     elapsed = time.perf_counter() - clock
     findings = result.diagnostics
@@ -156,6 +157,13 @@ def _source_lines(db: object) -> dict[str, Sequence[bytes]]:
 
 
 def cmd_lint(args: argparse.Namespace) -> int:
+    if args.list_codes:
+        from sigc.codes import markdown
+
+        sys.stdout.write(markdown())
+        return EXIT_OK
+    if not args.sources:
+        raise UsageError("lint needs at least one SOURCE (or --list-codes)")
     inputs = _inputs(args.sources)
     db, _ = compile_inputs(inputs)
     if any(d.code == "SIG120" for d in db.diagnostics):
@@ -173,7 +181,7 @@ def cmd_lint(args: argparse.Namespace) -> int:
         sys.stdout.write(report.render_sarif(findings))
     else:
         sys.stdout.write(report.render_text(findings, _source_lines(db)))
-    return report.exit_code(findings, strict=args.strict)
+    return int(report.exit_code(findings, strict=args.strict))
 
 
 def _codes(text: str | None) -> tuple[str, ...]:

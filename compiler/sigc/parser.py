@@ -115,7 +115,7 @@ class _Line(lark.Transformer[lark.Token, _Parsed]):
 
     def __default__(self, data: str, children: list[lark.Token], meta: object) -> _Parsed:
         if data.startswith("_"):  # lark's own helper rules (FIELD*), inlined into their parent
-            return lark.Tree(data, children)  # type: ignore[return-value]
+            return lark.Tree(data, list[lark.Token | lark.Tree[lark.Token]](children))  # type: ignore[return-value]
         return _Parsed(str(data), tuple(children))
 
 
@@ -214,9 +214,8 @@ class _Builder:
 
     def on_comment(self, tokens: tuple[lark.Token, ...], loc: Location) -> None:
         text = str(tokens[0])
-        if self.version_line is None and ("$Id" in text or "nmap-service-probes" in text.lower()):
-            if "$Id" in text:
-                self.version_line = text.lstrip("# ").strip()
+        if self.version_line is None and "$Id" in text:
+            self.version_line = text.lstrip("# ").strip()
 
     def on_blank(self, tokens: tuple[lark.Token, ...], loc: Location) -> None:
         pass
@@ -398,11 +397,16 @@ class _Builder:
 
     def version_field(self, tok: lark.Token, loc: Location) -> VersionField | None:
         raw = str(tok)
-        lead = len(raw) - len(raw.lstrip(" \t\r\f\v"))
-        body = raw[lead:]
-        key_match = re.match(r"[A-Za-z]+:?", body)
-        assert key_match is not None  # the grammar guarantees a key
-        key_text = key_match.group()
+        body = raw.lstrip(" \t\r\f\v")
+        lead = len(raw) - len(body)
+        if body.startswith("cpe:"):
+            key_text = "cpe:"
+        elif not body[1].isalpha():
+            key_text = body[0]
+        else:
+            key_match = _FIELD_KEY.match(body)
+            assert key_match is not None  # the grammar guarantees a key
+            key_text = key_match.group()
         start = _at(loc, tok, lead)
         key = _FIELD_KEYS.get(key_text)
         if key is None:
@@ -621,6 +625,7 @@ def _protocol(word: str) -> Protocol | None:
         return None
 
 
+_FIELD_KEY = re.compile(r"[A-Za-z]+:?")
 _FIELD_KEYS = {"p": Field.PRODUCT, "v": Field.VERSION, "i": Field.EXTRAINFO, "h": Field.HOSTNAME,
                "o": Field.OSTYPE, "d": Field.DEVICETYPE, "cpe:": Field.CPE}
 

@@ -48,7 +48,7 @@ def test_build_prints_a_summary_and_writes(tmp_path: Path, capsys: pytest.Captur
 def test_build_with_errors_writes_nothing(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     src = write(tmp_path, "bad.probes", b"Probe TCP X q|a|\nrarity 0\nports 1-\n")
     target = tmp_path / "b.json"
-    code, out, err = run(capsys, "build", str(src), "-o", str(target))
+    code, _, err = run(capsys, "build", str(src), "-o", str(target))
     assert code == 1 and not target.exists()
     assert f"{src}:2:8: SIG111 error" in err and f"{src}:3:9: SIG110 error" in err
     assert "no bundle written" in err and "Traceback" not in err
@@ -58,7 +58,7 @@ def test_build_without_a_database(monkeypatch: pytest.MonkeyPatch, tmp_path: Pat
     monkeypatch.setattr(sources, "DEFAULT_DIRS", (str(tmp_path / "none"),))
     monkeypatch.delenv("NMAPDIR", raising=False)
     monkeypatch.chdir(tmp_path)
-    code, out, err = run(capsys, "build")
+    code, _, err = run(capsys, "build")
     assert code == 2
     assert err.count("\n") == 1 and "no nmap-service-probes found" in err and "apt-get install nmap" in err
 
