@@ -61,7 +61,7 @@ def test_missing_file(tmp_path: Path) -> None:
 def test_truncated(tiny: dict[str, Path], suffix: str) -> None:
     path = tiny[suffix]
     path.write_bytes(path.read_bytes()[: path.stat().st_size // 2])
-    with pytest.raises(BundleError, match="truncated or was modified.*rebuild it with `sigc build`"):
+    with pytest.raises(BundleError, match=r"truncated or was modified.*rebuild it with `sigc build`"):
         open_bundle(path)
 
 

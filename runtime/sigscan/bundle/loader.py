@@ -52,9 +52,11 @@ R = TypeVar("R")
 
 
 def sqlite_crc(data: bytes) -> int:
-    """CRC-32 of a SQLite bundle with its own CRC field zeroed."""
-    zeroed = data[:SQLITE_CRC_OFFSET] + b"\0\0\0\0" + data[SQLITE_CRC_OFFSET + 4 :]
-    return zlib.crc32(zeroed)
+    """CRC-32 of a SQLite bundle with its own CRC field zeroed (computed in place: no copy)."""
+    view = memoryview(data)
+    crc = zlib.crc32(view[:SQLITE_CRC_OFFSET])
+    crc = zlib.crc32(b"\0\0\0\0", crc)
+    return zlib.crc32(view[SQLITE_CRC_OFFSET + 4 :], crc)
 
 
 class Bundle(ABC):
@@ -292,16 +294,26 @@ def _open_json(path: str) -> Bundle:
         raise BundleError(path, f"has a malformed table ({exc!r})") from None
 
 
+def _file_crc(path: str) -> tuple[bytes, int]:
+    """The first 100 bytes of a SQLite bundle and its :func:`sqlite_crc`, read in 1 MiB chunks
+    (the file is never held in memory whole)."""
+    with open(path, "rb") as f:
+        data = f.read(100)
+        crc = sqlite_crc(data)
+        while chunk := f.read(1 << 20):
+            crc = zlib.crc32(chunk, crc)
+    return data, crc
+
+
 def _open_sqlite(path: str) -> Bundle:
-    data = Path(path).read_bytes()
+    data, crc = _file_crc(path)
     if len(data) < 100:
         raise BundleError(path, "is truncated (shorter than a SQLite header)")
     if int.from_bytes(data[SQLITE_APPID_OFFSET : SQLITE_APPID_OFFSET + 4], "big") != SQLITE_APPLICATION_ID:
         raise BundleError(path, "is a SQLite database but not a sigc bundle")
     stored = int.from_bytes(data[SQLITE_CRC_OFFSET : SQLITE_CRC_OFFSET + 4], "big")
-    if sqlite_crc(data) != stored:
+    if crc != stored:
         raise BundleError(path, "is truncated or was modified (CRC-32 mismatch)")
-    del data
     uri = Path(path).resolve().as_uri() + "?mode=ro&immutable=1"
     try:
         connection = sqlite3.connect(uri, uri=True, check_same_thread=False)

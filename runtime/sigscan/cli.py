@@ -1,0 +1,177 @@
+"""The ``sigscan`` command: ``identify`` now, ``scan`` later (one subparser each).
+
+``sigscan identify --probe NAME [--proto tcp|udp] [FILE|-]`` reads one raw response (a file, or
+standard input) and prints one JSON object: the verdict (see :class:`sigscan.verdict.Verdict`).
+
+``sigscan identify --jsonl [FILE|-]`` reads JSON lines ``{"id": …, "probe": …, "proto": …,
+"data_b64": …}`` (from FILE, by default standard input) and writes one JSON line per input line,
+in order, each with the input's ``id``, flushed as it goes (memory stays flat however long the
+input). ``probe`` and ``proto`` default to ``--probe`` and ``--proto``. A line that cannot be used (not JSON, not an object, bad
+base64, unknown probe) gives ``{"id": <its id or null>, "error": "<message>"}`` on standard
+output and the same message on standard error, and processing continues; the exit status is then
+2 at the end.
+
+``--explain`` adds an ``explain`` member: the engine, each chain member's candidates (which key
+of the prefilter kept each line, and what happened to it) and why the winner won.
+
+Exit status: 0 when every response was identified (matched or not), 2 on errors: missing or
+unusable bundle, unknown probe, unreadable input, or (``--jsonl``) any bad line.
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import binascii
+import json
+import sys
+from collections.abc import Iterable, Sequence
+from typing import IO, TYPE_CHECKING, Any
+
+from sigscan.bundle.errors import BundleError
+
+if TYPE_CHECKING:  # the matcher (and the regex engine) load only when a command needs them
+    from sigscan.matcher import Matcher
+
+EXIT_ERROR = 2
+
+
+class _Usage(Exception):
+    """A problem with what the user asked; printed as one line, exit status 2."""
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="sigscan", description="Identify network services with a sigc bundle.")
+    parser.add_argument("-v", "--verbose", action="store_true", help="say which bundle and regex engine are used")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    identify = commands.add_parser("identify", help="identify recorded responses (no network)")
+    identify.add_argument("--bundle", help="bundle file (default: $SIGSCAN_BUNDLE, ./build/signatures.db, "
+                                           "then the user data folder)")
+    identify.add_argument("--probe", help="the probe the response answers (e.g. NULL, GetRequest)")
+    identify.add_argument("--proto", default="tcp", choices=("tcp", "udp"), type=str.lower,
+                          help="the probe's protocol (default tcp)")
+    identify.add_argument("--jsonl", action="store_true",
+                          help='read {"id","probe","proto","data_b64"} lines (FILE or stdin), write one verdict line each')
+    identify.add_argument("--explain", action="store_true", help="add what the prefilter kept and why the winner won")
+    identify.add_argument("file", nargs="?", default="-", metavar="FILE|-", help="raw response bytes, or JSON lines with --jsonl (default: stdin)")
+    identify.set_defaults(run=_identify)
+    # `scan` joins here as commands.add_parser("scan", ...)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return int(args.run(args))
+    except (BundleError, _Usage) as exc:
+        print(f"sigscan: error: {exc}", file=sys.stderr)
+        return EXIT_ERROR
+    except BrokenPipeError:
+        return 0
+
+
+# -- identify -------------------------------------------------------------------------------------
+
+
+def _identify(args: argparse.Namespace) -> int:
+    from sigscan.bundle.loader import open_bundle
+    from sigscan.bundle.locate import locate
+    from sigscan.matcher import Matcher
+
+    if not args.jsonl and not args.probe:
+        raise _Usage("identify needs --probe NAME (or --jsonl with a probe per line)")
+    located = locate(args.bundle)
+    bundle = open_bundle(located.path)
+    matcher = Matcher(bundle)
+    if args.verbose:
+        print(f"sigscan: bundle {located.path} ({located.reason}); regex engine {matcher.engine.name}",
+              file=sys.stderr)
+    with bundle:
+        if args.jsonl and args.file == "-":
+            return _identify_lines(matcher, args, sys.stdin.buffer, sys.stdout)
+        if args.jsonl:
+            with _open(args.file) as lines:
+                return _identify_lines(matcher, args, lines, sys.stdout)
+        data = _read(args.file)
+        _write(sys.stdout, _result(matcher, args.probe, args.proto, data, args.explain))
+    return 0
+
+
+def _read(name: str) -> bytes:
+    if name == "-":
+        return sys.stdin.buffer.read()
+    with _open(name) as f:
+        return f.read()
+
+
+def _open(name: str) -> IO[bytes]:
+    try:
+        return open(name, "rb")
+    except OSError as exc:
+        raise _Usage(f"cannot read {name}: {exc.strerror}") from None
+
+
+def _result(matcher: Matcher, probe: str, proto: str, data: bytes, explain: bool) -> dict[str, Any]:
+    from sigscan.matcher import UnknownProbe
+
+    try:
+        if explain:
+            verdict, trace = matcher.explain(probe, proto, data)
+            return {**verdict.to_dict(), "explain": trace}
+        return matcher.identify(probe, proto, data).to_dict()
+    except UnknownProbe as exc:
+        raise _Usage(str(exc)) from None
+
+
+def _identify_lines(matcher: Matcher, args: argparse.Namespace, lines: Iterable[bytes], out: IO[str]) -> int:
+    status = 0
+    for number, line in enumerate(lines, 1):
+        if not line.strip():
+            continue
+        ident: Any = None
+        try:
+            request = _request(line)
+            ident = request.get("id")
+            probe, proto, data = _fields(request, args.probe, args.proto)
+            record = {"id": ident, **_result(matcher, probe, proto, data, args.explain)}
+        except _Usage as exc:
+            print(f"sigscan: error: line {number}: {exc}", file=sys.stderr)
+            record = {"id": ident, "error": str(exc)}
+            status = EXIT_ERROR
+        _write(out, record)
+    return status
+
+
+def _request(line: bytes) -> dict[str, Any]:
+    try:
+        request = json.loads(line)
+    except ValueError as exc:
+        raise _Usage(f"not JSON ({exc})") from None
+    if not isinstance(request, dict):
+        raise _Usage("not a JSON object")
+    return request
+
+
+def _fields(request: dict[str, Any], probe: str | None, proto: str) -> tuple[str, str, bytes]:
+    name = request.get("probe", probe)
+    protocol = str(request.get("proto", proto)).lower()
+    if not isinstance(name, str) or not name:
+        raise _Usage("no probe (give \"probe\" in the line or --probe)")
+    if protocol not in ("tcp", "udp"):
+        raise _Usage(f"proto must be tcp or udp, not {request.get('proto')!r}")
+    encoded = request.get("data_b64")
+    if not isinstance(encoded, str):
+        raise _Usage("no data_b64 string")
+    try:
+        return name, protocol, base64.b64decode(encoded, validate=True)
+    except (binascii.Error, ValueError) as exc:
+        raise _Usage(f"bad base64 in data_b64 ({exc})") from None
+
+
+def _write(out: IO[str], record: dict[str, Any]) -> None:
+    out.write(json.dumps(record, separators=(",", ":")) + "\n")
+    out.flush()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,111 @@
+"""The regular-expression engine the matcher uses: the ``regex`` module, or the standard ``re``.
+
+The bundle's patterns are translated for ``regex`` (bytes, version V0) and are also valid for
+``re`` on Python >= 3.11 (atomic groups and possessive quantifiers need 3.11). Flags: caseless
+gives IGNORECASE, dotall gives DOTALL; never UNICODE (bytes patterns fold ASCII only, like PCRE
+without UTF).
+
+Which engine, chosen once per process on first use (nothing is imported before that):
+
+* ``$SIGSCAN_REGEX=re`` forces ``re``; ``$SIGSCAN_REGEX=regex`` demands ``regex`` (an
+  ``ImportError`` if it is missing); unset or empty: ``regex`` when installed, else ``re``.
+* With ``regex`` a search has a time budget (:data:`DEFAULT_TIMEOUT` unless the caller gives
+  another): a search that runs out raises :class:`PatternTimeout`, which the matcher counts as no
+  match and reports, as Nmap counts PCRE's match-limit errors as no match (Nmap's limit counts
+  steps, ours time: a pattern near the limit may fall on either side). The budget costs about
+  2 µs per search, so the matcher skips it for searches whose work it can bound
+  (:mod:`sigscan.matcher.cost`).
+* ``re`` has no timeout. A pattern that backtracks catastrophically on a hostile response then
+  runs until the engine gives up on its own, which can take minutes and blocks the thread; the
+  other consequences are none (same verdicts). Use ``regex`` wherever responses are untrusted.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+from typing import Any, Protocol
+
+ENV = "SIGSCAN_REGEX"
+DEFAULT_TIMEOUT = 0.1  # seconds per search; see the module docstring
+
+
+class PatternTimeout(Exception):
+    """A search ran out of its time budget."""
+
+
+class Engine(Protocol):
+    name: str
+    has_timeout: bool
+
+    def compile(self, pattern: bytes, *, caseless: bool, dotall: bool) -> Any:
+        """A compiled pattern; raises the engine's own error if it does not compile."""
+
+    def search(self, compiled: Any, subject: bytes, timeout: float | None) -> Any:
+        """``compiled.search(subject)``: a match object or ``None``; :class:`PatternTimeout`."""
+
+
+class RegexEngine:
+    """The ``regex`` module (V0), with per-search timeouts."""
+
+    name = "regex"
+    has_timeout = True
+
+    def __init__(self) -> None:
+        import regex  # type: ignore[import-untyped]  # no stubs for regex
+
+        self._regex = regex
+        self._base = int(regex.V0)
+        self._i = int(regex.IGNORECASE)
+        self._s = int(regex.DOTALL)
+
+    def compile(self, pattern: bytes, *, caseless: bool, dotall: bool) -> Any:
+        flags = self._base | (self._i if caseless else 0) | (self._s if dotall else 0)
+        return self._regex.compile(pattern, flags)
+
+    def search(self, compiled: Any, subject: bytes, timeout: float | None) -> Any:
+        if timeout is None:
+            return compiled.search(subject)
+        try:
+            return compiled.search(subject, timeout=timeout)
+        except TimeoutError:
+            raise PatternTimeout from None
+
+
+class ReEngine:
+    """The standard library's ``re``: no timeout (see the module docstring)."""
+
+    name = "re"
+    has_timeout = False
+
+    def __init__(self) -> None:
+        import re
+
+        self._re = re
+
+    def compile(self, pattern: bytes, *, caseless: bool, dotall: bool) -> Any:
+        flags = (self._re.IGNORECASE if caseless else 0) | (self._re.DOTALL if dotall else 0)
+        return self._re.compile(pattern, flags)
+
+    def search(self, compiled: Any, subject: bytes, timeout: float | None) -> Any:
+        return compiled.search(subject)
+
+
+def select(name: str | None = None) -> Engine:
+    """The engine called ``name`` (``"regex"``, ``"re"``); ``None`` or ``""``: the best installed."""
+    if name == "re":
+        return ReEngine()
+    if name == "regex":
+        return RegexEngine()
+    if name:
+        raise ValueError(f"unknown regex engine {name!r} (${ENV} must be 'regex' or 're')")
+    try:
+        return RegexEngine()
+    except ImportError:
+        return ReEngine()
+
+
+@functools.cache
+def default_engine() -> Engine:
+    """The process's engine, chosen by ``$SIGSCAN_REGEX`` on first use."""
+    return select(os.environ.get(ENV, "").strip().lower() or None)
