@@ -30,14 +30,24 @@ Rules that need judgement, and the choices made:
 * ``SIG540`` reports ``sslports`` on a probe without ``ports``: an ssl port missing from
   ``ports`` is Nmap's normal layout (plain and TLS ports differ), only a probe with no plain
   ports at all is worth a note.
+* ``SIG512`` and ``SIG534`` are errors although Nmap loads such files: 7.93 dies with an
+  assertion failure on a response that leaves the group unset (verified, rc 134), and stops
+  with "Unknown fallback" when a UDP probe names the NULL probe (verified).
+* ``SIG547`` (a probe file that adds nothing) is a warning: Nmap loads an empty file and
+  identifies nothing with it. ``sigc lint`` refuses a run with no probe at all (exit 2).
 """
 
 from __future__ import annotations
 
 import functools
+import multiprocessing
+import os
 import re
+import sys
+import threading
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
+from multiprocessing.connection import Connection
 from typing import ClassVar
 
 import regex  # type: ignore[import-untyped]  # no stubs for regex in the venv
@@ -170,54 +180,123 @@ def _all_nodes(tree: Tree) -> Iterator[Node]:
 # Patterns (SIG50x)
 
 
-class RegexCompiles(MatchRule):
+class RegexCompiles(Rule):
     """The translated pattern must compile with ``regex``, the engine the runtime uses.
 
     sigc.pcre already compiles the few translations it doubts (backreferences, lookbehinds,
-    SIG204); this rule compiles all of them, which is ~4 s on a real file, so it lives here.
+    SIG204); this rule compiles all of them. That is most of the time of a lint run (~0.6 ms a
+    pattern, ~7 s on a real file: the regex module parses patterns in Python), so the
+    distinct translations are compiled once per run, on two cores when there are enough.
     """
 
     code = "SIG501"
     severity = Severity.ERROR
     summary = "translated pattern does not compile with the regex module"
 
-    def check_match(self, m: AnalyzedMatch) -> Iterator[Diagnostic]:
-        compiled = _compile(m)
-        if isinstance(compiled, str):
-            yield self.diag(f"the translation of {_pattern_text(m.match)} does not compile with regex: {compiled}; "
-                            "this line cannot work in sigc (please report it)", m.match.pattern_location)
+    def check(self, db: Database) -> Iterator[Diagnostic]:
+        results = compile_results(db)
+        for m in db.matches:
+            key = _compile_key(m)
+            result = None if key is None else results[key]
+            if result is not None and result.error is not None:
+                yield self.diag(f"the translation of {_pattern_text(m.match)} does not compile with regex: "
+                                f"{result.error}; this line cannot work in sigc (please report it)",
+                                m.match.pattern_location)
 
 
-def _compile(m: AnalyzedMatch) -> object:
-    """The compiled translation, ``None`` if there is none, or the error text."""
+@dataclass(frozen=True, slots=True)
+class Compiled:
+    """What compiling one translation gave: the error text, or the number of groups."""
+
+    error: str | None
+    groups: int | None
+
+
+CompileKey = tuple[bytes, bool, bool]  # translation, caseless, dotall
+
+# Results of the database being linted (held, so that its id cannot be reused meanwhile).
+_compiled: tuple[Database, dict[CompileKey, Compiled]] | None = None
+PARALLEL_MIN = 2000  # distinct translations below which a second process costs more than it saves
+
+
+def _compile_key(m: AnalyzedMatch) -> CompileKey | None:
+    """None when there is nothing to compile: no translation (SIG2xx said why), or one that
+    sigc.pcre already found does not compile (SIG204)."""
     translated = m.pattern.translated
     if translated is None or any(p.code == "SIG204" for p in m.pattern.problems):
         return None
-    return _compile_cached(translated, m.match.caseless, m.match.dotall)
+    return translated, m.match.caseless, m.match.dotall
 
 
-@functools.lru_cache(maxsize=32768)
-def _compile_cached(translated: bytes, caseless: bool, dotall: bool) -> object:
+def compile_results(db: Database) -> dict[CompileKey, Compiled]:
+    """Every distinct translation of the database compiled once (kept until :func:`lint` ends)."""
+    global _compiled
+    if _compiled is not None and _compiled[0] is db:
+        return _compiled[1]
+    keys = list(dict.fromkeys(k for k in map(_compile_key, db.matches) if k is not None))
+    results = dict(zip(keys, _compile_many(keys), strict=True))
+    _compiled = (db, results)
+    return results
+
+
+def _compile_many(keys: Sequence[CompileKey]) -> list[Compiled]:
+    """:func:`_compile_one` of each key, in order; a forked child does the second half when
+    there are many and forking is safe (as :func:`sigc.analyze.analyze_patterns` does)."""
+    if len(keys) < PARALLEL_MIN or not _can_fork():
+        return [_compile_one(k) for k in keys]
+    half = len(keys) // 2
+    context = multiprocessing.get_context("fork")
+    receiver, sender = context.Pipe(duplex=False)
+    child = context.Process(target=_compile_into, args=(keys[half:], sender), daemon=True)
+    child.start()
+    sender.close()
     try:
-        return regex.compile(translated, regex_flags(caseless=caseless, dotall=dotall))
+        first = [_compile_one(k) for k in keys[:half]]
+        second: list[Compiled] = receiver.recv()
+    except EOFError:  # the child died: do its half here
+        second = [_compile_one(k) for k in keys[half:]]
+    finally:
+        receiver.close()
+        child.join()
+    return first + second
+
+
+def _compile_into(keys: Sequence[CompileKey], sender: Connection) -> None:
+    sender.send([_compile_one(k) for k in keys])
+    sender.close()
+
+
+def _compile_one(key: CompileKey) -> Compiled:
+    translated, caseless, dotall = key
+    try:
+        compiled = regex.compile(translated, regex_flags(caseless=caseless, dotall=dotall))
     except Exception as exc:  # regex.error, or anything else the foreign compiler raises
-        return str(exc)
+        return Compiled(str(exc) or type(exc).__name__, None)
+    return Compiled(None, int(compiled.groups))
 
 
-class TranslationKeepsGroups(MatchRule):
+def _can_fork() -> bool:
+    """POSIX, two CPUs or more, and no other thread (one holding a lock would hang the child)."""
+    return (sys.platform != "win32" and (os.cpu_count() or 1) >= 2
+            and threading.active_count() == 1 and "fork" in multiprocessing.get_all_start_methods())
+
+
+class TranslationKeepsGroups(Rule):
     """The translation must number its groups as PCRE does, or every ``$N`` shifts."""
 
     code = "SIG502"
     severity = Severity.ERROR
     summary = "translated pattern has a different number of groups than the PCRE pattern"
 
-    def check_match(self, m: AnalyzedMatch) -> Iterator[Diagnostic]:
-        compiled = _compile(m)
-        groups = getattr(compiled, "groups", None)
-        if isinstance(groups, int) and groups != m.pattern.groups:
-            yield self.diag(f"PCRE sees {m.pattern.groups} group(s) in {_pattern_text(m.match)} but its translation "
-                            f"has {groups}: templates would read the wrong groups (please report it)",
-                            m.match.pattern_location)
+    def check(self, db: Database) -> Iterator[Diagnostic]:
+        results = compile_results(db)
+        for m in db.matches:
+            key = _compile_key(m)
+            result = None if key is None else results[key]
+            if result is not None and result.groups is not None and result.groups != m.pattern.groups:
+                yield self.diag(f"PCRE sees {m.pattern.groups} group(s) in {_pattern_text(m.match)} but its "
+                                f"translation has {result.groups}: templates would read the wrong groups "
+                                "(please report it)", m.match.pattern_location)
 
 
 class CatastrophicBacktracking(MatchRule):
@@ -451,7 +530,7 @@ class UnsetGroupAborts(MatchRule):
     """7.93 (PCRE1) asserts when a template reads an unset group below a set one."""
 
     code = "SIG512"
-    severity = Severity.WARNING
+    severity = Severity.ERROR
     summary = "template uses a group that can be unset while a later group is set (Nmap 7.93 aborts)"
 
     def check_match(self, m: AnalyzedMatch) -> Iterator[Diagnostic]:
@@ -713,9 +792,11 @@ class FallbackOtherProtocol(ProbeRule):
         if probe.is_null:
             return
         other = Protocol.UDP if probe.protocol is Protocol.TCP else Protocol.TCP
+        seen: set[str] = set()
         for name, loc in _fallback_names(probe):
-            if name == "NULL" and probe.protocol is Protocol.TCP:
-                continue
+            if name in seen or (name == "NULL" and probe.protocol is Protocol.TCP):
+                continue  # a repeated name is SIG532's
+            seen.add(name)
             target = db.probe_named(other, name)
             if target is None or target.probe.is_null:  # a UDP probe naming NULL is SIG534's
                 continue
@@ -740,7 +821,7 @@ class FallbackSelf(ProbeRule):
         for name, loc in _fallback_names(probe):
             if name == probe.name:
                 yield self.diag(f"probe {probe.name} names itself as a fallback: its own lines are always tried "
-                                "first, so they are only tried twice; remove the name", loc)
+                                "first, so naming it runs them twice; remove the name", loc)
 
 
 class FallbackRedundant(ProbeRule):
@@ -789,18 +870,15 @@ class FallbackNullFromUdp(ProbeRule):
         probe = p.probe
         if probe.protocol is not Protocol.UDP:
             return
-        known = {d.location for d in db.diagnostics if d.code == "SIG401"}
+        seen: set[str] = set()
         for name, loc in _fallback_names(probe):
+            if name in seen or db.probe_named(Protocol.UDP, name) is not None:
+                continue
+            seen.add(name)
             target = db.probe_named(Protocol.TCP, name)
-            if (db.probe_named(Protocol.UDP, name) is None and target is not None and target.probe.is_null
-                    and loc not in known and _fallback_location(probe) not in known):
-                    yield self.diag(f"fallback {name} of UDP probe {probe.name} names the NULL probe, which Nmap "
-                                    "only finds for TCP probes: it stops with 'Unknown fallback'", loc)
-
-
-def _fallback_location(probe: Probe) -> Location | None:
-    directive = probe.directive("fallback")
-    return directive.location if directive else None
+            if target is not None and target.probe.is_null:
+                yield self.diag(f"fallback {name} of UDP probe {probe.name} names the NULL probe, which Nmap "
+                                "only finds for TCP probes: it stops with 'Unknown fallback'", loc)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -935,6 +1013,27 @@ class NameDiffersByCase(Rule):
                                 probe.location.shifted(len(f"Probe {probe.protocol.value} ")))
 
 
+class FileWithoutProbes(Rule):
+    """A probe file that contributes nothing: empty, only comments, or only repeats Probe lines."""
+
+    code = "SIG547"
+    severity = Severity.WARNING
+    summary = "probe file that defines no probe and adds no line to one"
+
+    def check(self, db: Database) -> Iterator[Diagnostic]:
+        used = {p.probe.location.path for p in db.probes}
+        used |= {d.location.path for p in db.probes for d in p.probe.directives}
+        used |= {m.match.location.path for m in db.matches}
+        if db.exclude is not None:
+            used.add(db.exclude.location.path)
+        failed = {d.location.path for d in db.diagnostics if d.severity is Severity.ERROR}
+        for source in db.sources:
+            if source.kind == "probes" and source.path not in used and source.path not in failed:
+                yield self.diag("this file defines no probe and adds no line to one (it is empty, or only "
+                                "comments): Nmap loads it and detects nothing with it",
+                                Location(source.path, 1, 1))
+
+
 # ---------------------------------------------------------------------------------------------
 # Running the rules
 
@@ -965,6 +1064,7 @@ RULES: tuple[Rule, ...] = (
     NoPortsNoRarity(),
     TcpwrappedmsIgnored(),
     NameDiffersByCase(),
+    FileWithoutProbes(),
 )
 
 CODES: dict[str, tuple[Severity, str]] = {r.code: (r.severity, r.summary) for r in RULES}
@@ -983,10 +1083,15 @@ def lint(db: Database, *, select: Iterable[str] | None = None, ignore: Iterable[
     ignore = None if ignore is None else tuple(ignore)
     try:
         findings = [d for rule in RULES if _wanted(rule.code, select, ignore) for d in rule.check(db)]
-    finally:  # the caches only serve rules of one run; compiled patterns are big
+    finally:  # the caches only serve rules of one run; they hold big objects
         _tree.cache_clear()
-        _compile_cached.cache_clear()
+        _forget_compiled()
     return sort_findings(findings, db)
+
+
+def _forget_compiled() -> None:
+    global _compiled
+    _compiled = None
 
 
 def all_findings(db: Database, *, select: Iterable[str] | None = None,

@@ -58,8 +58,9 @@ def summary(findings: Iterable[Diagnostic]) -> str:
 def excerpt(line: bytes, col: int) -> tuple[str, str]:
     """The source line as shown (two-space indent) and a caret line under byte column ``col``.
 
-    Bytes are read as latin-1; a tab shows as spaces, other control bytes and 0x7f-0x9f as
-    ``\\xHH``, so the caret stays under the byte it means. Long lines are cut around the column.
+    Bytes are read as latin-1; a tab shows as spaces, other control bytes, 0x7f-0xa0 and 0xad
+    (invisible or blank) as ``\\xHH``, so the caret stays under the byte it means. Long lines
+    are cut around the column.
     """
     line = line.rstrip(b"\r")
     cells = [_cell(b) for b in line]
@@ -75,7 +76,7 @@ def excerpt(line: bytes, col: int) -> tuple[str, str]:
 def _cell(byte: int) -> str:
     if byte == 0x09:
         return " " * _TAB
-    if byte < 0x20 or 0x7F <= byte < 0xA0:
+    if byte < 0x20 or 0x7F <= byte <= 0xA0 or byte == 0xAD:  # controls, no-break space, soft hyphen
         return f"\\x{byte:02x}"
     return chr(byte)
 
@@ -182,9 +183,11 @@ def artifact_uri(path: str) -> str:
     if PurePosixPath(path).is_absolute():
         return "file://" + quote(path)
     windows = PureWindowsPath(path)
-    if windows.drive:
-        return "file:///" + quote(windows.as_posix())
-    return quote(path.replace("\\", "/"))
+    if windows.is_absolute() and windows.drive.startswith("\\\\"):  # \\server\share\…
+        return "file:" + quote(windows.as_posix())  # file://server/share/…
+    if windows.is_absolute():  # C:\…: file:///C:/… (the drive's colon stays, RFC 8089)
+        return "file:///" + windows.drive + quote(windows.as_posix()[len(windows.drive):])
+    return quote(path.replace("\\", "/"))  # relative: ':' is encoded, so no segment reads as a scheme
 
 
 # ---------------------------------------------------------------------------------------------
