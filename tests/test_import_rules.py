@@ -48,3 +48,29 @@ def test_importing_every_runtime_module_loads_nothing_forbidden() -> None:
 def test_compiler_imports_the_schema_from_the_runtime() -> None:
     emit = _imports(ROOT / "compiler" / "sigc" / "emit.py")
     assert "sigscan" in emit
+
+
+ENGINE = RUNTIME / "engine"
+ENGINE_FORBIDDEN = {"asyncio", "socket", "ssl", "time", "select", "selectors", "threading"}
+
+
+def test_engine_is_sans_io() -> None:
+    """runtime/sigscan/engine imports no I/O or clock module (it is fed events with ``now``)."""
+    for path in sorted(ENGINE.rglob("*.py")):
+        used = _imports(path) & ENGINE_FORBIDDEN
+        assert not used, f"{path.relative_to(ROOT)} imports {sorted(used)}"
+
+
+def test_importing_the_engine_loads_no_io_module() -> None:
+    """Transitively too (``time`` excepted: stdlib modules such as datetime load it)."""
+    modules = [
+        ".".join(p.relative_to(RUNTIME.parent).with_suffix("").parts).removesuffix(".__init__")
+        for p in sorted(ENGINE.rglob("*.py"))
+    ]
+    code = (
+        "import importlib, sys\n"
+        f"for m in {modules!r}: importlib.import_module(m)\n"
+        f"print(sorted({{n.split('.')[0] for n in sys.modules}} & set({sorted(ENGINE_FORBIDDEN - {'time'})!r})))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"

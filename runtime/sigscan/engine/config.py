@@ -1,0 +1,60 @@
+"""How a :class:`~sigscan.engine.port.PortEngine` behaves: intensity, profile, Nmap's timeouts.
+
+Times are seconds. ``Profile.NMAP`` keeps Nmap 7.93's waits and order exactly. ``Profile.FAST``
+races the NULL wait and the first probe on two connections and scales every wait to the connect
+round-trip (see :mod:`sigscan.engine.port` for the rules that keep its verdicts equal to NMAP's).
+"""
+
+from __future__ import annotations
+
+import datetime
+import enum
+from dataclasses import dataclass
+
+
+class Profile(enum.Enum):
+    NMAP = "nmap"
+    FAST = "fast"
+
+
+@dataclass(frozen=True, slots=True)
+class EngineConfig:
+    """Settings shared by every port of a scan.
+
+    ``intensity``: Nmap's ``--version-intensity`` (0-9). ``rtt``: the measured connect round-trip
+    for ``Profile.FAST`` (None: the engine measures its own first TCP connect). ``unix_time`` is
+    the wall-clock time (Unix seconds) at which the driver's clock read ``unix_time_clock``; the
+    engine derives the fingerprint's ``%Time``/``%D`` from them (``unix_time_clock`` None: the
+    ``now`` given to :meth:`PortEngine.start`). ``tz`` is the zone of the fingerprint's date
+    (None: local, as Nmap). ``fast_min_wait`` and ``fast_rtt_factor``: a FAST wait is Nmap's wait
+    capped to ``max(fast_min_wait, fast_rtt_factor * rtt)``. ``rpc_grind``: run the SunRPC
+    grinder on ports identified as ``rpcbind`` (intensity 7 and above, as Nmap's rpc-grind.nse);
+    ``rpc_timeout`` is its wait per call."""
+
+    intensity: int = 7
+    profile: Profile = Profile.NMAP
+    nmap_version: str = "7.93"
+    platform: str = "x86_64-pc-linux-gnu"
+    connect_timeout: float = 5.0
+    ssl_connect_timeout: float = 8.0
+    rtt: float | None = None
+    unix_time: float = 0.0
+    unix_time_clock: float | None = None
+    tz: datetime.tzinfo | None = None
+    fast_min_wait: float = 0.5
+    fast_rtt_factor: float = 8.0
+    rpc_grind: bool = True
+    rpc_timeout: float = 5.0
+
+    def __post_init__(self) -> None:
+        if not 0 <= self.intensity <= 9:
+            raise ValueError(f"intensity must be 0-9, not {self.intensity}")
+        if self.rtt is not None and self.rtt < 0:
+            raise ValueError(f"rtt must not be negative, not {self.rtt}")
+
+    def wait(self, nmap_seconds: float, rtt: float | None) -> float:
+        """The wait to use where Nmap waits ``nmap_seconds``."""
+        if self.profile is Profile.NMAP:
+            return nmap_seconds
+        scaled = max(self.fast_min_wait, self.fast_rtt_factor * (rtt or 0.0))
+        return min(nmap_seconds, scaled)

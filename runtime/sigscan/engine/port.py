@@ -1,0 +1,502 @@
+"""The detection state machine of one port: :class:`PortEngine`.
+
+It reproduces Nmap 7.93's service scan of one port (``service_scan.cc``; nmap-semantics §4-§9):
+
+- **Order.** TCP starts with the NULL probe; then the probes listing the port, then the others by
+  rarity (:mod:`sigscan.engine.selection`). UDP has no NULL probe and keeps one socket.
+- **Connections.** Each probe gets a new connection, except the first probe after a NULL probe
+  that ended by its wait (or the read cap): it reuses the NULL connection, and the NULL banner
+  stays in front of its reply.
+- **Reading.** See :mod:`sigscan.engine.run`. A hard match ends the port; the first softmatch is
+  kept and narrows the probes that follow; a hard match after it overwrites the fields it sets.
+- **Endings.** Timeout: fingerprint, next probe (reusing the NULL connection). EOF: fingerprint,
+  then ``tcpwrapped`` if it was the NULL probe with zero bytes within ``tcpwrappedms``, else the
+  next probe on a new connection. ``ECONNRESET``/``ECONNREFUSED``/``ECONNABORTED``: the same as
+  EOF but no fingerprint entry (verified with nmap 7.93: a banner then a reset during the NULL
+  probe gives neither ``tcpwrapped`` nor a fingerprint). ``EPIPE``, ``EIO`` and the like: next
+  probe. Unreachable-class errors, other errors, connect or TLS failures: the port is
+  *incomplete*. A port that ends while no byte, no match and no read timeout has been seen is
+  ``tcpwrapped`` (Nmap's ``tcpwrap_possible``).
+- **SSL.** A hard match ``ssl`` on a plain TCP port restarts detection through TLS (fields,
+  softmatch and fingerprint cleared; ``sslports`` instead of ``ports``); ``ssl/NAME`` sets the
+  tunnel and strips the prefix.
+- **RPC.** A port identified as ``rpcbind`` is then ground against ``nmap-rpc``
+  (:mod:`sigscan.engine.rpc`).
+
+**Profile FAST** changes two things and keeps every decision above:
+
+1. Every wait is capped to ``max(fast_min_wait, fast_rtt_factor * rtt)`` (``rtt``: the
+   configured one, else the first measured TCP connect), Nmap's value staying the ceiling.
+2. The NULL probe and the probe Nmap would send next (assuming no softmatch) start at once, on
+   two connections. The second one's outcome is *speculative*: it is used only when Nmap would
+   have sent that very probe in that state, on a fresh connection or on a NULL connection that
+   stayed silent (so the reply is not glued to a banner); otherwise it is dropped and the probe
+   is sent again exactly as Nmap does. NULL's result always comes first, so a banner verdict
+   wins over the other connection's.
+
+Known FAST difference: a server that closes silently between the scaled NULL wait and
+``tcpwrappedms`` is not ``tcpwrapped`` under FAST (the wait ended first).
+"""
+
+from __future__ import annotations
+
+from sigscan.bundle.records import ProbeRecord
+from sigscan.engine.catalog import Catalog, wait_seconds, wrapped_seconds
+from sigscan.engine.config import EngineConfig, Profile
+from sigscan.engine.deductions import Applied, Deductions
+from sigscan.engine.events import (
+    Action,
+    Close,
+    Closed,
+    Connect,
+    Connected,
+    ConnectFailed,
+    Data,
+    Event,
+    Proto,
+    Report,
+    Reset,
+    Send,
+    Timer,
+    TlsFailed,
+    TlsReady,
+    WaitUntil,
+)
+from sigscan.engine.rpc import Grinder
+from sigscan.engine.run import End, ProbeRun
+from sigscan.engine.selection import ProbeCursor
+from sigscan.engine.verdicts import (
+    LIKE_EOF,
+    NEXT_PROBE,
+    UNREACHABLE,
+    Final,
+    fingerprint_shown,
+    service,
+)
+from sigscan.output.fingerprint import ESCAPED_BYTES, SIZE_LIMIT, service_fingerprint
+from sigscan.results import PortResult, PortState
+
+DEFAULT_CONFIG = EngineConfig()
+ConnEvent = Connected | TlsReady | ConnectFailed | TlsFailed | Data | Closed | Reset
+_DEFAULT_REASON = {PortState.OPEN: {Proto.TCP: "syn-ack", Proto.UDP: "udp-response"},
+                   PortState.OPEN_FILTERED: {Proto.TCP: "no-response", Proto.UDP: "no-response"}}
+
+
+class PortEngine:
+    """Service detection of one port, sans I/O: feed it events, perform the actions it returns.
+
+    ``start(now)`` returns the first actions; ``feed(event)`` the actions an event causes. Every
+    call that leaves the engine running ends with a :class:`WaitUntil` (the earliest deadline it
+    needs a :class:`Timer` for). The last action is a :class:`Report`; :attr:`done` is then true,
+    :attr:`result` holds the :class:`PortResult`, and later events are ignored.
+
+    Connections: every connection the engine opens gets exactly one :class:`Close`, except one
+    that failed (``ConnectFailed``/``TlsFailed``); a ``Close`` may come while it is still
+    connecting (cancel it). Events for a connection after its ``Close`` are ignored. Reads
+    should be delivered in chunks of at most a few KiB (Nmap matches what it has read so far
+    and stops reading at 4096 bytes, so one huge chunk would be matched whole).
+
+    ``reason`` is the port's state reason (default: ``syn-ack`` for open TCP, ``udp-response``
+    for open UDP, ``no-response`` for open|filtered); a reply to an open|filtered UDP port makes
+    it ``open``/``udp-response``.
+    """
+
+    def __init__(self, catalog: Catalog, host: str, port: int, proto: Proto, *,
+                 state: PortState = PortState.OPEN, config: EngineConfig = DEFAULT_CONFIG,
+                 reason: str | None = None) -> None:
+        self.catalog, self.host, self.port, self.proto, self.config = catalog, host, port, proto, config
+        self.state = state
+        self.reason = reason if reason is not None else _DEFAULT_REASON.get(state, {}).get(proto, "")
+        self._cursor = ProbeCursor(catalog, proto, port, config.intensity)
+        self._deductions = Deductions()
+        self._tunnel: str | None = None
+        self._wrap_possible = True
+        self._fp: list[tuple[str, bytes]] = []
+        self._fp_size = 0
+        self._fp_time: float | None = None
+        self._sent: list[str] = []
+        self._notes: list[str] = []
+        self._main: ProbeRun | None = None
+        self._spec: ProbeRun | None = None
+        self._grinder: Grinder | None = None
+        self._final: Final | None = None
+        self._open: dict[int, float] = {}  # connection -> when its Connect was issued
+        self._issued = 0
+        self._rtt = config.rtt
+        self._started: float | None = None
+        self._result: PortResult | None = None
+        self._out: list[Action] = []
+
+    # -- public API ----------------------------------------------------------------------------
+
+    @property
+    def done(self) -> bool:
+        return self._result is not None
+
+    @property
+    def result(self) -> PortResult | None:
+        return self._result
+
+    def start(self, now: float) -> list[Action]:
+        if self._started is not None:
+            raise RuntimeError("PortEngine.start() was already called")
+        self._started = now
+        if self.catalog.excluded(self.port, self.proto):
+            self._notes.append("port excluded from version detection (Exclude)")
+            self._report(Final.EXCLUDED, now)
+        else:
+            self._begin(now)
+        return self._flush()
+
+    def feed(self, event: Event) -> list[Action]:
+        if self._started is None:
+            raise RuntimeError("PortEngine.feed() before start()")
+        if self._result is not None:
+            return []
+        if isinstance(event, Timer):
+            self._on_timer(event.now)
+        else:
+            if not 0 <= event.conn < self._issued:
+                raise ValueError(f"event for connection {event.conn}, which this engine never opened")
+            if event.conn in self._open:
+                self._on_conn_event(event)
+        return self._flush()
+
+    # -- the sequence --------------------------------------------------------------------------
+
+    @property
+    def _tls(self) -> bool:
+        return self._tunnel == "ssl"
+
+    def _begin(self, now: float) -> None:
+        """Start the probe sequence (at the start, and again through TLS after ``ssl``)."""
+        probe = self._cursor.next(self._tls, None)
+        if probe is None:
+            self._finish(Final.NOMATCH, now)
+            return
+        self._main = self._connect(probe, now)
+        if self.config.profile is Profile.FAST and probe.is_null:
+            ahead = self._cursor.copy().next(self._tls, None)
+            if ahead is not None:
+                self._spec = self._connect(ahead, now)
+
+    def _conclude(self, run: ProbeRun, now: float) -> None:
+        """Act on a finished run of the current probe, as Nmap's read handler does."""
+        self._main = run
+        if run.received:
+            self._wrap_possible = False
+        self._notes.extend(d for d in run.diagnostics if d not in self._notes)
+        if self._apply(run):
+            self._hard(run, now)
+        elif run.end is End.TIMEOUT or run.end is End.FULL:
+            self._wrap_possible = self._wrap_possible and run.end is not End.TIMEOUT
+            self._fingerprint(run, now)
+            self._advance(run, now, restart=False)
+        elif run.end is End.EOF:
+            self._fingerprint(run, now)
+            self._closed(run, now)
+        elif run.end is End.RESET:
+            self._reset(run, now)
+        else:
+            self._notes.append(f"{run.probe.name}: connection failed ({run.error})")
+            self._finish(Final.INCOMPLETE, now)
+
+    def _apply(self, run: ProbeRun) -> bool:
+        """Record the run's matches in order; whether one was a hard match."""
+        for verdict in run.verdicts:
+            applied = self._deductions.apply(verdict)
+            if applied is Applied.IGNORED and verdict.name != self._deductions.name:
+                self._notes.append(f"{run.probe.name}: softmatch {verdict.name} ignored "
+                                   f"(already softmatched {self._deductions.name})")
+            if applied is Applied.HARD:
+                return True
+        return False
+
+    def _closed(self, run: ProbeRun, now: float) -> None:
+        """EOF (or a reset of the same class): ``tcpwrapped`` or the next probe."""
+        if run.probe.is_null and not run.buffer and run.elapsed() < wrapped_seconds(run.probe):
+            self._finish(Final.TCPWRAPPED, now)
+        else:
+            self._advance(run, now, restart=True)
+
+    def _reset(self, run: ProbeRun, now: float) -> None:
+        error = run.error or "ECONNRESET"
+        if error in LIKE_EOF:
+            self._closed(run, now)
+        elif error in NEXT_PROBE:
+            self._advance(run, now, restart=True)
+        else:
+            if error in UNREACHABLE:
+                self._wrap_possible = False
+            self._notes.append(f"{run.probe.name}: read error {error}; giving up on the port")
+            self._finish(Final.INCOMPLETE, now)
+
+    def _hard(self, run: ProbeRun, now: float) -> None:
+        """A hard match: the ``ssl/`` shortcut, the SSL restart, or the end."""
+        name = self._deductions.name or ""
+        if name.startswith("ssl/"):
+            self._tunnel, self._deductions.name = "ssl", name[4:]
+        elif name == "ssl" and self._tunnel is None and self.proto is Proto.TCP:
+            self._restart(run, now)
+            return
+        self._finish(Final.HARDMATCHED, now)
+
+    def _restart(self, run: ProbeRun, now: float) -> None:
+        hard = run.hard
+        where = f" line {hard.line}" if hard is not None and hard.line is not None else ""
+        self._notes.append(f"{run.probe.name}{where}: ssl; detection restarted through TLS")
+        self._drop(run)
+        self._drop(self._spec)
+        self._spec = self._main = None
+        self._tunnel = "ssl"
+        self._deductions.clear()
+        self._cursor.reset()
+        self._fp.clear()
+        self._fp_size, self._fp_time = 0, None
+        self._begin(now)
+
+    def _advance(self, run: ProbeRun, now: float, *, restart: bool) -> None:
+        """Nmap's ``startNextProbe``: the next probe, on the NULL connection when ``restart`` is
+        false and the probe that ended was NULL, else on a new one (UDP: the same socket)."""
+        reuse = not restart and run.probe.is_null
+        probe = self._cursor.next(self._tls, self._deductions.softmatched)
+        spec = self._take_spec(probe, glued=reuse and bool(run.buffer))
+        if probe is None:
+            self._finish(Final.SOFTMATCHED if self._deductions.soft else Final.NOMATCH, now)
+        elif spec is not None:
+            self._drop(run)
+            self._main = spec
+            self._notes.append(f"{probe.name}: reply read in parallel with NULL used (profile fast)")
+            if spec.end is not None:
+                self._conclude(spec, now)
+        elif reuse or self.proto is Proto.UDP:
+            keep = run.buffer if reuse else bytearray()
+            self._main = ProbeRun(probe, run.conn, self._wait(probe), self._tls, buffer=keep)
+            self._send(self._main, now)
+        else:
+            self._drop(run)
+            self._main = self._connect(probe, now)
+
+    def _take_spec(self, probe: ProbeRecord | None, *, glued: bool) -> ProbeRun | None:
+        """The speculative run, if it is exactly what Nmap does next; else it is dropped."""
+        spec, self._spec = self._spec, None
+        if spec is None:
+            return None
+        if probe is spec.probe and not glued and spec.end is not End.CONNECT_FAILED:
+            return spec
+        self._drop(spec)
+        return None
+
+    def _finish(self, final: Final, now: float) -> None:
+        if self._wrap_possible:
+            final = Final.TCPWRAPPED
+        for run in (self._main, self._spec):
+            self._drop(run)
+        self._main = self._spec = None
+        if self._should_grind(final):
+            self._final = final
+            self._grind(now)
+        else:
+            self._report(final, now)
+
+    # -- connections and events ----------------------------------------------------------------
+
+    def _connect(self, probe: ProbeRecord, now: float) -> ProbeRun:
+        conn = self._new_conn(now)
+        timeout = self.config.ssl_connect_timeout if self._tls else self.config.connect_timeout
+        self._out.append(Connect(conn, self.proto, self._tls, now + timeout))
+        return ProbeRun(probe, conn, wait_seconds(probe), self._tls, connect_deadline=now + timeout)
+
+    def _new_conn(self, now: float) -> int:
+        conn = self._issued
+        self._issued += 1
+        self._open[conn] = now
+        return conn
+
+    def _drop(self, run: ProbeRun | None) -> None:
+        if run is not None:
+            self._close(run.conn)
+
+    def _close(self, conn: int) -> None:
+        if self._open.pop(conn, None) is not None:
+            self._out.append(Close(conn))
+
+    def _wait(self, probe: ProbeRecord) -> float:
+        return self.config.wait(wait_seconds(probe), self._rtt)
+
+    def _send(self, run: ProbeRun, now: float) -> None:
+        run.wait = self._wait(run.probe)
+        payload = run.start(now)
+        self._sent.append(run.probe.name)
+        if payload:
+            self._out.append(Send(run.conn, payload))
+
+    def _run_of(self, conn: int) -> ProbeRun | None:
+        for run in (self._main, self._spec):
+            if run is not None and run.conn == conn and run.end is None:
+                return run
+        return None
+
+    def _on_conn_event(self, event: ConnEvent) -> None:
+        if self._grinder is not None and event.conn == self._grinder.conn:
+            self._grind_event(event)
+            return
+        run = self._run_of(event.conn)
+        if run is None:
+            return
+        if isinstance(event, Connected | TlsReady):
+            self._connected(run, event)
+        elif isinstance(event, ConnectFailed | TlsFailed):
+            self._open.pop(event.conn, None)
+            run.fail(event.now, End.CONNECT_FAILED, event.error)
+        elif isinstance(event, Data):
+            if run.started is None:
+                raise ValueError(f"data on connection {event.conn} before it connected")
+            self._response(event)
+            run.data(event.now, event.data, lambda buf: self.catalog.identify(run.probe, buf))
+        elif isinstance(event, Closed):
+            run.fail(event.now, End.EOF)
+        else:
+            run.fail(event.now, End.RESET, event.error)
+        if run.end is not None:
+            self._ended(run, event.now)
+
+    def _connected(self, run: ProbeRun, event: Connected | TlsReady) -> None:
+        if run.started is not None:
+            return
+        if self._rtt is None and self.proto is Proto.TCP:
+            self._rtt = max(event.now - self._open[run.conn], 0.0)
+        if self.proto is Proto.TCP and self.state is not PortState.OPEN:
+            self.state, self.reason = PortState.OPEN, "tcp-response"
+        if isinstance(event, TlsReady) and event.subject and not any(
+                n.startswith("TLS certificate subject") for n in self._notes):
+            self._notes.append(f"TLS certificate subject: {event.subject}")
+        self._send(run, event.now)
+
+    def _response(self, event: Data) -> None:
+        if self.proto is Proto.UDP and self.state is PortState.OPEN_FILTERED:
+            self.state, self.reason = PortState.OPEN, "udp-response"
+
+    def _ended(self, run: ProbeRun, now: float) -> None:
+        if run is self._spec:
+            self._close(run.conn)  # its outcome waits for the NULL probe's
+            return
+        self._conclude(run, now)
+
+    def _on_timer(self, now: float) -> None:
+        while self._result is None:
+            due = [run for run in (self._main, self._spec)
+                   if run is not None and run.deadline is not None and run.deadline <= now]
+            if not due:
+                break
+            due[0].timer(now)
+            self._ended(due[0], now)
+        grinder = self._grinder
+        if self._result is None and grinder is not None and not grinder.finished:
+            deadline = grinder.deadline if grinder.deadline is not None else grinder.connect_deadline
+            if deadline is not None and deadline <= now:
+                grinder.stop(f"no reply within {grinder.wait:g} s")
+                self._grind_done(now)
+
+    # -- the RPC grinder -----------------------------------------------------------------------
+
+    def _should_grind(self, final: Final) -> bool:
+        return (self.config.rpc_grind and self.config.intensity >= 7 and bool(self.catalog.rpc)
+                and final in (Final.HARDMATCHED, Final.SOFTMATCHED)
+                and self._deductions.name == "rpcbind" and self._tunnel is None)
+
+    def _grind(self, now: float) -> None:
+        conn = self._new_conn(now)
+        deadline = now + self.config.connect_timeout
+        self._out.append(Connect(conn, self.proto, False, deadline))
+        self._grinder = Grinder(self.catalog.rpc, conn, self.proto is Proto.TCP,
+                                self.config.wait(self.config.rpc_timeout, self._rtt),
+                                connect_deadline=deadline)
+
+    def _grind_event(self, event: ConnEvent) -> None:
+        grinder = self._grinder
+        assert grinder is not None
+        payload: bytes | None = None
+        if isinstance(event, Connected | TlsReady):
+            grinder.connect_deadline = None
+            self._sent.append("rpc-grind")
+            payload = grinder.next_call(event.now)
+        elif isinstance(event, Data):
+            payload = grinder.data(event.now, event.data)
+        elif isinstance(event, ConnectFailed | TlsFailed):
+            self._open.pop(event.conn, None)
+            grinder.stop(f"connect failed ({event.error})")
+        else:
+            grinder.stop("connection closed" if isinstance(event, Closed) else f"read error {event.error}")
+        if payload is not None:
+            self._out.append(Send(grinder.conn, payload))
+        elif grinder.finished:
+            self._grind_done(event.now)
+
+    def _grind_done(self, now: float) -> None:
+        grinder = self._grinder
+        assert grinder is not None and self._final is not None
+        self._close(grinder.conn)
+        found = grinder.found
+        self._notes.append(f"rpc-grind: {grinder.calls} call(s); "
+                           + (f"program {found.program.number} ({found.program.name})" if found
+                              else grinder.why))
+        final = self._final
+        if found is not None:
+            self._deductions.name = found.program.name
+            self._deductions.fields["version"] = found.version
+            self._deductions.fields["extrainfo"] = found.extrainfo
+            final = Final.HARDMATCHED
+        self._report(final, now)
+
+    # -- results -------------------------------------------------------------------------------
+
+    def _fingerprint(self, run: ProbeRun, now: float) -> None:
+        """Nmap's ``addToServiceFingerprint`` for a probe that ended unmatched with data."""
+        if not run.buffer or self._fp_size > SIZE_LIMIT:
+            return
+        if self._fp_time is None:
+            self._fp_time = self._unix(now)
+        self._fp.append((run.probe.name, bytes(run.buffer)))
+        self._fp_size += min(len(run.buffer), ESCAPED_BYTES)  # a lower bound of its text
+
+    def _unix(self, now: float) -> float:
+        origin = self.config.unix_time_clock
+        base = self._started if origin is None else origin
+        return self.config.unix_time + (now - (0.0 if base is None else base))
+
+    def _report(self, final: Final, now: float) -> None:
+        for conn in list(self._open):
+            self._close(conn)
+        fingerprint = None
+        if self._fp and fingerprint_shown(final, self.config.intensity):
+            fingerprint = service_fingerprint(
+                self.port, self.proto.value, self._fp, intensity=self.config.intensity,
+                tls=self._tls,
+                unix_time=self._unix(now) if self._fp_time is None else self._fp_time,
+                nmap_version=self.config.nmap_version, platform=self.config.platform,
+                tz=self.config.tz) or None
+        svc = service(final, self._deductions, tunnel=self._tunnel,
+                      table_name=self.catalog.table_name(self.port, self.proto),
+                      fingerprint=fingerprint)
+        self._result = PortResult(
+            self.host, self.port, self.proto.value, self.state, self.reason, svc,
+            probes=tuple(self._sent), notes=(f"final state: {final.value}", *self._notes),
+            elapsed=0.0 if self._started is None else now - self._started)
+        self._out.append(Report(self._result))
+
+    def _flush(self) -> list[Action]:
+        out, self._out = self._out, []
+        if self._result is None:
+            deadline = self._next_deadline()
+            if deadline is not None:
+                out.append(WaitUntil(deadline))
+        return out
+
+    def _next_deadline(self) -> float | None:
+        deadlines = [run.deadline for run in (self._main, self._spec) if run is not None]
+        grinder = self._grinder
+        if grinder is not None and not grinder.finished:
+            deadlines.append(grinder.deadline if grinder.deadline is not None else grinder.connect_deadline)
+        present = [d for d in deadlines if d is not None]
+        return min(present) if present else None

@@ -1,0 +1,152 @@
+"""The SunRPC grinder (nmap-semantics §7; Nmap's rpc-grind.nse): after an ``rpcbind`` match, the
+``nmap-rpc`` programs are tried until one answers PROG_MISMATCH with its version range."""
+
+from __future__ import annotations
+
+import struct
+from collections.abc import Callable, Sequence
+
+import pytest
+
+from sigscan.engine.catalog import Catalog
+from sigscan.engine.events import Proto
+from sigscan.engine.fake import Behaviour, Server, Step, send
+from sigscan.engine.rpc import (
+    FIRST_XID,
+    GRIND_VERSION,
+    PROG_MISMATCH,
+    RecordReader,
+    call,
+    parse_reply,
+)
+from sigscan.results import Method
+from tests.engine.support import connects, scan
+
+PORTMAPPER = 100000
+MOUNTD = 100005
+
+
+def rpc_server(programs: dict[int, tuple[int, int]], *, tcp: bool,
+               answer_grind: bool = True) -> Callable[[bytes], Sequence[Step]]:
+    """A SunRPC server: PROG_MISMATCH with the version range for its programs (SUCCESS for a
+    supported version), PROG_UNAVAIL for the others. Only RPC CALLs are answered."""
+
+    def answer(message: bytes) -> Sequence[Step]:
+        body = message[4:] if tcp else message
+        if len(body) < 24:
+            return ()
+        xid, mtype, _rpcvers, prog, vers = struct.unpack_from(">IIIII", body)
+        if mtype != 0 or (not answer_grind and xid != 0x72FE1D13):
+            return ()
+        reply = struct.pack(">IIIII", xid, 1, 0, 0, 0)
+        if prog not in programs:
+            reply += struct.pack(">I", 1)
+        else:
+            low, high = programs[prog]
+            reply += struct.pack(">I", 0) if low <= vers <= high else struct.pack(">III", 2, low, high)
+        return (send(struct.pack(">I", 0x80000000 | len(reply)) + reply if tcp else reply),)
+
+    return answer
+
+
+def position(catalog: Catalog, number: int) -> int:
+    return 1 + [r.number for r in catalog.rpc].index(number)
+
+
+def test_portmapper_is_ground_to_its_version_range(real: Catalog) -> None:
+    server = Server(Behaviour(answer=rpc_server({PORTMAPPER: (2, 4)}, tcp=True)))
+    result, fake = scan(real, server, 111)
+    svc = result.service
+    assert svc is not None
+    assert (svc.name, svc.version, svc.extrainfo) == ("rpcbind", "2-4", "RPC #100000")
+    assert (svc.method, svc.conf) == (Method.PROBED, 10)
+    assert result.probes[-2:] == ("RPCCheck", "rpc-grind")
+    grind_conn = connects(fake)[-1][1]
+    assert fake.connections[grind_conn].messages == [call(FIRST_XID, PORTMAPPER, GRIND_VERSION, tcp=True)]
+
+
+def test_another_program_behind_an_rpcbind_match(real: Catalog) -> None:
+    server = Server(Behaviour(answer=rpc_server({MOUNTD: (1, 3)}, tcp=True)))
+    result, fake = scan(real, server, 41111)
+    svc = result.service
+    assert svc is not None and (svc.name, svc.version, svc.extrainfo) == ("mountd", "1-3", "RPC #100005")
+    grind = fake.connections[connects(fake)[-1][1]]
+    assert len(grind.messages) == position(real, MOUNTD)
+    xids = [struct.unpack_from(">I", m, 4)[0] for m in grind.messages]
+    assert xids == list(range(FIRST_XID, FIRST_XID + len(xids)))
+    assert grind.closed_by_engine is not None
+
+
+def test_single_version_is_one_number(real: Catalog) -> None:
+    server = Server(Behaviour(answer=rpc_server({100003: (3, 3)}, tcp=True)))
+    result, _ = scan(real, server, 2049)
+    assert result.service is not None and (result.service.name, result.service.version) == ("nfs", "3")
+
+
+def test_over_udp(real: Catalog) -> None:
+    server = Server(Behaviour(answer=rpc_server({PORTMAPPER: (2, 4)}, tcp=False)))
+    result, fake = scan(real, server, 111, Proto.UDP)
+    svc = result.service
+    assert svc is not None and (svc.name, svc.version, svc.extrainfo) == ("rpcbind", "2-4", "RPC #100000")
+    assert len(connects(fake)) == 2  # the probes' socket, then the grinder's
+
+
+def test_not_below_intensity_7(real: Catalog) -> None:
+    server = Server(Behaviour(answer=rpc_server({MOUNTD: (1, 3)}, tcp=True)))
+    result, _ = scan(real, server, 111, intensity=6)
+    svc = result.service
+    assert svc is not None and (svc.name, svc.version, svc.extrainfo) == ("rpcbind", None, None)
+    assert "rpc-grind" not in result.probes
+
+
+def test_a_silent_grind_leaves_the_match_and_is_bounded(real: Catalog) -> None:
+    server = Server(Behaviour(answer=rpc_server({MOUNTD: (1, 3)}, tcp=True, answer_grind=False)))
+    result, fake = scan(real, server, 111, net_rtt=0.0)
+    svc = result.service
+    assert svc is not None and (svc.name, svc.version, svc.conf) == ("rpcbind", None, 10)
+    assert any("rpc-grind: 1 call(s); no reply within 5 s" in n for n in result.notes)
+    assert fake.connections[connects(fake)[-1][1]].closed_by_engine is not None
+
+
+def test_grinding_can_be_switched_off(real: Catalog) -> None:
+    server = Server(Behaviour(answer=rpc_server({MOUNTD: (1, 3)}, tcp=True)))
+    result, _ = scan(real, server, 111, rpc_grind=False)
+    assert result.service is not None and result.service.name == "rpcbind"
+
+
+# -- the wire format ------------------------------------------------------------------------------
+
+
+def test_call_layout() -> None:
+    tcp = call(7, 100005, 104316, tcp=True)
+    assert tcp[:4] == b"\x80\x00\x00\x28" and tcp[4:] == call(7, 100005, 104316, tcp=False)
+    assert struct.unpack(">10I", tcp[4:]) == (7, 0, 2, 100005, 104316, 0, 0, 0, 0, 0)
+
+
+@pytest.mark.parametrize(("message", "expected"), [
+    (struct.pack(">8I", 9, 1, 0, 0, 0, 2, 3, 5), (9, True, PROG_MISMATCH, 3, 5)),
+    (struct.pack(">6I", 9, 1, 0, 0, 0, 1), (9, True, 1, None, None)),
+    (struct.pack(">5I", 9, 1, 1, 0, 2), (9, False, None, None, None)),  # MSG_DENIED
+    # a verifier with a body: rpc.lua skips (length - 8) bytes of it, and so does parse_reply
+    (struct.pack(">9I", 9, 1, 0, 1, 12, 0xAA, 2, 1, 2), (9, True, 2, 1, 2)),
+])
+def test_parse_reply(message: bytes, expected: tuple[object, ...]) -> None:
+    reply = parse_reply(message)
+    assert reply is not None
+    assert (reply.xid, reply.accepted, reply.accept_state, reply.low, reply.high) == expected
+
+
+def test_parse_reply_rejects_calls_and_short_messages() -> None:
+    assert parse_reply(struct.pack(">3I", 9, 0, 0)) is None
+    assert parse_reply(b"\x00\x01") is None
+
+
+def test_record_reader_joins_fragments_and_splits_messages() -> None:
+    reader = RecordReader()
+    first = struct.pack(">I", 3) + b"abc"  # not the last fragment
+    last = struct.pack(">I", 0x80000002) + b"de"
+    other = struct.pack(">I", 0x80000001) + b"f"
+    data = first + last + other
+    assert reader.feed(data[:5]) == []
+    assert reader.feed(data[5:]) == [b"abcde", b"f"]
+    assert reader.size == 0
