@@ -1,4 +1,5 @@
-"""What a scan finds, per port: the record every output format renders.
+"""What a scan finds, per port, per host and for the whole scan: the records every output format
+renders.
 
 Names follow Nmap's XML (``<port protocol portid><state state reason/><service name product
 version extrainfo hostname ostype devicetype servicefp tunnel method conf><cpe/></service>``).
@@ -8,6 +9,8 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass, field
+
+from sigscan import __version__ as SIGSCAN_VERSION
 
 
 class Method(enum.Enum):
@@ -61,3 +64,64 @@ class PortResult:
     probes: tuple[str, ...] = ()
     notes: tuple[str, ...] = field(default=())
     elapsed: float = 0.0
+
+
+@dataclass(frozen=True, slots=True)
+class PortGroup:
+    """Ports of one host that share a state and a reason and were not itemized as
+    :class:`PortResult` (e.g. the 65,000 refused ports of ``-p-``). Outputs count them like
+    itemized ports (Nmap's ``<extraports>``, ``Not shown: …``)."""
+
+    proto: str  # "tcp" | "udp"
+    state: PortState
+    reason: str
+    ports: tuple[int, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class HostResult:
+    """One scanned host, as Nmap's ``<host>`` element and ``Nmap scan report for …`` block.
+
+    ``address`` is the IP address scanned; ``hostname`` the name the user gave for it (Nmap's
+    ``type="user"``), None for a literal address. ``ptr_name`` is the reverse-DNS name (Nmap's
+    ``type="PTR"`` and ``HostName()``, which Service Info compares service host names with);
+    sigscan does no reverse lookups, so it is None unless a caller fills it, and outputs are then
+    those of ``nmap -n``. ``latency`` is the measured round trip in
+    seconds (``Host is up (0.0014s latency).``), None when unknown. ``other_addresses`` are the
+    further addresses the name resolved to, not scanned. ``reason`` is why the host counts as up:
+    sigscan does no host discovery, so ``user-set`` as with Nmap's ``-Pn``. ``start``/``end``
+    are Unix times."""
+
+    address: str
+    hostname: str | None = None
+    ports: tuple[PortResult, ...] = ()
+    groups: tuple[PortGroup, ...] = ()
+    ptr_name: str | None = None
+    start: float | None = None
+    end: float | None = None
+    latency: float | None = None
+    other_addresses: tuple[str, ...] = ()
+    reason: str = "user-set"
+
+
+@dataclass(frozen=True, slots=True)
+class ScanInfo:
+    """The scan as a whole, for output headers and footers (Nmap's ``<nmaprun>``,
+    ``<scaninfo>`` and ``<runstats>``).
+
+    ``args`` is the command line as typed; ``start``/``end`` are Unix times (``end`` None while
+    the scan runs). ``tcp_ports``/``udp_ports`` are the requested ports, ascending. TCP ports are
+    found by a connect scan (Nmap's ``type="connect"``). ``errormsg`` is set when the scan
+    stopped early (Ctrl-C): the XML then says ``exit="error"``. ``verbose`` raises the number of
+    ports of one state shown before they are summarised, as Nmap's ``-v``."""
+
+    args: str
+    start: float
+    end: float | None = None
+    tcp_ports: tuple[int, ...] = ()
+    udp_ports: tuple[int, ...] = ()
+    version: str = SIGSCAN_VERSION
+    scanner: str = "sigscan"
+    scan_type: str = "connect"
+    verbose: int = 0
+    errormsg: str | None = None

@@ -1,0 +1,215 @@
+"""Nmap-compatible XML (``-oX``): valid against Nmap's ``nmap.dtd``, read by ``ndiff`` and
+``python-libnmap``, laid out as Nmap 7.93 writes it.
+
+- ``<nmaprun scanner="nmap" …>``: the DTD allows no other ``scanner`` value, so sigscan writes
+  ``nmap`` and says who it is in ``args`` (``sigscan scan …``), in ``version`` (sigscan's) and in
+  the opening comment (``<!-- sigscan 0.1.0 scan initiated … -->``).
+- One ``<scaninfo>`` per protocol scanned: ``type="connect"`` for TCP, ``type="udp"`` for UDP,
+  with the requested ports written as ranges.
+- Per host: ``<status state="up" reason="user-set">`` (no host discovery, as ``-Pn``), the
+  address, the user-given name as ``<hostname type="user">`` (and the reverse-DNS name, if a
+  caller filled it, as ``type="PTR"``), ``<extraports>`` for the states
+  Nmap summarises (see :mod:`sigscan.output.common`), then every other port.
+- ``<service>`` attributes in Nmap's order: name, product, version, extrainfo, hostname, ostype,
+  devicetype, servicefp (with its ``\\nSF:`` breaks removed), tunnel, method, conf; then one
+  ``<cpe>`` per CPE. No ``<service>`` when there is no name, fingerprint or tunnel.
+- Escaping as Nmap's ``xml_write_escaped``: ``< > & " '``, a ``-`` after a ``-`` as ``&#45;``,
+  control characters and non-ASCII as ``&#x..;`` (control characters XML 1.0 forbids become
+  U+FFFD).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from sigscan.output.common import (
+    TextStream,
+    all_ports,
+    ctime,
+    hosts_summary,
+    ignored_states,
+)
+from sigscan.ports import compact
+from sigscan.results import HostResult, PortResult, ScanInfo, Service
+
+XML_OUTPUT_VERSION = "1.05"
+STYLESHEET = "file:///usr/share/nmap/nmap.xsl"
+_NAMED = {"<": "&lt;", ">": "&gt;", "&": "&amp;", '"': "&quot;", "'": "&apos;"}
+_ALLOWED_CONTROLS = {"\t", "\n", "\r"}
+
+
+def escape(text: str) -> str:
+    """Nmap's XML escaping (attribute values, text and the opening comment)."""
+    out: list[str] = []
+    previous = ""
+    for char in text:
+        if char in _NAMED:
+            out.append(_NAMED[char])
+        elif char == "-" and previous == "-":
+            out.append("&#45;")
+        elif char < " " or char > "\x7f":
+            out.append(f"&#x{_xml_char(char):x};")
+        else:
+            out.append(char)
+        previous = char
+    return "".join(out)
+
+
+def _xml_char(char: str) -> int:
+    """The code point to write for ``char``; U+FFFD for what XML 1.0 cannot carry."""
+    code = ord(char)
+    if code < 0x20 and char not in _ALLOWED_CONTROLS:
+        return 0xFFFD
+    if 0xD800 <= code <= 0xDFFF or code in (0xFFFE, 0xFFFF):
+        return 0xFFFD
+    return code
+
+
+def _attrs(pairs: Iterable[tuple[str, object]]) -> str:
+    return "".join(f' {name}="{escape(str(value))}"' for name, value in pairs if value is not None)
+
+
+# --------------------------------------------------------------------------------------------
+# The document
+
+
+def render(info: ScanInfo, hosts: Iterable[HostResult], *,
+           stylesheet: str | None = STYLESHEET) -> str:
+    """The whole XML document of a finished scan (``info.end`` set)."""
+    hosts = list(hosts)
+    return "".join([document_start(info, stylesheet=stylesheet),
+                    *(host_element(host, verbose=info.verbose) for host in hosts),
+                    document_end(info, len(hosts), len(hosts))])
+
+
+def document_start(info: ScanInfo, *, stylesheet: str | None = STYLESHEET) -> str:
+    """Everything before the first ``<host>``."""
+    lines = ['<?xml version="1.0" encoding="UTF-8"?>', "<!DOCTYPE nmaprun>"]
+    if stylesheet:
+        lines.append(f'<?xml-stylesheet href="{escape(stylesheet)}" type="text/xsl"?>')
+    started = ctime(info.start)
+    lines.append(f"<!-- {escape(f'{info.scanner} {info.version} scan initiated {started} as: {info.args}')} -->")
+    lines.append("<nmaprun" + _attrs([
+        ("scanner", "nmap"), ("args", info.args), ("start", int(info.start)),
+        ("startstr", started), ("version", info.version),
+        ("xmloutputversion", XML_OUTPUT_VERSION)]) + ">")
+    for proto, kind, ports in (("tcp", info.scan_type, info.tcp_ports),
+                               ("udp", "udp", info.udp_ports)):
+        if ports:
+            lines.append("<scaninfo" + _attrs([
+                ("type", kind), ("protocol", proto), ("numservices", len(ports)),
+                ("services", compact(ports))]) + "/>")
+    lines.append(f'<verbose level="{info.verbose}"/>')
+    lines.append('<debugging level="0"/>')
+    return "\n".join(lines) + "\n"
+
+
+def document_end(info: ScanInfo, hosts_total: int, hosts_up: int) -> str:
+    """``<runstats>`` and the end of the document."""
+    end = info.end if info.end is not None else info.start
+    elapsed = f"{end - info.start:.2f}"
+    finished = _attrs([
+        ("time", int(end)), ("timestr", ctime(end)),
+        ("summary", f"{info.scanner} done at {ctime(end)}; "
+                    f"{hosts_summary(hosts_total, hosts_up)} scanned in {elapsed} seconds"),
+        ("elapsed", elapsed), ("exit", "error" if info.errormsg else "success"),
+        ("errormsg", info.errormsg)])
+    counts = _attrs([("up", hosts_up), ("down", hosts_total - hosts_up), ("total", hosts_total)])
+    return f"<runstats><finished{finished}/><hosts{counts}/>\n</runstats>\n</nmaprun>\n"
+
+
+# --------------------------------------------------------------------------------------------
+# One host
+
+
+def host_element(host: HostResult, *, verbose: int = 0) -> str:
+    """One ``<host>`` element (Nmap's line breaks)."""
+    times = _attrs([("starttime", _int(host.start)), ("endtime", _int(host.end))])
+    addrtype = "ipv6" if ":" in host.address else "ipv4"
+    parts = [f'<host{times}><status state="up"{_attrs([("reason", host.reason)])} reason_ttl="0"/>\n',
+             f"<address{_attrs([('addr', host.address), ('addrtype', addrtype)])}/>\n",
+             "<hostnames>\n"]
+    for name, kind in ((host.hostname, "user"), (host.ptr_name, "PTR")):
+        if name:
+            parts.append(f"<hostname{_attrs([('name', name), ('type', kind)])}/>\n")
+    parts.append("</hostnames>\n")
+    parts.append(ports_element(all_ports(host), verbose=verbose))
+    parts.append("</host>\n")
+    return "".join(parts)
+
+
+def _int(value: float | None) -> int | None:
+    return None if value is None else int(value)
+
+
+def ports_element(ports: list[PortResult], *, verbose: int = 0) -> str:
+    """``<ports>``: the summarised states as ``<extraports>``, then every other port."""
+    ignored = ignored_states(ports, verbose)
+    parts = ["<ports>"]
+    for item in ignored:
+        parts.append(f'<extraports state="{escape(item.state.value)}" count="{item.count}">\n')
+        parts.extend("<extrareasons" + _attrs([
+            ("reason", group.reason), ("count", len(group.ports)), ("proto", group.proto),
+            ("ports", compact(group.ports))]) + "/>\n" for group in item.groups)
+        parts.append("</extraports>\n")
+    hidden = {item.state for item in ignored}
+    parts.extend(port_element(port) for port in ports if port.state not in hidden)
+    parts.append("</ports>\n")
+    return "".join(parts)
+
+
+def port_element(port: PortResult) -> str:
+    """One ``<port>`` with its ``<state>`` and ``<service>``, and its line break."""
+    state = _attrs([("state", port.state.value), ("reason", port.reason), ("reason_ttl", 0)])
+    head = _attrs([("protocol", port.proto), ("portid", port.port)])
+    return f"<port{head}><state{state}/>{service_element(port.service)}</port>\n"
+
+
+def service_element(service: Service | None) -> str:
+    """``<service …>`` with its ``<cpe>`` children, or ``""`` when Nmap writes none."""
+    if service is None or not (service.name or service.servicefp or service.tunnel):
+        return ""
+    fingerprint = service.servicefp.replace("\nSF:", "") if service.servicefp else None
+    attrs = _attrs([
+        ("name", service.name or "unknown"), ("product", service.product or None),
+        ("version", service.version or None), ("extrainfo", service.extrainfo or None),
+        ("hostname", service.hostname or None), ("ostype", service.ostype or None),
+        ("devicetype", service.devicetype or None), ("servicefp", fingerprint),
+        ("tunnel", service.tunnel or None), ("method", service.method.value),
+        ("conf", service.conf)])
+    if not service.cpe:
+        return f"<service{attrs}/>"
+    cpes = "".join(f"<cpe>{escape(cpe)}</cpe>" for cpe in service.cpe)
+    return f"<service{attrs}>{cpes}</service>"
+
+
+# --------------------------------------------------------------------------------------------
+# Writing as the scan goes
+
+
+class XmlWriter:
+    """Writes the XML document to a text stream as hosts finish: :meth:`start`, :meth:`host`
+    for each host, :meth:`finish` (also after Ctrl-C, with ``errormsg`` set in its
+    :class:`ScanInfo`), so the file is a complete document whenever the scan ends."""
+
+    def __init__(self, stream: TextStream, info: ScanInfo, *,
+                 stylesheet: str | None = STYLESHEET) -> None:
+        self.stream = stream
+        self.info = info
+        self.stylesheet = stylesheet
+        self.hosts = 0
+
+    def start(self) -> None:
+        self._write(document_start(self.info, stylesheet=self.stylesheet))
+
+    def host(self, host: HostResult) -> None:
+        self.hosts += 1
+        self._write(host_element(host, verbose=self.info.verbose))
+
+    def finish(self, info: ScanInfo | None = None) -> None:
+        self.info = info or self.info
+        self._write(document_end(self.info, self.hosts, self.hosts))
+
+    def _write(self, text: str) -> None:
+        self.stream.write(text)
+        self.stream.flush()

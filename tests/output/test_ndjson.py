@@ -1,0 +1,65 @@
+"""NDJSON output: one object per port, keys named as Nmap's XML, one flush per line."""
+
+from __future__ import annotations
+
+import json
+
+from sigscan.output.ndjson import FIELDS, NdjsonWriter, line, record
+from sigscan.results import Method, PortResult, PortState, Service
+
+FP = 'SF-Port8-TCP:V=7.93%I=7%D=1/1%Time=0%P=x%r(NULL,3F,"abc\nSF:def");'
+
+
+class Recorder:
+    """A text stream that logs writes and flushes in order."""
+
+    def __init__(self) -> None:
+        self.events: list[str] = []
+
+    def write(self, text: str, /) -> int:
+        self.events.append(text)
+        return len(text)
+
+    def flush(self) -> None:
+        self.events.append("<flush>")
+
+
+def test_fields_of_a_probed_port() -> None:
+    service = Service("ssh", Method.PROBED, 10, product="OpenSSH", version="9.2p1",
+                      extrainfo="protocol 2.0", ostype="Linux", tunnel=None,
+                      cpe=("cpe:/a:openbsd:openssh:9.2p1", "cpe:/o:linux:linux_kernel"))
+    got = record(PortResult("192.0.2.1", 22, "tcp", PortState.OPEN, "syn-ack", service))
+    assert list(got) == list(FIELDS)
+    assert got == {"host": "192.0.2.1", "port": 22, "protocol": "tcp", "state": "open",
+                   "reason": "syn-ack", "name": "ssh", "product": "OpenSSH", "version": "9.2p1",
+                   "extrainfo": "protocol 2.0", "hostname": None, "ostype": "Linux",
+                   "devicetype": None, "method": "probed", "conf": 10, "tunnel": None,
+                   "cpe": ["cpe:/a:openbsd:openssh:9.2p1", "cpe:/o:linux:linux_kernel"],
+                   "servicefp": None}
+
+
+def test_fingerprint_tunnel_and_no_service() -> None:
+    unknown = Service(None, Method.TABLE, 3, tunnel="ssl", servicefp=FP)
+    got = record(PortResult("2001:db8::1", 443, "tcp", PortState.OPEN, "syn-ack", unknown))
+    assert (got["name"], got["tunnel"], got["servicefp"]) == (None, "ssl", FP.replace("\nSF:", ""))
+    bare = record(PortResult("192.0.2.1", 53, "udp", PortState.OPEN_FILTERED, "no-response",
+                             None))
+    assert list(bare) == list(FIELDS)
+    assert bare["state"] == "open|filtered" and bare["cpe"] == []
+    assert all(bare[key] is None for key in FIELDS[5:] if key != "cpe")
+
+
+def test_writer_flushes_every_line() -> None:
+    stream = Recorder()
+    writer = NdjsonWriter(stream)
+    ports = [PortResult("192.0.2.1", n, "tcp", PortState.OPEN, "syn-ack",
+                        Service("http", Method.PROBED, 10, product="caf\u00e9 \"srv\"\n"))
+             for n in (80, 8080)]
+    for port in ports:
+        writer.write(port)
+    assert stream.events == [line(ports[0]), "<flush>", line(ports[1]), "<flush>"]
+    assert writer.count == 2
+    first = stream.events[0]
+    assert first.endswith("\n") and first.count("\n") == 1  # the newline in the value is escaped
+    assert "caf\u00e9" in first  # UTF-8, not \\u escapes
+    assert json.loads(first)["product"] == "caf\u00e9 \"srv\"\n"
