@@ -1,4 +1,10 @@
-"""The ``sigscan`` command: ``identify`` now, ``scan`` later (one subparser each).
+"""The ``sigscan`` command: ``identify`` and ``scan`` (one subparser each).
+
+``sigscan scan TARGET... [-p PORTS] [--top-ports N] [-sU] [--intensity N | --version-light |
+--version-all] [--profile nmap|fast] [-oN F] [-oX F] [-oJ F] [-iL FILE] [--max-parallel N]
+[--bundle B] [-v]`` finds open ports with a connect scan and runs Nmap's version detection on
+them (:mod:`sigscan.scan_command`); exit status 0, 2 on bad arguments, targets, ports or bundle
+(one line, no traceback), 130 after Ctrl-C (what finished is written).
 
 ``sigscan identify --probe NAME [--proto tcp|udp] [FILE|-]`` reads one raw response (a file, or
 standard input) and prints one JSON object: the verdict (see :class:`sigscan.verdict.Verdict`).
@@ -34,6 +40,7 @@ if TYPE_CHECKING:  # the matcher (and the regex engine) load only when a command
     from sigscan.matcher import Matcher
 
 EXIT_ERROR = 2
+EXIT_INTERRUPTED = 130  # 128 + SIGINT, as a shell reports Ctrl-C
 
 
 class _Usage(Exception):
@@ -55,12 +62,74 @@ def build_parser() -> argparse.ArgumentParser:
     identify.add_argument("--explain", action="store_true", help="add what the prefilter kept and why the winner won")
     identify.add_argument("file", nargs="?", default="-", metavar="FILE|-", help="raw response bytes, or JSON lines with --jsonl (default: stdin)")
     identify.set_defaults(run=_identify)
-    # `scan` joins here as commands.add_parser("scan", ...)
+    _add_scan(commands)
     return parser
+
+
+def _add_scan(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    scan = commands.add_parser(
+        "scan", help="find open ports and identify their services (network)",
+        description="Connect scan of the ports, then Nmap's version detection (-sV) on the open "
+                    "ones. Normal output on stdout unless a -o option names '-'. Exit status: 0 "
+                    "done, 2 bad arguments or bundle, 130 interrupted (finished ports are written).")
+    scan.add_argument("targets", nargs="*", metavar="TARGET",
+                      help="addresses, names, CIDR blocks, octet ranges (192.0.2.1-20)")
+    scan.add_argument("-iL", dest="input_list", metavar="FILE",
+                      help="read targets from FILE ('-': stdin); masscan -oL and naabu lines too")
+    scan.add_argument("-p", dest="ports", metavar="PORTS",
+                      help="ports: 22,80,1000-2000, -p- for all, T:/U: prefixes, service names")
+    scan.add_argument("--top-ports", type=_positive, metavar="N",
+                      help="the N most common ports of nmap-services (default: 1000 when no -p)")
+    scan.add_argument("-sU", dest="udp", action="store_true", help="scan UDP ports")
+    scan.add_argument("-sT", dest="tcp", action="store_true",
+                      help="scan TCP ports (the default unless -sU is given)")
+    scan.add_argument("-sV", dest="version_scan", action="store_true", help=argparse.SUPPRESS)
+    level = scan.add_mutually_exclusive_group()
+    level.add_argument("--intensity", "--version-intensity", dest="intensity", type=_intensity,
+                       metavar="N", help="probe rarity limit 0-9 (default 7)")
+    level.add_argument("--version-light", dest="intensity", action="store_const", const=2,
+                       help="intensity 2")
+    level.add_argument("--version-all", dest="intensity", action="store_const", const=9,
+                       help="intensity 9")
+    scan.add_argument("--profile", choices=("nmap", "fast"), default="nmap",
+                      help="nmap: Nmap's waits and order (default); fast: race and scale the waits")
+    scan.add_argument("-oN", dest="normal", metavar="FILE", help="normal output to FILE ('-': stdout)")
+    scan.add_argument("-oX", dest="xml", metavar="FILE", help="XML output to FILE ('-': stdout)")
+    scan.add_argument("-oJ", dest="ndjson", metavar="FILE",
+                      help="NDJSON, one line per port as it finishes, to FILE ('-': stdout)")
+    scan.add_argument("--max-parallel", type=_positive, default=None, metavar="N",
+                      help="ports in detection at once (default 20, as Nmap)")
+    scan.add_argument("--max-host-parallel", type=_positive, default=None, metavar="N",
+                      help="ports of one host in detection at once (default: no separate bound)")
+    scan.add_argument("--bundle", help="bundle file (default: as for identify)")
+    scan.add_argument("-v", dest="scan_verbose", action="count", default=0,
+                      help="more detail (repeat for more)")
+    scan.set_defaults(run=_scan)
+
+
+def _positive(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, not {value}")
+    return value
+
+
+def _intensity(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+    if not 0 <= value <= 9:
+        raise argparse.ArgumentTypeError(f"must be 0-9, not {value}")
+    return value
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    args.argv = list(sys.argv[1:] if argv is None else argv)
     try:
         return int(args.run(args))
     except (BundleError, _Usage) as exc:
@@ -68,6 +137,17 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_ERROR
     except BrokenPipeError:
         return 0
+    except KeyboardInterrupt:  # `scan` has written what finished and said so
+        return EXIT_INTERRUPTED
+
+
+# -- scan -----------------------------------------------------------------------------------------
+
+
+def _scan(args: argparse.Namespace) -> int:
+    from sigscan.scan_command import run_scan  # asyncio, ssl and the engine load only here
+
+    return run_scan(args)
 
 
 # -- identify -------------------------------------------------------------------------------------

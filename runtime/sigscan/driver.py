@@ -1,0 +1,262 @@
+"""Runs many :class:`~sigscan.engine.port.PortEngine` state machines at once over asyncio.
+
+One task per port in flight (:func:`run_port`) owns that port's engine, connections and clock:
+it performs the engine's actions (connect, send, close, wait until, report) and feeds it the
+events of its connections (:mod:`sigscan.transport`) stamped with ``loop.time()``, or a
+:class:`~sigscan.engine.events.Timer` when the engine's one deadline passes first. Deadlines
+are absolute, so a port that misbehaves costs only its own waits: nothing it does can hold
+another port's task. Its connect tasks belong to a task group of its own, and every connection
+is closed when the port ends, on every path (a result, an error, cancellation).
+
+Concurrency (nmap-semantics §5). ``max_parallel`` bounds the ports in flight overall. Nmap's
+``ideal_parallelism`` for the default timing (``-T3``) is 20 services in flight, each running
+its probes in sequence, with no per-host bound; sigscan's default is the same 20
+(:data:`DEFAULT_MAX_PARALLEL`). ``max_host_parallel`` bounds the ports of one host in flight
+(default: the overall bound, i.e. no separate limit, as Nmap). A fixed pool of ``max_parallel``
+workers takes jobs from a :class:`JobQueue`, which hands them out fairly (round-robin over
+hosts, each host's jobs in arrival order) while respecting the per-host bound, so memory is
+bounded by the pool, not by the number of ports queued. The fast profile may use two
+connections per port (see :mod:`sigscan.engine.port`); the bound counts ports, as Nmap's counts
+services.
+
+Results are handed to a callback as each port finishes, so NDJSON output streams.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections import deque
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, replace
+
+from sigscan.engine import Catalog, EngineConfig, PortEngine, Proto
+from sigscan.engine.events import (
+    Action,
+    Close,
+    Connect,
+    Data,
+    Event,
+    Report,
+    Send,
+    Timer,
+    WaitUntil,
+)
+from sigscan.results import PortResult, PortState
+from sigscan.transport import Connection, Endpoint, Network
+
+DEFAULT_MAX_PARALLEL = 20  # Nmap's ideal_parallelism at -T3
+
+
+@dataclass(frozen=True, slots=True)
+class PortJob:
+    """One port to run detection on. ``address`` is the IP address to connect to; ``hostname``
+    the name the user gave (sent as TLS SNI); ``rtt`` the connect round trip measured by port
+    discovery (used by the fast profile; None lets the engine measure its own)."""
+
+    address: str
+    port: int
+    proto: Proto
+    state: PortState = PortState.OPEN
+    reason: str | None = None
+    hostname: str | None = None
+    rtt: float | None = None
+
+    @property
+    def endpoint(self) -> Endpoint:
+        return Endpoint(self.address, self.port, self.proto, self.hostname)
+
+
+async def run_port(engine: PortEngine, endpoint: Endpoint, network: Network) -> PortResult:
+    """Drive ``engine`` to its report over real connections to ``endpoint``."""
+    port = _PortIO(endpoint, network)
+    async with asyncio.TaskGroup() as connects:
+        try:
+            return await port.run(engine, connects)
+        finally:
+            port.close_all()
+    raise AssertionError("unreachable")  # pragma: no cover - the task group re-raises
+
+
+class _PortIO:
+    """The connections, the event queue and the one deadline of a port in flight."""
+
+    def __init__(self, endpoint: Endpoint, network: Network) -> None:
+        self.endpoint, self.network = endpoint, network
+        self.events: asyncio.Queue[Event] = asyncio.Queue()
+        self.conns: dict[int, Connection] = {}
+        self.deadline: float | None = None
+
+    async def run(self, engine: PortEngine, connects: asyncio.TaskGroup) -> PortResult:
+        loop = asyncio.get_running_loop()
+        actions = engine.start(loop.time())
+        while True:
+            result = self.perform(actions, connects)
+            if result is not None:
+                return result
+            event = await self.next_event(loop)
+            actions = engine.feed(event)
+
+    def perform(self, actions: list[Action], connects: asyncio.TaskGroup) -> PortResult | None:
+        for action in actions:
+            if isinstance(action, Connect):
+                conn = self.network.connection(action.conn, self.endpoint, action.tls, self.events.put_nowait)
+                self.conns[action.conn] = conn
+                connects.create_task(conn.open(action.deadline))
+            elif isinstance(action, Send):
+                self.conns[action.conn].send(action.data)
+            elif isinstance(action, Close):
+                closing = self.conns.pop(action.conn, None)
+                if closing is not None:
+                    closing.close()
+            elif isinstance(action, WaitUntil):
+                self.deadline = action.deadline
+            elif isinstance(action, Report):
+                return action.result
+        return None
+
+    async def next_event(self, loop: asyncio.AbstractEventLoop) -> Event:
+        """The next event in arrival order, or a :class:`Timer` once the deadline has passed."""
+        if self.events.empty():
+            if self.deadline is None:
+                if not self.conns:
+                    raise RuntimeError("the engine is running with no deadline and no connection")
+                event = await self.events.get()
+            else:
+                try:
+                    async with asyncio.timeout_at(self.deadline):
+                        event = await self.events.get()
+                except TimeoutError:
+                    return Timer(max(loop.time(), self.deadline))
+        else:
+            event = self.events.get_nowait()
+        if isinstance(event, Data):
+            conn = self.conns.get(event.conn)
+            if conn is not None:
+                conn.consumed()
+        return event
+
+    def close_all(self) -> None:
+        for conn in self.conns.values():
+            conn.close()
+        self.conns.clear()
+
+
+class JobQueue:
+    """Ports waiting for detection: per host in arrival order, handed out round-robin over hosts,
+    never more than ``per_host`` of one host at a time. :meth:`close` says no more jobs will
+    come; :meth:`get` then returns None once everything queued has been handed out."""
+
+    def __init__(self, per_host: int | None = None) -> None:
+        if per_host is not None and per_host < 1:
+            raise ValueError(f"per-host parallelism must be at least 1, not {per_host}")
+        self.per_host = per_host
+        self._queued: dict[str, deque[PortJob]] = {}
+        self._running: dict[str, int] = {}
+        self._waiters: list[asyncio.Future[None]] = []
+        self._closed = False
+        self._count = 0
+
+    def __len__(self) -> int:
+        return self._count
+
+    def put(self, job: PortJob) -> None:
+        if self._closed:
+            raise RuntimeError("put() on a closed JobQueue")
+        self._queued.setdefault(job.address, deque()).append(job)
+        self._count += 1
+        self._wake()
+
+    def close(self) -> None:
+        self._closed = True
+        self._wake()
+
+    async def get(self) -> PortJob | None:
+        while True:
+            job = self._pick()
+            if job is not None:
+                return job
+            if self._closed and not self._count:
+                return None
+            waiter = asyncio.get_running_loop().create_future()
+            self._waiters.append(waiter)
+            try:
+                await waiter
+            finally:
+                if waiter in self._waiters:
+                    self._waiters.remove(waiter)
+
+    def done(self, job: PortJob) -> None:
+        """A job handed out by :meth:`get` is finished (its host may take another)."""
+        left = self._running.get(job.address, 0) - 1
+        if left > 0:
+            self._running[job.address] = left
+        else:
+            self._running.pop(job.address, None)
+        self._wake()
+
+    def _pick(self) -> PortJob | None:
+        for host in list(self._queued):
+            running = self._running.get(host, 0)
+            if self.per_host is not None and running >= self.per_host:
+                continue
+            jobs = self._queued.pop(host)  # re-inserted last: round-robin
+            job = jobs.popleft()
+            if jobs:
+                self._queued[host] = jobs
+            self._running[host] = running + 1
+            self._count -= 1
+            return job
+        return None
+
+    def _wake(self) -> None:
+        waiters, self._waiters = self._waiters, []
+        for waiter in waiters:
+            if not waiter.done():
+                waiter.set_result(None)
+
+
+class Driver:
+    """Service detection of many ports at once (see the module's docstring)."""
+
+    def __init__(self, catalog: Catalog, config: EngineConfig, *, network: Network | None = None,
+                 max_parallel: int = DEFAULT_MAX_PARALLEL, max_host_parallel: int | None = None) -> None:
+        if max_parallel < 1:
+            raise ValueError(f"max_parallel must be at least 1, not {max_parallel}")
+        self.catalog, self.config = catalog, config
+        self.network = network or Network()
+        self.max_parallel = max_parallel
+        self.max_host_parallel = max_host_parallel
+
+    def queue(self) -> JobQueue:
+        """A job queue with this driver's per-host bound."""
+        return JobQueue(self.max_host_parallel)
+
+    async def run(self, jobs: JobQueue, on_result: Callable[[PortResult], None]) -> None:
+        """Take jobs until the queue is closed and drained; ``on_result`` gets each result as
+        soon as its port finishes."""
+        async with asyncio.TaskGroup() as workers:
+            for _ in range(self.max_parallel):
+                workers.create_task(self._worker(jobs, on_result))
+
+    async def scan(self, jobs: Iterable[PortJob], on_result: Callable[[PortResult], None]) -> None:
+        """Detection of a known list of ports."""
+        queue = self.queue()
+        for job in jobs:
+            queue.put(job)
+        queue.close()
+        await self.run(queue, on_result)
+
+    async def detect(self, job: PortJob) -> PortResult:
+        """Detection of one port, now (no queue, no bound)."""
+        config = self.config if job.rtt is None else replace(self.config, rtt=job.rtt)
+        engine = PortEngine(self.catalog, job.address, job.port, job.proto, state=job.state,
+                            config=config, reason=job.reason)
+        return await run_port(engine, job.endpoint, self.network)
+
+    async def _worker(self, jobs: JobQueue, on_result: Callable[[PortResult], None]) -> None:
+        while (job := await jobs.get()) is not None:
+            try:
+                result = await self.detect(job)
+            finally:
+                jobs.done(job)
+            on_result(result)

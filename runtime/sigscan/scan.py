@@ -1,0 +1,162 @@
+"""A whole scan: targets → port discovery → service detection → per-host results.
+
+:class:`Scanner` ties :mod:`sigscan.discovery` and :mod:`sigscan.driver` together. Hosts are
+discovered concurrently (at most ``max_hosts`` at once); each TCP port found open becomes a
+detection job at once, so detection overlaps discovery; UDP ports are queued as
+``open|filtered`` after the host's TCP ports (Nmap queues open ports first). Every requested
+port is reported exactly once to ``on_port``: closed and filtered ports as the connect scan
+found them, the others when detection ends. ``on_host`` gets a :class:`HostResult` when all
+of a host's ports are done. After a cancellation (Ctrl-C), :meth:`Scanner.unfinished` gives the
+hosts that were not reported, with the ports finished so far.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field, replace
+
+from sigscan.discovery import (
+    DEFAULT_PARALLEL,
+    DEFAULT_TIMEOUT,
+    PortStatus,
+    RttEstimate,
+    connect_scan,
+)
+from sigscan.driver import DEFAULT_MAX_PARALLEL, Driver, JobQueue, PortJob
+from sigscan.engine import Catalog, EngineConfig, Proto
+from sigscan.ports import PortSpec
+from sigscan.results import HostResult, PortGroup, PortResult, PortState
+from sigscan.targets import Target
+from sigscan.transport import Network
+
+DEFAULT_MAX_HOSTS = 16
+
+
+@dataclass(frozen=True, slots=True)
+class ScanOptions:
+    """How hard to push: ports in detection at once (overall and per host), connects in flight
+    during discovery and their timeout, hosts discovered at once."""
+
+    max_parallel: int = DEFAULT_MAX_PARALLEL
+    max_host_parallel: int | None = None
+    discovery_parallel: int = DEFAULT_PARALLEL
+    connect_timeout: float = DEFAULT_TIMEOUT
+    max_hosts: int = DEFAULT_MAX_HOSTS
+
+
+@dataclass(slots=True)
+class _Host:
+    """A host being scanned: what is done and what is still out."""
+
+    target: Target
+    ports: PortSpec
+    start: float = field(default_factory=time.time)
+    rtt: RttEstimate = field(default_factory=RttEstimate)
+    results: list[PortResult] = field(default_factory=list)
+    groups: dict[tuple[str, PortState, str], list[int]] = field(default_factory=dict)
+    outstanding: int = 0
+    discovered: bool = False
+    reported: bool = False
+
+    @property
+    def address(self) -> str:
+        assert self.target.address is not None
+        return self.target.address
+
+    def result(self, end: float | None = None) -> HostResult:
+        groups = tuple(PortGroup(proto, state, reason, tuple(sorted(ports)))
+                       for (proto, state, reason), ports in self.groups.items())
+        ordered = tuple(sorted(self.results, key=lambda p: (p.proto != "tcp", p.port)))
+        return HostResult(self.address, self.target.hostname, ordered, groups, start=self.start,
+                          end=time.time() if end is None else end, latency=self.rtt.srtt,
+                          other_addresses=self.target.other_addresses)
+
+
+class Scanner:
+    """Runs a scan of resolved targets (see the module's docstring)."""
+
+    def __init__(self, catalog: Catalog, config: EngineConfig, options: ScanOptions = ScanOptions(), *,
+                 on_port: Callable[[PortResult], None] = lambda _: None,
+                 on_host: Callable[[HostResult], None] = lambda _: None,
+                 network: Network | None = None) -> None:
+        self.catalog, self.config, self.options = catalog, config, options
+        self.on_port, self.on_host = on_port, on_host
+        self.network = network or Network()
+        self._hosts: dict[str, _Host] = {}
+
+    async def run(self, targets: Sequence[Target], ports: PortSpec) -> None:
+        """Scan every target (each with its own ports if it names some, else ``ports``)."""
+        loop = asyncio.get_running_loop()
+        config = replace(self.config, unix_time=time.time(), unix_time_clock=loop.time())
+        driver = Driver(self.catalog, config, network=self.network,
+                        max_parallel=self.options.max_parallel,
+                        max_host_parallel=self.options.max_host_parallel)
+        jobs = driver.queue()
+        connects = asyncio.Semaphore(self.options.discovery_parallel)
+        hosts = asyncio.Semaphore(self.options.max_hosts)
+        async with asyncio.TaskGroup() as group:
+            group.create_task(driver.run(jobs, self._detected))
+            async with asyncio.TaskGroup() as discovery:
+                for target in targets:
+                    host = self._add(target, ports)
+                    if host is None:
+                        continue
+                    await hosts.acquire()
+                    discovery.create_task(self._discover(host, jobs, connects, hosts))
+            jobs.close()
+
+    def unfinished(self) -> list[HostResult]:
+        """Hosts not reported yet that have finished ports (after an interruption)."""
+        return [host.result() for host in self._hosts.values()
+                if not host.reported and (host.results or host.groups)]
+
+    def _add(self, target: Target, ports: PortSpec) -> _Host | None:
+        if target.address is None:
+            raise ValueError(f"target {target.label} has no address: resolve it first")
+        if target.address in self._hosts:  # the same address twice: scanned once
+            return None
+        host = _Host(target, target.ports if target.ports is not None else ports)
+        host.outstanding = len(host.ports)
+        self._hosts[target.address] = host
+        return host
+
+    async def _discover(self, host: _Host, jobs: JobQueue, connects: asyncio.Semaphore,
+                        hosts: asyncio.Semaphore) -> None:
+        try:
+            await connect_scan(host.address, host.ports.tcp, lambda s: self._found(host, s, jobs),
+                               limiter=connects, timeout=self.options.connect_timeout)
+        finally:
+            hosts.release()
+        for port in host.ports.udp:
+            jobs.put(PortJob(host.address, port, Proto.UDP, PortState.OPEN_FILTERED, "no-response",
+                             host.target.hostname, host.rtt.srtt))
+        host.discovered = True
+        self._check(host)
+
+    def _found(self, host: _Host, status: PortStatus, jobs: JobQueue) -> None:
+        if status.state is PortState.OPEN:
+            if status.rtt is not None:
+                host.rtt.add(status.rtt)
+            jobs.put(PortJob(host.address, status.port, Proto.TCP, PortState.OPEN, status.reason,
+                             host.target.hostname, host.rtt.srtt))
+            return
+        host.groups.setdefault(("tcp", status.state, status.reason), []).append(status.port)
+        self._done(host, PortResult(host.address, status.port, "tcp", status.state, status.reason, None))
+
+    def _detected(self, result: PortResult) -> None:
+        host = self._hosts[result.host]
+        host.results.append(result)
+        self._done(host, result)
+
+    def _done(self, host: _Host, result: PortResult) -> None:
+        host.outstanding -= 1
+        self.on_port(result)
+        self._check(host)
+
+    def _check(self, host: _Host) -> None:
+        if host.discovered and host.outstanding == 0 and not host.reported:
+            host.reported = True
+            self.on_host(host.result())
+            host.results, host.groups = [], {}  # reported: keep nothing

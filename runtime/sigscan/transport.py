@@ -1,0 +1,315 @@
+"""asyncio connections that speak the engine's events: TCP, TLS and UDP over IPv4 and IPv6.
+
+A :class:`Connection` is one connection a :class:`~sigscan.engine.port.PortEngine` asked for
+(:class:`~sigscan.engine.events.Connect`). :meth:`Connection.open` connects it and reports the
+outcome; from then on every arrival becomes an event handed to the connection's ``sink`` with
+the loop's clock (``loop.time()``): :class:`Connected`/:class:`TlsReady` or
+:class:`ConnectFailed`/:class:`TlsFailed` exactly once, then :class:`Data`, :class:`Closed` and
+:class:`Reset`. :meth:`Connection.close` ends it at once (abort, no lingering, cancels a connect in
+progress) and silences it: no event follows a close.
+
+Errors are mapped here, once: an ``OSError`` becomes its errno name (``ECONNREFUSED``,
+``ECONNRESET``, ``EPIPE``, ``EHOSTUNREACH``…), a timeout ``ETIMEDOUT``, and a TLS error ``EIO`` (what
+Nmap's nsock reports for a failed SSL read; its read handler then moves to the next probe).
+
+Reading and memory. A TCP or TLS read hands over what one ``recv`` returns, at most
+:data:`READ_SIZE` bytes (Nmap's nsock also delivers whatever is available in one go, and the
+engine stops a probe once it holds 4096 bytes). At most :data:`MAX_PENDING` reads of a connection
+wait for the driver at any time: past that, reading pauses until the driver has consumed one
+(:meth:`Connection.consumed`), so a peer that sends without end is held back by TCP flow control
+instead of filling memory. UDP has no flow control: past :data:`MAX_PENDING_DATAGRAMS` waiting
+datagrams, new ones are dropped, as a full socket buffer would.
+
+TLS uses the stdlib ``ssl`` module with no verification and the widest choice of protocol versions
+and ciphers OpenSSL allows (Nmap's "maximum speed, no verification" client). The peer
+certificate's subject is read from its DER form (:mod:`sigscan.cert`). Nmap resumes the TLS session
+between a port's connections; asyncio offers no way to pass a session, so each connection does a
+full handshake.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import errno
+import socket
+import ssl
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, cast
+
+from sigscan.cert import subject
+from sigscan.engine.events import (
+    Closed,
+    Connected,
+    ConnectFailed,
+    Data,
+    Event,
+    Proto,
+    Reset,
+    TlsFailed,
+    TlsReady,
+)
+
+READ_SIZE = 65536  # bytes per read event at most
+MAX_PENDING = 2  # read events of one TCP/TLS connection waiting for the driver before reading pauses
+MAX_PENDING_DATAGRAMS = 16  # datagrams of one UDP socket waiting for the driver before drops
+HANDSHAKE_SLACK = 1.0  # asyncio's own handshake timeout, beyond the connection's deadline
+
+Sink = Callable[[Event], None]
+
+
+@dataclass(frozen=True, slots=True)
+class Endpoint:
+    """Where a port's connections go. ``address`` is an IPv4 or IPv6 address; ``server_name`` is
+    sent as TLS SNI (the name the user gave for the host; an address sends none)."""
+
+    address: str
+    port: int
+    proto: Proto
+    server_name: str | None = None
+
+    @property
+    def family(self) -> socket.AddressFamily:
+        return socket.AF_INET6 if ":" in self.address else socket.AF_INET
+
+
+def errno_name(exc: BaseException) -> str:
+    """The errno name the engine expects for a failed connect, read or write."""
+    if isinstance(exc, ssl.SSLError):  # its errno is an SSL_ERROR_* number, not an errno
+        return "EIO"
+    if isinstance(exc, TimeoutError) and exc.errno is None:
+        return "ETIMEDOUT"
+    code = getattr(exc, "errno", None)
+    if isinstance(code, int) and code in errno.errorcode:
+        return errno.errorcode[code]
+    return "EIO"
+
+
+def client_context() -> ssl.SSLContext:
+    """A TLS client context that verifies nothing and accepts every version and cipher."""
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    context.check_hostname = False
+    context.verify_mode = ssl.CERT_NONE
+    context.minimum_version = ssl.TLSVersion.MINIMUM_SUPPORTED
+    context.options |= getattr(ssl, "OP_LEGACY_SERVER_CONNECT", 0)
+    context.options |= getattr(ssl, "OP_IGNORE_UNEXPECTED_EOF", 0)
+    try:
+        context.set_ciphers("ALL:@SECLEVEL=0")
+    except ssl.SSLError:  # an OpenSSL without security levels
+        context.set_ciphers("ALL")
+    return context
+
+
+class Network:
+    """Makes the connections of a scan; holds what they share (the TLS context, a read buffer)."""
+
+    def __init__(self, tls_context: ssl.SSLContext | None = None) -> None:
+        self._tls_context = tls_context
+        self.read_buffer = bytearray(READ_SIZE)  # filled and copied within one callback
+
+    @property
+    def tls_context(self) -> ssl.SSLContext:
+        if self._tls_context is None:
+            self._tls_context = client_context()
+        return self._tls_context
+
+    def connection(self, conn: int, endpoint: Endpoint, tls: bool, sink: Sink) -> Connection:
+        return Connection(self, conn, endpoint, tls, sink)
+
+
+class Connection:
+    """One connection of one port (see the module's docstring for the events it gives)."""
+
+    def __init__(self, network: Network, conn: int, endpoint: Endpoint, tls: bool, sink: Sink) -> None:
+        self.network, self.conn, self.endpoint, self.tls = network, conn, endpoint, tls
+        self._sink = sink
+        self._transport: asyncio.BaseTransport | None = None
+        self._opening: asyncio.Task[None] | None = None
+        self._closed = False  # close() was called: silent from now on
+        self._ended = False  # the peer closed or failed (TCP): no more reads or writes
+        self._pending = 0
+        self._paused = False
+
+    @property
+    def closed(self) -> bool:
+        return self._closed
+
+    # -- what the driver calls ------------------------------------------------------------------
+
+    async def open(self, deadline: float) -> None:
+        """Connect (and shake hands) by ``deadline`` on the loop's clock; report the outcome."""
+        if self._closed:
+            return
+        self._opening = asyncio.current_task()
+        try:
+            if self.endpoint.proto is Proto.UDP:
+                await self._open_udp()
+            else:
+                await self._open_tcp(deadline)
+        finally:
+            self._opening = None
+
+    def send(self, data: bytes) -> None:
+        transport = self._transport
+        if self._closed or self._ended or transport is None or transport.is_closing():
+            return
+        if self.endpoint.proto is Proto.UDP:  # asyncio's datagram transport is no DatagramTransport
+            cast(asyncio.DatagramTransport, transport).sendto(data)
+        else:
+            cast(asyncio.WriteTransport, transport).write(data)
+
+    def consumed(self) -> None:
+        """The driver took one :class:`Data` event of this connection."""
+        self._pending = max(self._pending - 1, 0)
+        transport = self._transport
+        if self._paused and self._pending < MAX_PENDING and isinstance(transport, asyncio.ReadTransport):
+            self._paused = False
+            if not transport.is_closing():
+                transport.resume_reading()
+
+    def close(self) -> None:
+        """End the connection now (idempotent): cancel a connect, abort the socket, go silent."""
+        self._closed = True
+        if self._opening is not None and self._opening is not asyncio.current_task():
+            self._opening.cancel()
+        transport = self._transport
+        if transport is not None:
+            self._abort(transport)
+
+    # -- connecting -------------------------------------------------------------------------------
+
+    async def _open_tcp(self, deadline: float) -> None:
+        loop = asyncio.get_running_loop()
+        sock = socket.socket(self.endpoint.family, socket.SOCK_STREAM)
+        phase = "connect"
+        try:
+            sock.setblocking(False)
+            async with asyncio.timeout_at(deadline):
+                await loop.sock_connect(sock, (self.endpoint.address, self.endpoint.port))
+                if not self.tls:
+                    await loop.create_connection(lambda: _Stream(self), sock=sock)
+                    return
+                phase = "tls"
+                await loop.create_connection(
+                    lambda: _Stream(self), sock=sock, ssl=self.network.tls_context,
+                    server_hostname=self.endpoint.server_name or "",
+                    ssl_handshake_timeout=max(deadline - loop.time(), 0.0) + HANDSHAKE_SLACK)
+        except (OSError, TimeoutError) as exc:  # ssl.SSLError is an OSError
+            sock.close()
+            failed = TlsFailed if phase == "tls" else ConnectFailed
+            self._emit(failed(self.conn, loop.time(), errno_name(exc)))
+        except BaseException:  # cancelled (closed while connecting): nothing to report
+            sock.close()
+            raise
+
+    async def _open_udp(self) -> None:
+        loop = asyncio.get_running_loop()
+        sock = socket.socket(self.endpoint.family, socket.SOCK_DGRAM)
+        try:
+            sock.setblocking(False)
+            sock.connect((self.endpoint.address, self.endpoint.port))  # no packet: immediate
+            await loop.create_datagram_endpoint(lambda: _Datagram(self), sock=sock)
+        except OSError as exc:
+            sock.close()
+            self._emit(ConnectFailed(self.conn, loop.time(), errno_name(exc)))
+        except BaseException:
+            sock.close()
+            raise
+
+    # -- what the protocols call ------------------------------------------------------------------
+
+    def _attached(self, transport: asyncio.BaseTransport) -> None:
+        self._transport = transport
+        if self._closed:
+            self._abort(transport)
+            return
+        now = asyncio.get_running_loop().time()
+        if not self.tls:
+            self._emit(Connected(self.conn, now))
+            return
+        tls = transport.get_extra_info("ssl_object")
+        der = tls.getpeercert(binary_form=True) if tls is not None else None
+        version = tls.version() if tls is not None else None
+        self._emit(TlsReady(self.conn, now, subject(der), version))
+
+    def _data(self, data: bytes, *, datagram: bool = False) -> None:
+        if self._closed or self._ended:
+            return
+        if datagram and self._pending >= MAX_PENDING_DATAGRAMS:
+            return  # dropped, as by a full socket buffer
+        self._pending += 1
+        self._emit(Data(self.conn, asyncio.get_running_loop().time(), data))
+        transport = self._transport
+        if (not datagram and self._pending >= MAX_PENDING and not self._paused
+                and isinstance(transport, asyncio.ReadTransport)):
+            self._paused = True
+            transport.pause_reading()
+
+    def _error(self, exc: BaseException) -> None:
+        """A read error (TCP, TLS) or an ICMP error (UDP: the socket stays usable)."""
+        if self._closed or self._ended:
+            return
+        if self.endpoint.proto is Proto.TCP:
+            self._ended = True
+        self._emit(Reset(self.conn, asyncio.get_running_loop().time(), errno_name(exc)))
+
+    def _eof(self) -> None:
+        if self._closed or self._ended:
+            return
+        self._ended = True
+        self._emit(Closed(self.conn, asyncio.get_running_loop().time()))
+
+    def _emit(self, event: Event) -> None:
+        if not self._closed:
+            self._sink(event)
+
+    @staticmethod
+    def _abort(transport: asyncio.BaseTransport) -> None:
+        if isinstance(transport, asyncio.Transport | asyncio.DatagramTransport):
+            transport.abort()
+        else:
+            transport.close()
+
+
+class _Stream(asyncio.BufferedProtocol):
+    """TCP or TLS: reads go straight into the network's shared buffer and are copied out."""
+
+    def __init__(self, connection: Connection) -> None:
+        self.connection = connection
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self.connection._attached(transport)
+
+    def get_buffer(self, sizehint: int) -> memoryview:
+        return memoryview(self.connection.network.read_buffer)
+
+    def buffer_updated(self, nbytes: int) -> None:
+        self.connection._data(bytes(self.connection.network.read_buffer[:nbytes]))
+
+    def eof_received(self) -> bool:
+        self.connection._eof()
+        return False  # let the transport close itself
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        if exc is None:
+            self.connection._eof()
+        else:
+            self.connection._error(exc)
+
+
+class _Datagram(asyncio.DatagramProtocol):
+    def __init__(self, connection: Connection) -> None:
+        self.connection = connection
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self.connection._attached(transport)
+
+    def datagram_received(self, data: bytes, addr: Any) -> None:
+        self.connection._data(data, datagram=True)
+
+    def error_received(self, exc: Exception) -> None:
+        self.connection._error(exc)
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        if exc is not None:
+            self.connection._error(exc)
