@@ -7,7 +7,11 @@ cd "$(dirname "$0")/.."
 
 apt_packages=(nmap)
 if [[ "${1:-}" == "--dev" ]]; then
-    apt_packages+=(ndiff)
+    apt_packages+=(ndiff libxml2-utils)  # ndiff and xmllint read the -oX output in the tests
+    # Real daemons of tests/services (started by the tests in a network namespace of their own),
+    # and what the harness uses: iproute2 (ip netns, ss), gcc (its LD_PRELOAD shim), openssl.
+    apt_packages+=(openssh-server nginx postfix vsftpd redis-server dnsmasq memcached rpcbind
+                   snmpd stunnel4 iproute2 gcc libc6-dev openssl)
 fi
 
 missing=()
@@ -19,7 +23,22 @@ if ((${#missing[@]})); then
     sudo_cmd=()
     if [[ $(id -u) -ne 0 ]]; then sudo_cmd=(sudo); fi
     "${sudo_cmd[@]}" apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive "${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+    # Postfix asks debconf questions: answer them first.
+    printf '%s\n' "postfix postfix/main_mailer_type select Local only" \
+        "postfix postfix/mailname string sigscan.test" | "${sudo_cmd[@]}" debconf-set-selections
+    # Without systemd, invoke-rc.d would run the new daemons' init scripts (listening on every
+    # interface): a policy-rc.d that says no, for the time of the install, unless one exists.
+    guard=""
+    if [[ ! -e /usr/sbin/policy-rc.d ]]; then
+        guard=/usr/sbin/policy-rc.d
+        trap '"${sudo_cmd[@]}" rm -f "$guard"' EXIT
+        printf '#!/bin/sh\nexit 101\n' | "${sudo_cmd[@]}" tee "$guard" >/dev/null
+        "${sudo_cmd[@]}" chmod 755 "$guard"
+    fi
+    # --no-remove: stop rather than replace a conflicting MTA or FTP server already installed.
+    DEBIAN_FRONTEND=noninteractive "${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends \
+        --no-remove "${missing[@]}" >/dev/null
+    if [[ -n $guard ]]; then "${sudo_cmd[@]}" rm -f "$guard"; trap - EXIT; fi
 fi
 
 python=${PYTHON:-python3}

@@ -1,0 +1,44 @@
+"""Fixtures of the real-service tests: the daemons (started once per session, all at once, in a
+network namespace of their own), ``run_in_harness`` to run a command where they are reachable,
+and the real ``nmap -sV`` verdicts on them (a TCP and a UDP run, each with and without Nmap's
+version-category NSE scripts, the four at once, once per session)."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from collections.abc import Iterator, Sequence
+
+import pytest
+
+from tests.services.daemons import ENDPOINTS, missing_packages
+from tests.services.harness import Harness, RunInHarness, harness_session
+from tests.services.nmap_reference import Reference, run_reference
+
+
+@pytest.fixture(scope="session")
+def harness() -> Iterator[Harness]:
+    missing = missing_packages()
+    if missing:
+        pytest.skip(f"missing Debian packages {', '.join(missing)} (bash scripts/setup.sh --dev installs them)")
+    if os.geteuid() != 0:
+        pytest.skip("the service harness needs root (network namespace, daemons on ports < 1024, nmap -sU)")
+    with harness_session() as running:
+        yield running
+
+
+@pytest.fixture(scope="session")
+def run_in_harness(harness: Harness) -> RunInHarness:
+    """``run_in_harness(argv, timeout=…, input=None)``: run ARGV where the daemons are reachable
+    (inside the namespace); output captured; killed after TIMEOUT seconds."""
+
+    def run(argv: Sequence[str], *, timeout: float,
+            input: bytes | None = None) -> subprocess.CompletedProcess[bytes]:
+        return harness.run(argv, timeout=timeout, input=input)
+
+    return run
+
+
+@pytest.fixture(scope="session")
+def nmap_reference(harness: Harness) -> Reference:
+    return run_reference(harness.argv, ((e.proto, e.port) for e in ENDPOINTS))

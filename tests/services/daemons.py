@@ -1,0 +1,360 @@
+"""The daemons of the service harness: for each, its Debian package, the small config it gets
+(written into the harness folder) and the command that runs it in the foreground.
+
+Every daemon runs inside the harness's network namespace (:mod:`tests.services.netns`) on its
+standard port (OpenSSH on 2222, a non-standard one), bound to 127.0.0.1 by its own config.
+rpcbind cannot be told where to listen (``-h 127.0.0.1`` crashes in Debian 12), so a small
+``LD_PRELOAD`` library compiled now (``bind_loopback.c``) turns its wildcard binds into loopback
+ones. rpcbind and sshd also get a private tmpfs on ``/run`` (their lock file, socket and privsep
+folder live there), mounted in the mount namespace ``ip netns exec`` makes for each command, so
+nothing of theirs is written to the machine's ``/run``.
+"""
+
+from __future__ import annotations
+
+import grp
+import os
+import pwd
+import shlex
+import subprocess
+import time
+from collections.abc import Callable
+from contextlib import ExitStack
+from dataclasses import dataclass
+from pathlib import Path
+
+from tests.services.netns import Proto
+
+HERE = Path(__file__).resolve().parent
+CERT_NAME = "sigscan.test"
+TOOL_TIMEOUT = 30.0  # seconds, for openssl, ssh-keygen and gcc
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    """One service a daemon offers: what the scanners are pointed at."""
+
+    key: str
+    proto: Proto
+    port: int
+
+
+SSH = Endpoint("ssh", Proto.TCP, 2222)
+HTTP = Endpoint("http", Proto.TCP, 80)
+HTTPS = Endpoint("https", Proto.TCP, 443)
+SMTP = Endpoint("smtp", Proto.TCP, 25)
+SMTPS = Endpoint("smtps-stunnel", Proto.TCP, 465)  # stunnel4 in front of Postfix
+FTP = Endpoint("ftp", Proto.TCP, 21)
+REDIS = Endpoint("redis", Proto.TCP, 6379)
+DNS_TCP = Endpoint("dns-tcp", Proto.TCP, 53)
+DNS_UDP = Endpoint("dns-udp", Proto.UDP, 53)
+MEMCACHED = Endpoint("memcached", Proto.TCP, 11211)
+RPCBIND_TCP = Endpoint("rpcbind-tcp", Proto.TCP, 111)
+RPCBIND_UDP = Endpoint("rpcbind-udp", Proto.UDP, 111)
+SNMP = Endpoint("snmp", Proto.UDP, 161)
+
+ENDPOINTS: tuple[Endpoint, ...] = (
+    SSH, HTTP, HTTPS, SMTP, SMTPS, FTP, REDIS, DNS_TCP, DNS_UDP, MEMCACHED, RPCBIND_TCP,
+    RPCBIND_UDP, SNMP,
+)
+
+
+@dataclass(frozen=True)
+class Program:
+    """An executable the harness needs and the Debian package that has it."""
+
+    path: str
+    package: str
+
+
+PROGRAMS: dict[str, Program] = {
+    "sshd": Program("/usr/sbin/sshd", "openssh-server"),
+    "ssh-keygen": Program("/usr/bin/ssh-keygen", "openssh-client"),
+    "nginx": Program("/usr/sbin/nginx", "nginx"),
+    "postfix": Program("/usr/lib/postfix/sbin/master", "postfix"),
+    "vsftpd": Program("/usr/sbin/vsftpd", "vsftpd"),
+    "redis": Program("/usr/bin/redis-server", "redis-server"),
+    "dnsmasq": Program("/usr/sbin/dnsmasq", "dnsmasq"),
+    "memcached": Program("/usr/bin/memcached", "memcached"),
+    "rpcbind": Program("/usr/sbin/rpcbind", "rpcbind"),
+    "snmpd": Program("/usr/sbin/snmpd", "snmpd"),
+    "stunnel": Program("/usr/bin/stunnel4", "stunnel4"),
+    "openssl": Program("/usr/bin/openssl", "openssl"),
+    "gcc": Program("/usr/bin/gcc", "gcc"),
+    "ip": Program("/usr/sbin/ip", "iproute2"),
+    "ss": Program("/usr/bin/ss", "iproute2"),
+    "nmap": Program("/usr/bin/nmap", "nmap"),
+}
+
+
+def missing_packages() -> list[str]:
+    """Debian packages whose programs the harness needs and this machine lacks."""
+    return sorted({p.package for p in PROGRAMS.values() if not os.access(p.path, os.X_OK)})
+
+
+@dataclass(frozen=True)
+class Material:
+    """What the daemons share, made at start: a TLS certificate and key (CN=sigscan.test), an
+    SSH host key, and the bind-to-loopback preload library."""
+
+    folder: Path
+    cert: Path
+    key: Path
+    ssh_host_key: Path
+    preload: Path
+
+
+@dataclass(frozen=True)
+class Daemon:
+    """A daemon ready to start: ``command`` runs it in the foreground (it ``exec``s through
+    ``sh`` and ``env``, so its PID is the one of the process started)."""
+
+    name: str
+    argv: tuple[str, ...]
+    endpoints: tuple[Endpoint, ...]
+    env: tuple[tuple[str, str], ...] = ()
+    private_run: tuple[str, ...] | None = None  # a tmpfs on /run, with these folders in it
+
+    def command(self) -> list[str]:
+        command = [*self.argv]
+        if self.env:
+            command = ["/usr/bin/env", *(f"{k}={v}" for k, v in self.env), *command]
+        if self.private_run is not None:
+            script = ["mount -t tmpfs -o mode=0755,size=4m sigscan-harness-run /run"]
+            script += [f"mkdir -m 0755 -p {shlex.quote(d)}" for d in self.private_run]
+            command = ["/bin/sh", "-c", " && ".join([*script, 'exec "$@"']), "sh", *command]
+        return command
+
+
+def prepare(folder: Path) -> Material:
+    """Make the certificate, the SSH host key and the preload library (the three at once)."""
+    material = Material(folder, folder / "cert.pem", folder / "key.pem",
+                        folder / "ssh_host_ed25519_key", folder / "bind_loopback.so")
+    commands = [
+        [PROGRAMS["openssl"].path, "req", "-x509", "-newkey", "ec", "-pkeyopt",
+         "ec_paramgen_curve:prime256v1", "-nodes", "-days", "2", "-subj", f"/CN={CERT_NAME}",
+         "-keyout", str(material.key), "-out", str(material.cert)],
+        [PROGRAMS["ssh-keygen"].path, "-q", "-t", "ed25519", "-N", "", "-C", "sigscan-harness",
+         "-f", str(material.ssh_host_key)],
+        [PROGRAMS["gcc"].path, "-shared", "-fPIC", "-O2", "-Wall", "-o", str(material.preload),
+         str(HERE / "bind_loopback.c"), "-ldl"],
+    ]
+    with ExitStack() as stack:
+        running = [stack.enter_context(subprocess.Popen(c, stdin=subprocess.DEVNULL,
+                                                        stdout=subprocess.PIPE,
+                                                        stderr=subprocess.STDOUT))
+                   for c in commands]
+        for process, command in zip(running, commands, strict=True):
+            output, _ = process.communicate(timeout=TOOL_TIMEOUT)
+            if process.returncode != 0:
+                raise RuntimeError(f"{shlex.join(command)} failed: {output.decode(errors='replace')}")
+    return material
+
+
+def _write(path: Path, text: str) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text)
+    return path
+
+
+def sshd(m: Material) -> Daemon:
+    config = _write(m.folder / "sshd" / "sshd_config", f"""\
+Port {SSH.port}
+ListenAddress 127.0.0.1
+HostKey {m.ssh_host_key}
+PidFile none
+UsePAM no
+PermitRootLogin no
+PasswordAuthentication no
+KbdInteractiveAuthentication no
+""")
+    return Daemon("sshd", (PROGRAMS["sshd"].path, "-D", "-e", "-f", str(config)), (SSH,),
+                  private_run=("/run/sshd",))
+
+
+def nginx(m: Material) -> Daemon:
+    prefix = m.folder / "nginx"
+    _write(prefix / "html" / "index.html", "<html><body>sigscan harness</body></html>\n")
+    temp = "\n".join(f"    {kind}_temp_path {prefix / kind};"
+                     for kind in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi"))
+    config = _write(prefix / "nginx.conf", f"""\
+daemon off;
+worker_processes 1;
+user www-data;
+pid {prefix / "nginx.pid"};
+error_log stderr;
+events {{ worker_connections 64; }}
+http {{
+    access_log off;
+{temp}
+    server {{
+        listen 127.0.0.1:{HTTP.port};
+        root {prefix / "html"};
+    }}
+    server {{
+        listen 127.0.0.1:{HTTPS.port} ssl;
+        ssl_certificate {m.cert};
+        ssl_certificate_key {m.key};
+        root {prefix / "html"};
+    }}
+}}
+""")
+    return Daemon("nginx", (PROGRAMS["nginx"].path, "-e", "stderr", "-p", str(prefix), "-c",
+                            str(config)), (HTTP, HTTPS))
+
+
+_POSTFIX_QUEUE = ("active", "bounce", "corrupt", "defer", "deferred", "flush", "hold", "incoming",
+                  "private", "saved", "trace")
+_POSTFIX_SERVICES = """\
+pickup    unix  n       -       n       60      1       pickup
+cleanup   unix  n       -       n       -       0       cleanup
+qmgr      unix  n       -       n       300     1       qmgr
+rewrite   unix  -       -       n       -       -       trivial-rewrite
+bounce    unix  -       -       n       -       0       bounce
+defer     unix  -       -       n       -       0       bounce
+trace     unix  -       -       n       -       0       bounce
+verify    unix  -       -       n       -       1       verify
+flush     unix  n       -       n       1000?   0       flush
+proxymap  unix  -       -       n       -       -       proxymap
+smtp      unix  -       -       n       -       -       smtp
+relay     unix  -       -       n       -       -       smtp
+showq     unix  n       -       n       -       -       showq
+error     unix  -       -       n       -       -       error
+retry     unix  -       -       n       -       -       error
+discard   unix  -       -       n       -       -       discard
+local     unix  -       n       n       -       -       local
+anvil     unix  -       -       n       -       1       anvil
+scache    unix  -       -       n       -       1       scache
+postlog   unix-dgram n  -       n       -       1       postlogd
+"""
+
+
+def postfix(m: Material) -> Daemon:
+    """Postfix's master in the foreground (``-d``) with a config folder and queue of its own."""
+    root = m.folder / "postfix"
+    queue, data = root / "spool", root / "data"
+    owner, postdrop = pwd.getpwnam("postfix").pw_uid, grp.getgrnam("postdrop").gr_gid
+    for name, uid, gid, mode in [
+        *((d, owner, 0, 0o700) for d in _POSTFIX_QUEUE),
+        ("maildrop", owner, postdrop, 0o730), ("public", owner, postdrop, 0o710), ("pid", 0, 0, 0o755),
+    ]:
+        path = queue / name
+        path.mkdir(parents=True, exist_ok=True)
+        os.chown(path, uid, gid)
+        path.chmod(mode)
+    data.mkdir(parents=True, exist_ok=True)
+    os.chown(data, owner, 0)
+    data.chmod(0o700)
+    _write(root / "main.cf", f"""\
+compatibility_level = 3.6
+myhostname = {CERT_NAME}
+mydomain = {CERT_NAME}
+myorigin = {CERT_NAME}
+mydestination =
+inet_interfaces = loopback-only
+inet_protocols = ipv4
+mynetworks = 127.0.0.0/8
+queue_directory = {queue}
+data_directory = {data}
+maillog_file = /dev/stdout
+alias_maps =
+alias_database =
+""")
+    _write(root / "master.cf", f"127.0.0.1:{SMTP.port} inet n - n - - smtpd\n{_POSTFIX_SERVICES}")
+    # Postfix rereads a config file modified in the last second or two until it is older (its
+    # guard against half-written files): date them back, or master binds only ~2 s later.
+    past = time.time() - 60
+    for name in ("main.cf", "master.cf"):
+        os.utime(root / name, (past, past))
+    return Daemon("postfix", (PROGRAMS["postfix"].path, "-d", "-c", str(root)), (SMTP,),
+                  env=(("MAIL_CONFIG", str(root)),))
+
+
+def vsftpd(m: Material) -> Daemon:
+    root = m.folder / "vsftpd"
+    (root / "anon").mkdir(parents=True, exist_ok=True)
+    (root / "empty").mkdir(parents=True, exist_ok=True)
+    config = _write(root / "vsftpd.conf", f"""\
+listen=YES
+listen_ipv6=NO
+listen_address=127.0.0.1
+listen_port={FTP.port}
+background=NO
+anonymous_enable=YES
+no_anon_password=YES
+anon_root={root / "anon"}
+local_enable=NO
+write_enable=NO
+pasv_enable=NO
+secure_chroot_dir={root / "empty"}
+nopriv_user=nobody
+xferlog_enable=NO
+syslog_enable=NO
+vsftpd_log_file={root / "vsftpd.log"}
+""")
+    return Daemon("vsftpd", (PROGRAMS["vsftpd"].path, str(config)), (FTP,))
+
+
+def redis(m: Material) -> Daemon:
+    folder = m.folder / "redis"
+    folder.mkdir(parents=True, exist_ok=True)
+    return Daemon("redis", (PROGRAMS["redis"].path, "--bind", "127.0.0.1", "--port", str(REDIS.port),
+                            "--save", "", "--appendonly", "no", "--daemonize", "no",
+                            "--protected-mode", "yes", "--dir", str(folder), "--logfile", ""),
+                  (REDIS,))
+
+
+def dnsmasq(m: Material) -> Daemon:
+    config = _write(m.folder / "dnsmasq" / "dnsmasq.conf", f"""\
+port={DNS_TCP.port}
+listen-address=127.0.0.1
+bind-interfaces
+no-resolv
+no-hosts
+no-poll
+pid-file=
+log-facility=-
+""")
+    return Daemon("dnsmasq", (PROGRAMS["dnsmasq"].path, "-k", "-C", str(config)), (DNS_TCP, DNS_UDP))
+
+
+def memcached(m: Material) -> Daemon:
+    return Daemon("memcached", (PROGRAMS["memcached"].path, "-u", "memcache", "-l", "127.0.0.1",
+                                "-p", str(MEMCACHED.port), "-U", "0"), (MEMCACHED,))
+
+
+def rpcbind(m: Material) -> Daemon:
+    return Daemon("rpcbind", (PROGRAMS["rpcbind"].path, "-f"), (RPCBIND_TCP, RPCBIND_UDP),
+                  env=(("LD_PRELOAD", str(m.preload)),), private_run=())
+
+
+def snmpd(m: Material) -> Daemon:
+    folder = m.folder / "snmpd"
+    config = _write(folder / "snmpd.conf", f"""\
+agentaddress udp:127.0.0.1:{SNMP.port}
+rocommunity public 127.0.0.1
+sysLocation sigscan harness
+sysContact root@{CERT_NAME}
+""")
+    # -I -smux: no SMUX listener (Debian's default opens 0.0.0.0:199); -C: no other config file.
+    return Daemon("snmpd", (PROGRAMS["snmpd"].path, "-f", "-Lo", "-C", "-c", str(config), "-I", "-smux"),
+                  (SNMP,), env=(("SNMPCONFPATH", str(folder)), ("SNMP_PERSISTENT_DIR", str(folder)),
+                                ("MIBS", "")))
+
+
+def stunnel(m: Material) -> Daemon:
+    config = _write(m.folder / "stunnel" / "stunnel.conf", f"""\
+foreground = yes
+pid =
+[smtps]
+accept = 127.0.0.1:{SMTPS.port}
+connect = 127.0.0.1:{SMTP.port}
+cert = {m.cert}
+key = {m.key}
+""")
+    return Daemon("stunnel", (PROGRAMS["stunnel"].path, str(config)), (SMTPS,))
+
+
+DAEMONS: tuple[Callable[[Material], Daemon], ...] = (
+    sshd, nginx, postfix, vsftpd, redis, dnsmasq, memcached, rpcbind, snmpd, stunnel,
+)

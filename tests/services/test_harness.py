@@ -1,0 +1,136 @@
+"""The service harness itself: every daemon up, bound on loopback only, in a namespace with no
+other interface; and the real ``nmap -sV`` names each service as these daemons are known to it."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+from dataclasses import dataclass
+
+import pytest
+
+from tests.services.daemons import ENDPOINTS, Endpoint
+from tests.services.harness import Harness, RunInHarness
+from tests.services.netns import host_listeners
+from tests.services.nmap_reference import Reference
+
+
+def upstream_version(package: str) -> str:
+    """The installed package's upstream version: ``1:9.2p1-2+deb12u10`` -> ``9.2p1``."""
+    full = debian_version(package)
+    return full.rpartition("-")[0] if "-" in full else full
+
+
+def debian_version(package: str) -> str:
+    """The installed package's version without its epoch: ``9.2p1-2+deb12u10``."""
+    result = subprocess.run(["dpkg-query", "-W", "-f", "${Version}", package],
+                            capture_output=True, text=True, timeout=10, check=True)
+    return result.stdout.strip().partition(":")[2] or result.stdout.strip()
+
+
+def openssh_version() -> str:
+    """OpenSSH's banner ``OpenSSH_9.2p1 Debian-2+deb12u10`` as Nmap reports its version."""
+    upstream, _, revision = debian_version("openssh-server").rpartition("-")
+    return f"{upstream} Debian {revision}"
+
+
+@dataclass(frozen=True)
+class Expected:
+    """What Nmap is known to say about the daemon: its service name and tunnel exactly; product,
+    version and extrainfo as regular expressions where they are stable."""
+
+    daemon: str
+    name: str
+    tunnel: str = ""
+    product: str | None = None
+    version_of: str | None = None  # a Debian package whose upstream version Nmap must report
+    extrainfo: str | None = None
+
+
+EXPECTED: dict[str, Expected] = {
+    "ssh": Expected("sshd", "ssh", product=r"OpenSSH", extrainfo=r"protocol 2\.0"),
+    "http": Expected("nginx", "http", product=r"nginx", version_of="nginx"),
+    "https": Expected("nginx", "http", tunnel="ssl", product=r"nginx", version_of="nginx"),
+    "smtp": Expected("postfix", "smtp", product=r"Postfix smtpd"),
+    "smtps-stunnel": Expected("stunnel", "smtp", tunnel="ssl", product=r"Postfix smtpd"),
+    "ftp": Expected("vsftpd", "ftp", product=r"vsftpd", version_of="vsftpd"),
+    "redis": Expected("redis", "redis", product=r"Redis", version_of="redis-server"),
+    "dns-tcp": Expected("dnsmasq", "domain", product=r"dnsmasq", version_of="dnsmasq-base"),
+    "dns-udp": Expected("dnsmasq", "domain", product=r"dnsmasq", version_of="dnsmasq-base"),
+    "memcached": Expected("memcached", "memcached", product=r"Memcached", version_of="memcached"),
+    "rpcbind-tcp": Expected("rpcbind", "rpcbind", extrainfo=r"RPC #100000"),
+    "rpcbind-udp": Expected("rpcbind", "rpcbind", extrainfo=r"RPC #100000"),
+    "snmp": Expected("snmpd", "snmp", product=r"net-snmp"),
+}
+
+
+def key(endpoint: Endpoint) -> str:
+    return endpoint.key
+
+
+def test_every_endpoint_has_an_expectation() -> None:
+    assert sorted(EXPECTED) == sorted(e.key for e in ENDPOINTS)
+
+
+def test_every_daemon_runs(harness: Harness) -> None:
+    assert sorted(harness.running) == sorted({x.daemon for x in EXPECTED.values()})
+    assert harness.dead() == {}
+
+
+def test_each_endpoint_is_bound_by_its_daemon(harness: Harness) -> None:
+    listeners = harness.listeners()
+    owners = {e.key: harness.owner(e, listeners) for e in ENDPOINTS}
+    assert owners == {k: x.daemon for k, x in EXPECTED.items()}
+
+
+def test_nothing_listens_off_loopback(harness: Harness) -> None:
+    listeners = harness.listeners()
+    assert {(x.proto, x.port) for x in listeners} >= {(e.proto, e.port) for e in ENDPOINTS}
+    assert [x for x in listeners if not x.loopback] == []
+    assert harness.namespace.interfaces() == ["lo"]
+    # and none of the daemons' processes has a socket bound in the machine's own namespace
+    ours = harness.daemon_pids()
+    assert [x for x in host_listeners() if x.pids & ours] == []
+
+
+def test_run_in_harness_reaches_the_daemons(run_in_harness: RunInHarness) -> None:
+    result = run_in_harness(["ss", "-ltnH", "sport = :2222"], timeout=10)
+    assert result.returncode == 0
+    assert b"127.0.0.1:2222" in result.stdout
+
+
+# endpoint key -> the version-category NSE script that rewrites Nmap's probe-and-match verdict
+NSE_REWRITES = {"rpcbind-tcp": "rpcinfo", "rpcbind-udp": "rpcinfo", "snmp": "snmp-info"}
+
+
+def test_nmap_ran_once_per_protocol_with_and_without_version_scripts(nmap_reference: Reference) -> None:
+    assert sorted(("-sU" in run.argv, run.scripts) for run in nmap_reference.runs) == [
+        (False, False), (False, True), (True, False), (True, True)]
+    every = {(e.proto, e.port) for e in ENDPOINTS}
+    assert every <= set(nmap_reference.verdicts)
+    assert every <= set(nmap_reference.probe_verdicts)
+
+
+def test_version_scripts_rewrite_only_the_known_ports(nmap_reference: Reference) -> None:
+    rewritten = {e.key for e in ENDPOINTS
+                 if nmap_reference.verdicts[(e.proto, e.port)].normalized()
+                 != nmap_reference.probe_verdicts[(e.proto, e.port)].normalized()}
+    assert rewritten == set(NSE_REWRITES)
+
+
+@pytest.mark.parametrize("endpoint", ENDPOINTS, ids=key)
+def test_nmap_identifies(endpoint: Endpoint, nmap_reference: Reference) -> None:
+    verdict = nmap_reference.verdicts[(endpoint.proto, endpoint.port)]
+    expected = EXPECTED[endpoint.key]
+    assert verdict.state == "open"
+    assert (verdict.name, verdict.tunnel) == (expected.name, expected.tunnel), verdict.summary()
+    assert verdict.method == "probed", verdict.summary()
+    if expected.product is not None:
+        assert re.search(expected.product, verdict.product), verdict.summary()
+    if expected.extrainfo is not None:
+        assert re.search(expected.extrainfo, verdict.extrainfo), verdict.summary()
+    if expected.version_of is not None:
+        assert verdict.version == upstream_version(expected.version_of), verdict.summary()
+    if endpoint.key == "ssh":
+        assert verdict.version == openssh_version(), verdict.summary()
+
