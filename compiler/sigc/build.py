@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -59,13 +62,34 @@ def compile_inputs(inputs: Inputs) -> tuple[Database, dict[str, float]]:
 def build(inputs: Inputs, output: Path, options: dict[str, object] | None = None) -> BuildResult:
     """Compile ``inputs`` and write ``output`` (``.json`` selects JSON, anything else SQLite).
     Nothing is written when an error-level diagnostic was found."""
-    db, seconds = compile_inputs(inputs)
-    if any(d.severity is Severity.ERROR for d in db.diagnostics):
-        return BuildResult(db, None, None, seconds)
-    clock = time.perf_counter()
-    encoding = emit.write(db, output, dict(options or {}))
-    seconds["write"] = time.perf_counter() - clock
+    with paused_gc():
+        db, seconds = compile_inputs(inputs)
+        if any(d.severity is Severity.ERROR for d in db.diagnostics):
+            return BuildResult(db, None, None, seconds)
+        clock = time.perf_counter()
+        encoding = emit.write(db, output, dict(options or {}))
+        seconds["write"] = time.perf_counter() - clock
     return BuildResult(db, output, encoding, seconds)
+
+
+@contextmanager
+def paused_gc() -> Iterator[None]:
+    """Run without the cyclic garbage collector. A build allocates a few million objects that all
+    live until it ends and form no cycles worth collecting; the collector's repeated passes over
+    them cost about a quarter of the build. Reference counting still frees everything freed.
+
+    On the way out the survivors are moved to the oldest generation (``freeze`` then
+    ``unfreeze``): left in the youngest, the first collection after ``enable`` would walk all
+    of them at once (half a second)."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.freeze()
+        gc.unfreeze()
+        if enabled:
+            gc.enable()
 
 
 def _source(kind: str, path: Path) -> SourceInfo:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import io
 import os
 import sys
 import time
@@ -12,12 +13,13 @@ from typing import TextIO
 
 import sigc
 from sigc import report
-from sigc.build import build, compile_inputs
+from sigc.build import build, compile_inputs, paused_gc
+from sigc.codes import all_codes, markdown
 from sigc.diagnostics import Diagnostic, Severity
 from sigc.dump import dump
 from sigc.lint import all_findings
 from sigc.parser import parse_file
-from sigc.sources import Inputs, NoDatabase, resolve
+from sigc.sources import PROBES_FILE, SIGNATURES_GLOB, Inputs, NoDatabase, resolve
 from sigc.stats import bundle_stats, is_bundle, source_stats
 from sigscan import _json
 from sigscan.bundle.errors import BundleError
@@ -150,31 +152,36 @@ def _source_lines(db: object) -> dict[str, Sequence[bytes]]:
     for s in getattr(db, "sources", ()):
         if s.kind == "probes":
             try:
-                lines[s.path] = Path(s.path).read_bytes().split(b"\n")
+                data = Path(s.path).read_bytes()
             except OSError:
                 continue
+            split = data.split(b"\n")
+            if split[-1] == b"":  # nothing after the last newline is no line (as the parser counts)
+                split.pop()
+            lines[s.path] = split
     return lines
 
 
 def cmd_lint(args: argparse.Namespace) -> int:
     if args.list_codes:
-        from sigc.codes import markdown
-
         sys.stdout.write(markdown())
         return EXIT_OK
     if not args.sources:
         raise UsageError("lint needs at least one SOURCE (or --list-codes)")
-    inputs = _inputs(args.sources)
-    db, _ = compile_inputs(inputs)
-    if any(d.code == "SIG120" for d in db.diagnostics):
-        unreadable = next(d for d in db.diagnostics if d.code == "SIG120")
-        raise UsageError(unreadable.message)
-    select = _codes(args.select)
-    ignore = _codes(args.ignore)
-    findings = [
-        d for d in all_findings(db)
-        if (not select or d.code.startswith(select)) and not (ignore and d.code.startswith(ignore))
-    ]
+    select = _codes(args.select, "--select", all_codes())
+    ignore = _codes(args.ignore, "--ignore", all_codes())
+    inputs = _inputs(_lint_sources(args.sources))
+    with paused_gc():
+        db, _ = compile_inputs(inputs)
+        unreadable = next((d for d in db.diagnostics if d.code == "SIG120"), None)
+        if unreadable is not None:
+            raise UsageError(unreadable.message)
+        if not db.probes and not db.errors:
+            names = ", ".join(str(p) for p in inputs.probes)
+            raise UsageError(f"no Probe line in {names}: nothing to lint (Nmap would load it and detect nothing)")
+        findings = all_findings(db, select=select, ignore=ignore)
+    if isinstance(sys.stdout, io.TextIOWrapper):  # messages quote the file's bytes; never fail on them
+        sys.stdout.reconfigure(errors="backslashreplace")
     if args.format == "json":
         sys.stdout.write(report.render_json(findings))
     elif args.format == "sarif":
@@ -184,8 +191,34 @@ def cmd_lint(args: argparse.Namespace) -> int:
     return int(report.exit_code(findings, strict=args.strict))
 
 
-def _codes(text: str | None) -> tuple[str, ...]:
-    return tuple(c.strip().upper() for c in text.split(",") if c.strip()) if text else ()
+def _lint_sources(sources: Sequence[str]) -> list[str]:
+    """A folder stands for its nmap-service-probes (as for build) or, without one, for the
+    *.probes files in it (``sigc lint signatures/``)."""
+    out: list[str] = []
+    for source in sources:
+        folder = Path(source)
+        if folder.is_dir() and not (folder / PROBES_FILE).is_file():
+            found = sorted(folder.glob(SIGNATURES_GLOB))
+            if not found:
+                raise UsageError(f"{source}: a folder with neither {PROBES_FILE} nor {SIGNATURES_GLOB} files")
+            out += map(str, found)
+        else:
+            out.append(source)
+    return out
+
+
+def _codes(text: str | None, option: str, known: dict[str, tuple[Severity, str]]) -> tuple[str, ...] | None:
+    """The code prefixes of ``--select``/``--ignore`` (None when not given); a prefix that
+    names no code is a usage error, not a silent no-op."""
+    if text is None:
+        return None
+    prefixes = tuple(c.strip().upper() for c in text.split(",") if c.strip())
+    if not prefixes:
+        raise UsageError(f"{option} needs at least one code or prefix (e.g. SIG5, SIG520)")
+    for prefix in prefixes:
+        if not any(code.startswith(prefix) for code in known):
+            raise UsageError(f"{option}: {prefix!r} matches no diagnostic code (sigc lint --list-codes lists them)")
+    return prefixes
 
 
 def cmd_stats(args: argparse.Namespace) -> int:

@@ -1023,10 +1023,18 @@ def _emit_sequence(items: tuple[Node, ...]) -> bytes:
 
 def _emit(node: Node) -> bytes:
     if isinstance(node, Literal):
-        return b"".join([_OUT_BYTES[b] for b in node.data])
+        return _NEEDS_ESCAPE.sub(_escaped, node.data)
     if isinstance(node, ByteSet):
         return node.text
     return _EMITTERS[type(node)](node)
+
+
+# Bytes that _OUT_BYTES does not spell as themselves: controls, non-ASCII, regex syntax.
+_NEEDS_ESCAPE = re.compile(b"[" + b"".join(b"\\x%02x" % b for b in range(256) if _OUT_BYTES[b] != bytes([b])) + b"]")
+
+
+def _escaped(found: re.Match[bytes]) -> bytes:
+    return _OUT_BYTES[found.group()[0]]
 
 
 def _emit_anchor(node: Anchor) -> bytes:

@@ -1,24 +1,53 @@
-"""JSON with orjson when it is installed, the standard library otherwise."""
+"""JSON with orjson when it is installed, the standard library otherwise.
+
+Nothing is imported until first use, and :func:`loads` leaves the short JSON values of a SQLite
+bundle to the standard library: importing orjson costs a cold process about 15 ms (it loads
+``dataclasses``, ``uuid``, ``datetime``), more than it saves on them. A whole JSON bundle goes to
+orjson when it is there (:func:`loads_document`).
+"""
 
 from __future__ import annotations
 
-import json
-from typing import Any
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
-try:
-    import orjson
-except ImportError:  # pragma: no cover - exercised by the no-orjson test run
-    orjson = None  # type: ignore[assignment]
+_orjson: Any = None  # the module, False when missing, None before the first look
+
+
+def _fast() -> Any:
+    """orjson, or None when it is not installed (looked up once)."""
+    global _orjson
+    if _orjson is None:
+        try:
+            import orjson
+        except ImportError:  # pragma: no cover - exercised by the no-orjson test run
+            _orjson = False
+        else:
+            _orjson = orjson
+    return _orjson or None
 
 
 def loads(data: bytes | str) -> Any:
-    if orjson is not None:
-        return orjson.loads(data)
+    """The standard library's reading of ``data`` (for the short values of a SQLite bundle)."""
+    import json
+
     return json.loads(data)
+
+
+def loads_document(data: bytes | str) -> Any:
+    """``data`` read by orjson when it is installed (a whole JSON bundle), else as :func:`loads`."""
+    fast = _fast()
+    if fast is not None:
+        return fast.loads(data)
+    return loads(data)
 
 
 def dumps(value: Any) -> bytes:
     """Compact, key-sorted, deterministic JSON as UTF-8 bytes."""
-    if orjson is not None:
-        return orjson.dumps(value, option=orjson.OPT_SORT_KEYS)
+    fast = _fast()
+    if fast is not None:
+        return fast.dumps(value, option=fast.OPT_SORT_KEYS)  # type: ignore[no-any-return]
+    import json
+
     return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()

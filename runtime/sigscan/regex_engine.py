@@ -14,7 +14,8 @@ Which engine, chosen once per process on first use (nothing is imported before t
   match and reports, as Nmap counts PCRE's match-limit errors as no match (Nmap's limit counts
   steps, ours time: a pattern near the limit may fall on either side). The budget costs about
   2 µs per search, so the matcher skips it for searches whose work it can bound
-  (:mod:`sigscan.matcher.cost`).
+  (:mod:`sigscan.matcher.cost`), and runs those on ``re`` (see :mod:`sigscan.matcher.core`):
+  ``regex`` itself is imported only when a search needs the budget.
 * ``re`` has no timeout. A pattern that backtracks catastrophically on a hostile response then
   runs until the engine gives up on its own, which can take minutes and blocks the thread; the
   other consequences are none (same verdicts). Use ``regex`` wherever responses are untrusted.
@@ -24,6 +25,7 @@ from __future__ import annotations
 
 import functools
 import os
+import sys
 from typing import Any, Protocol
 
 ENV = "SIGSCAN_REGEX"
@@ -46,22 +48,31 @@ class Engine(Protocol):
 
 
 class RegexEngine:
-    """The ``regex`` module (V0), with per-search timeouts."""
+    """The ``regex`` module (V0), with per-search timeouts. The module is imported on the first
+    compile: a matcher whose searches all run on ``re`` never loads it."""
 
     name = "regex"
     has_timeout = True
 
     def __init__(self) -> None:
+        self._regex: Any = None
+        self._base = self._i = self._s = 0
+
+    def _load(self) -> Any:
         import regex  # type: ignore[import-untyped]  # no stubs for regex
 
         self._regex = regex
         self._base = int(regex.V0)
         self._i = int(regex.IGNORECASE)
         self._s = int(regex.DOTALL)
+        return regex
 
     def compile(self, pattern: bytes, *, caseless: bool, dotall: bool) -> Any:
+        module = self._regex or self._load()
         flags = self._base | (self._i if caseless else 0) | (self._s if dotall else 0)
-        return self._regex.compile(pattern, flags)
+        # not in regex's own cache: the caller keeps (and bounds) what it compiled; a second
+        # copy in that cache would keep up to 500 dropped patterns (10 KB each) alive
+        return module.compile(pattern, flags, cache_pattern=False)
 
     def search(self, compiled: Any, subject: bytes, timeout: float | None) -> Any:
         if timeout is None:
@@ -92,17 +103,26 @@ class ReEngine:
 
 
 def select(name: str | None = None) -> Engine:
-    """The engine called ``name`` (``"regex"``, ``"re"``); ``None`` or ``""``: the best installed."""
+    """The engine called ``name`` (``"regex"``, ``"re"``); ``None`` or ``""``: the best installed.
+    ``"regex"`` raises ``ImportError`` when the module is missing."""
     if name == "re":
         return ReEngine()
     if name == "regex":
+        if not _installed("regex"):
+            raise ImportError("the regex module is not installed (pip install regex)")
         return RegexEngine()
     if name:
         raise ValueError(f"unknown regex engine {name!r} (${ENV} must be 'regex' or 're')")
-    try:
-        return RegexEngine()
-    except ImportError:
-        return ReEngine()
+    return RegexEngine() if _installed("regex") else ReEngine()
+
+
+def _installed(module: str) -> bool:
+    """Can ``module`` be imported? Found without importing it (that costs ``regex`` 15 ms)."""
+    if module in sys.modules:
+        return sys.modules[module] is not None  # None: imports of it are blocked
+    from importlib.util import find_spec
+
+    return find_spec(module) is not None
 
 
 @functools.cache

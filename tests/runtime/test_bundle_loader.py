@@ -12,6 +12,7 @@ from sigc.build import build
 from sigc.sources import resolve
 from sigscan.bundle.errors import BundleError
 from sigscan.bundle.loader import JSON_DIGEST_END, JSON_PREFIX, open_bundle
+from sigscan.bundle.schema import SCHEMA_VERSION
 from tests.helpers import TINY, write
 
 
@@ -77,11 +78,12 @@ def test_tampered(tiny: dict[str, Path], suffix: str) -> None:
 
 
 def test_wrong_schema_version(tiny: dict[str, Path], tmp_path: Path) -> None:
-    data = tiny["json"].read_bytes().replace(b'"schema_version":1', b'"schema_version":99')
+    current = b'"schema_version":%d' % SCHEMA_VERSION
+    data = tiny["json"].read_bytes().replace(current, b'"schema_version":99')
     digest = hashlib.sha256(data[JSON_DIGEST_END:]).hexdigest().encode()
     fixed = JSON_PREFIX + digest + data[len(JSON_PREFIX) + 64 :]
     path = write(tmp_path, "old.json", fixed)
-    with pytest.raises(BundleError, match="schema version 99, this sigscan reads version 1"):
+    with pytest.raises(BundleError, match=f"schema version 99, this sigscan reads version {SCHEMA_VERSION}"):
         open_bundle(path)
 
 

@@ -6,19 +6,28 @@ columns as nested values (the SQLite writer turns those into JSON text), boolean
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import Any
-
 from sigscan import _json
 from sigscan.bundle.records import (
     ExcludeRecord,
+    LineRecord,
     MatchRecord,
     ProbeRecord,
     RpcRecord,
     ServiceRecord,
     SourceRecord,
 )
-from sigscan.bundle.schema import ColumnType, Table
+from sigscan.bundle.schema import MATCHES, ColumnType, Table
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+    from typing import Any
+
+# The columns of MATCHES behind a LineRecord, in their order.
+LINE_COLUMNS = ("id", "seq", "soft", "service", "regex", "caseless", "dotall", "groups", "anchored",
+                "prefix", "required", "min_length", "source", "line", "cost_degree", "cost_constant")
+_MATCH_INDEX = {name: i for i, name in enumerate(MATCHES.column_names)}
+LINE_POSITIONS = tuple(_MATCH_INDEX[c] for c in LINE_COLUMNS)  # where they sit in a full row
 
 
 def to_stored(table: Table, values: Sequence[Any]) -> list[Any]:
@@ -49,6 +58,10 @@ def _pairs(value: Any) -> tuple[tuple[int, int], ...]:
     return tuple((int(a), int(b)) for a, b in value or ())
 
 
+def _cost(degree: int | None, constant: int | None) -> tuple[int, int] | None:
+    return None if degree is None or constant is None else (degree, constant)
+
+
 def source(row: Sequence[Any]) -> SourceRecord:
     return SourceRecord(*row)
 
@@ -65,12 +78,24 @@ def probe(row: Sequence[Any]) -> ProbeRecord:
 
 def match(row: Sequence[Any]) -> MatchRecord:
     (id_, probe_id, seq, soft, service, pattern, regex, delim, flags, caseless, dotall, groups,
-     anchored, prefix, required, min_length, product, fields, templates, src, line) = row
+     anchored, prefix, required, min_length, product, fields, templates, src, line,
+     degree, constant) = row
     return MatchRecord(
         id_, probe_id, seq, bool(soft), service, _b(pattern), _b(regex), delim, flags,
         bool(caseless), bool(dotall), groups, bool(anchored), _b(prefix),
         tuple(_b(r) for r in required), min_length, product,
-        tuple((k, d, _b(t), f) for k, d, t, f in fields), templates, src, line,
+        tuple((k, d, _b(t), f) for k, d, t, f in fields), templates, src, line, _cost(degree, constant),
+    )
+
+
+def line(row: Sequence[Any]) -> LineRecord:
+    """A LineRecord from the values of :data:`LINE_COLUMNS` (``required`` decoded)."""
+    (id_, seq, soft, service, regex, caseless, dotall, groups, anchored, prefix, required,
+     min_length, src, line_, degree, constant) = row
+    return LineRecord(
+        id_, seq, bool(soft), service, _b(regex), bool(caseless), bool(dotall), groups,
+        bool(anchored), _b(prefix), tuple([_b(r) for r in required]), min_length, src, line_,
+        _cost(degree, constant),
     )
 
 

@@ -1,28 +1,34 @@
 """Open a bundle (SQLite or JSON), check it, and serve its rows.
 
 - JSON is read at once. The file starts ``{"sha256":"<64 hex>",`` and the digest covers every
-  byte after that prefix, so a truncated or edited file is caught without re-serialising.
+  byte after that prefix, so a truncated or edited file is caught without re-serialising. Rows
+  become records when first asked for.
 - SQLite is opened read-only and read per probe on demand. The file carries a CRC-32 of itself
   (computed with that field zeroed) in the header's ``user_version`` and sigc's mark in
   ``application_id``, so truncation and tampering are caught before any query.
+
+A probe's match lines are served three ways, from light to full: :meth:`Bundle.probe_index` (the
+prefilter index sigc built: which lines a response can make candidates), :meth:`Bundle.match_lines`
+(what the matcher needs of the candidate lines) and :meth:`Bundle.matches` (whole records).
+
+Cold start matters here (``sigscan identify`` of one banner), so this module imports nothing it
+does not need on that path: no pathlib, typing, hashlib or orjson.
 """
 
 from __future__ import annotations
 
-import hashlib
+import os
 import sqlite3
 import zlib
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Iterator, Sequence
 from functools import cached_property
-from pathlib import Path
-from typing import Any, TypeVar
 
 from sigscan import _json
 from sigscan.bundle import codec
 from sigscan.bundle.errors import BundleError
 from sigscan.bundle.records import (
     ExcludeRecord,
+    LineRecord,
     MatchRecord,
     ProbeRecord,
     RpcRecord,
@@ -32,6 +38,7 @@ from sigscan.bundle.records import (
 from sigscan.bundle.schema import (
     EXCLUDE,
     MATCHES,
+    PROBE_INDEX,
     PROBES,
     RPC,
     SCHEMA_VERSION,
@@ -42,21 +49,27 @@ from sigscan.bundle.schema import (
     Table,
 )
 
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Callable, Iterable, Iterator, Sequence
+    from os import PathLike
+    from typing import Any, TypeVar
+
+    R = TypeVar("R")
+
 SQLITE_MAGIC = b"SQLite format 3\x00"
 JSON_PREFIX = b'{"sha256":"'
 JSON_DIGEST_END = len(JSON_PREFIX) + 64 + 2  # the digest, its closing quote and the comma
 SQLITE_CRC_OFFSET = 60  # the header's user_version field
 SQLITE_APPID_OFFSET = 68
-
-R = TypeVar("R")
+_CHUNK = 1 << 20  # bytes read at a time for the CRC
+_MAX_PARAMETERS = 500  # values per IN (...) list
+CACHE_KIB = 256  # SQLite's page cache per open bundle (its default is 2 MiB)
 
 
 def sqlite_crc(data: bytes) -> int:
     """CRC-32 of a SQLite bundle with its own CRC field zeroed (computed in place: no copy)."""
-    view = memoryview(data)
-    crc = zlib.crc32(view[:SQLITE_CRC_OFFSET])
-    crc = zlib.crc32(b"\0\0\0\0", crc)
-    return zlib.crc32(view[SQLITE_CRC_OFFSET + 4 :], crc)
+    return _head_crc(memoryview(data))
 
 
 class Bundle(ABC):
@@ -87,6 +100,18 @@ class Bundle(ABC):
         """The probe's match and softmatch lines in file order."""
 
     @abstractmethod
+    def probe_index(self, probe: int) -> dict[str, Any]:
+        """The probe's prefilter index in its stored form (see ``probe_index`` in the schema)."""
+
+    @abstractmethod
+    def match_lines(self, probe: int, seqs: Iterable[int]) -> list[LineRecord]:
+        """The lines at positions ``seqs`` of the probe, as :class:`LineRecord` (any order)."""
+
+    @abstractmethod
+    def match(self, probe: int, seq: int) -> MatchRecord:
+        """One whole line."""
+
+    @abstractmethod
     def services(self) -> tuple[ServiceRecord, ...]: ...
 
     @abstractmethod
@@ -105,7 +130,11 @@ class Bundle(ABC):
 
     def probe(self, name: str, protocol: str = "TCP") -> ProbeRecord | None:
         pid = self._probe_ids.get((protocol.upper(), name))
-        return None if pid is None else self.probes[pid]
+        return None if pid is None else self.probe_at(pid)
+
+    def probe_at(self, probe_id: int) -> ProbeRecord:
+        """The probe with id ``probe_id`` (its position in :attr:`probes`)."""
+        return self.probes[probe_id]
 
     @property
     def version(self) -> int:
@@ -122,28 +151,34 @@ class Bundle(ABC):
 
 
 class JsonBundle(Bundle):
+    """The whole document is parsed at open; rows become records when first asked for, so a
+    process that identifies a few responses builds a few records."""
+
     encoding = "json"
 
     def __init__(self, path: str, document: dict[str, Any]) -> None:
         super().__init__(path, document["header"])
         tables = document["tables"]
-
-        def rows(table: Table, make: Callable[[Sequence[Any]], R]) -> tuple[R, ...]:
+        self._rows: dict[str, list[list[Any]]] = {}
+        for table in (SOURCES, PROBES, MATCHES, PROBE_INDEX, EXCLUDE, SERVICES, RPC):
             entry = tables[table.name]
             if tuple(entry["columns"]) != table.column_names:
                 raise BundleError(path, f"table {table.name} has unexpected columns")
-            return tuple(make(r) for r in entry["rows"])
-
-        self._sources = rows(SOURCES, codec.source)
-        self._probes = rows(PROBES, codec.probe)
-        self._exclude = rows(EXCLUDE, codec.exclude)
-        self._services = rows(SERVICES, codec.service)
-        self._rpc = rows(RPC, codec.rpc)
-        by_probe: dict[int, list[MatchRecord]] = {p.id: [] for p in self._probes}
-        for m in rows(MATCHES, codec.match):
-            by_probe[m.probe].append(m)
-        self._matches = {k: tuple(v) for k, v in by_probe.items()}
+            self._rows[table.name] = entry["rows"]
         self._counts = {name: len(entry["rows"]) for name, entry in tables.items()}
+        self._sources = self._make(SOURCES, codec.source)
+        self._probes = self._make(PROBES, codec.probe)
+        self._exclude = self._make(EXCLUDE, codec.exclude)
+        by_probe: dict[int, list[list[Any]]] = {p.id: [] for p in self._probes}
+        probe_column = MATCHES.column_names.index("probe")
+        for row in self._rows.pop(MATCHES.name):
+            by_probe[row[probe_column]].append(row)
+        self._match_rows = by_probe
+        self._matches: dict[int, tuple[MatchRecord, ...]] = {}
+        self._indexes: dict[int, dict[str, Any]] = dict(self._rows.pop(PROBE_INDEX.name))
+
+    def _make(self, table: Table, make: Callable[[Sequence[Any]], R]) -> tuple[R, ...]:
+        return tuple(make(r) for r in self._rows[table.name])
 
     @property
     def sources(self) -> tuple[SourceRecord, ...]:
@@ -158,18 +193,33 @@ class JsonBundle(Bundle):
         return self._exclude
 
     def matches(self, probe: int) -> tuple[MatchRecord, ...]:
-        return self._matches.get(probe, ())
+        found = self._matches.get(probe)
+        if found is None:
+            found = self._matches[probe] = tuple(codec.match(r) for r in self._match_rows.get(probe, ()))
+        return found
+
+    def probe_index(self, probe: int) -> dict[str, Any]:
+        return self._indexes[probe]
+
+    def match_lines(self, probe: int, seqs: Iterable[int]) -> list[LineRecord]:
+        rows = self._match_rows.get(probe, [])
+        picks = codec.LINE_POSITIONS
+        return [codec.line([rows[seq][i] for i in picks]) for seq in seqs]
+
+    def match(self, probe: int, seq: int) -> MatchRecord:
+        return codec.match(self._match_rows[probe][seq])
 
     def services(self) -> tuple[ServiceRecord, ...]:
-        return self._services
+        return self._make(SERVICES, codec.service)
 
     def rpc(self) -> tuple[RpcRecord, ...]:
-        return self._rpc
+        return self._make(RPC, codec.rpc)
 
     def count(self, table: str, where: str = "") -> int:
         if table == "matches" and where:
             soft = where == "soft"
-            return sum(1 for ms in self._matches.values() for m in ms if m.soft == soft)
+            column = MATCHES.column_names.index("soft")
+            return sum(1 for rows in self._match_rows.values() for r in rows if bool(r[column]) == soft)
         return self._counts[table]
 
 
@@ -180,8 +230,9 @@ class SqliteBundle(Bundle):
         super().__init__(path, header)
         self._db = connection
         self._cache: dict[int, tuple[MatchRecord, ...]] = {}
+        self._probes: tuple[ProbeRecord, ...] | None = None  # all of them, read on first use
+        self._probe_rows: dict[int, ProbeRecord] = {}  # those read one at a time
         self._sources = self._select(SOURCES, codec.source)
-        self._probes = self._select(PROBES, codec.probe, order="id")
         self._exclude = self._select(EXCLUDE, codec.exclude, order="seq")
 
     def _select(
@@ -191,21 +242,26 @@ class SqliteBundle(Bundle):
         where: str = "",
         args: Sequence[Any] = (),
         order: str | None = None,
+        columns: Sequence[str] | None = None,
     ) -> tuple[R, ...]:
-        columns = ", ".join(f'"{c}"' for c in table.column_names)
-        sql = f'SELECT {columns} FROM "{table.name}"'
+        names = table.column_names if columns is None else tuple(columns)
+        types = {c.name: c.type for c in table.columns}
+        sql = f'SELECT {", ".join(f"{chr(34)}{c}{chr(34)}" for c in names)} FROM "{table.name}"'
         if where:
             sql += f" WHERE {where}"
         sql += f" ORDER BY {order or ', '.join(table.primary_key)}"
-        json_columns = [i for i, c in enumerate(table.columns) if c.type is ColumnType.JSON]
+        json_columns = [i for i, c in enumerate(names) if types[c] is ColumnType.JSON]
         out = []
         try:
             cursor = self._db.execute(sql, tuple(args))
+            if not json_columns:
+                return tuple([make(raw) for raw in cursor])
+            loads = _json.loads
             for raw in cursor:
                 row = list(raw)
                 for i in json_columns:
                     if row[i] is not None:
-                        row[i] = _json.loads(row[i])
+                        row[i] = loads(row[i])
                 out.append(make(row))
         except (sqlite3.Error, ValueError, TypeError) as exc:
             raise BundleError(self.path, f"table {table.name} cannot be read ({exc})") from exc
@@ -217,7 +273,28 @@ class SqliteBundle(Bundle):
 
     @property
     def probes(self) -> tuple[ProbeRecord, ...]:
+        if self._probes is None:
+            self._probes = self._select(PROBES, codec.probe, order="id")
         return self._probes
+
+    @cached_property
+    def _probe_ids(self) -> dict[tuple[str, str], int]:
+        try:
+            return {(protocol, name): pid for protocol, name, pid in
+                    self._db.execute('SELECT "protocol", "name", "id" FROM "probes"')}
+        except sqlite3.Error as exc:
+            raise BundleError(self.path, f"table probes cannot be read ({exc})") from exc
+
+    def probe_at(self, probe_id: int) -> ProbeRecord:
+        if self._probes is not None:
+            return self._probes[probe_id]
+        found = self._probe_rows.get(probe_id)
+        if found is None:
+            rows = self._select(PROBES, codec.probe, "id = ?", (probe_id,))
+            if not rows:
+                raise IndexError(f"no probe {probe_id}")
+            found = self._probe_rows[probe_id] = rows[0]
+        return found
 
     @property
     def exclude(self) -> tuple[ExcludeRecord, ...]:
@@ -229,6 +306,32 @@ class SqliteBundle(Bundle):
             cached = self._select(MATCHES, codec.match, "probe = ?", (probe,), order="seq")
             self._cache[probe] = cached
         return cached
+
+    def probe_index(self, probe: int) -> dict[str, Any]:
+        try:
+            row = self._db.execute('SELECT "index" FROM "probe_index" WHERE "probe" = ?', (probe,)).fetchone()
+            if row is None:
+                raise BundleError(self.path, f"probe {probe} has no index")
+            index: dict[str, Any] = _json.loads(row[0])
+        except (sqlite3.Error, ValueError, TypeError) as exc:
+            raise BundleError(self.path, f"table probe_index cannot be read ({exc})") from exc
+        return index
+
+    def match_lines(self, probe: int, seqs: Iterable[int]) -> list[LineRecord]:
+        wanted = list(seqs)
+        out: list[LineRecord] = []
+        for start in range(0, len(wanted), _MAX_PARAMETERS):
+            chunk = wanted[start : start + _MAX_PARAMETERS]
+            where = f"probe = ? AND seq IN ({', '.join('?' * len(chunk))})"
+            out += self._select(MATCHES, codec.line, where, (probe, *chunk), order="seq",
+                                columns=codec.LINE_COLUMNS)
+        return out
+
+    def match(self, probe: int, seq: int) -> MatchRecord:
+        found = self._select(MATCHES, codec.match, "probe = ? AND seq = ?", (probe, seq))
+        if not found:
+            raise BundleError(self.path, f"probe {probe} has no line {seq}")
+        return found[0]
 
     def services(self) -> tuple[ServiceRecord, ...]:
         return self._select(SERVICES, codec.service)
@@ -246,11 +349,11 @@ class SqliteBundle(Bundle):
         self._db.close()
 
 
-def open_bundle(path: str | Path) -> Bundle:
+def open_bundle(path: str | PathLike[str]) -> Bundle:
     """Open a bundle, whichever its encoding; every failure is a :class:`BundleError`."""
-    shown = str(path)
+    shown = os.fspath(path)
     try:
-        with open(path, "rb") as f:
+        with open(shown, "rb") as f:
             head = f.read(len(SQLITE_MAGIC))
     except FileNotFoundError:
         raise BundleError(shown, "no such bundle", "build one with `sigc build`") from None
@@ -277,32 +380,72 @@ def _check_header(path: str, header: Any) -> dict[str, Any]:
 
 
 def _open_json(path: str) -> Bundle:
-    data = Path(path).read_bytes()
+    import hashlib
+
+    with open(path, "rb") as f:
+        data = f.read()
     if not data.startswith(JSON_PREFIX) or len(data) < JSON_DIGEST_END:
         raise BundleError(path, "is not a sigc JSON bundle (no checksum at the start)")
     expected = data[len(JSON_PREFIX) : len(JSON_PREFIX) + 64].decode("ascii", "replace")
-    if hashlib.sha256(data[JSON_DIGEST_END:]).hexdigest() != expected:
+    if hashlib.sha256(memoryview(data)[JSON_DIGEST_END:]).hexdigest() != expected:
         raise BundleError(path, "is truncated or was modified (SHA-256 mismatch)")
-    try:
-        document = _json.loads(data)
-    except ValueError as exc:
-        raise BundleError(path, f"is not valid JSON ({exc})") from None
-    _check_header(path, document.get("header"))
-    try:
-        return JsonBundle(path, document)
-    except (KeyError, TypeError, ValueError) as exc:
-        raise BundleError(path, f"has a malformed table ({exc!r})") from None
+    with _paused_gc():
+        try:
+            document = _json.loads_document(data)
+        except ValueError as exc:
+            raise BundleError(path, f"is not valid JSON ({exc})") from None
+        del data
+        _check_header(path, document.get("header"))
+        try:
+            return JsonBundle(path, document)
+        except (KeyError, TypeError, ValueError, IndexError) as exc:
+            raise BundleError(path, f"has a malformed table ({exc!r})") from None
+
+
+class _paused_gc:
+    """No cyclic garbage collection while a JSON bundle becomes a million objects (the
+    collector's passes over them took most of the load), then those objects moved to the oldest
+    generation (``freeze``, ``unfreeze``) so the next young collection does not walk them all."""
+
+    def __enter__(self) -> None:
+        import gc
+
+        self.gc = gc
+        self.enabled = gc.isenabled()
+        gc.disable()
+
+    def __exit__(self, *exc: object) -> None:
+        self.gc.freeze()
+        self.gc.unfreeze()
+        if self.enabled:
+            self.gc.enable()
 
 
 def _file_crc(path: str) -> tuple[bytes, int]:
     """The first 100 bytes of a SQLite bundle and its :func:`sqlite_crc`, read in 1 MiB chunks
-    (the file is never held in memory whole)."""
-    with open(path, "rb") as f:
-        data = f.read(100)
-        crc = sqlite_crc(data)
-        while chunk := f.read(1 << 20):
-            crc = zlib.crc32(chunk, crc)
+    into one reused buffer (the file is never held in memory whole)."""
+    buffer = bytearray(_CHUNK)
+    view = memoryview(buffer)
+    with open(path, "rb", buffering=0) as f:
+        size = f.readinto(buffer)
+        data = bytes(view[: min(size, 100)])
+        crc = _head_crc(view[:size])
+        while size := f.readinto(buffer):
+            crc = zlib.crc32(view[:size], crc)
     return data, crc
+
+
+def _head_crc(view: memoryview) -> int:
+    crc = zlib.crc32(view[:SQLITE_CRC_OFFSET])
+    crc = zlib.crc32(b"\0\0\0\0", crc)
+    return zlib.crc32(view[SQLITE_CRC_OFFSET + 4 :], crc)
+
+
+def _uri(path: str) -> str:
+    """A ``file:`` URI for SQLite: every byte outside ``A-Za-z0-9-._~/`` percent-encoded."""
+    raw = os.fsencode(os.path.abspath(path))
+    safe = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~/"
+    return "file:" + "".join(chr(b) if b in safe else f"%{b:02X}" for b in raw)
 
 
 def _open_sqlite(path: str) -> Bundle:
@@ -314,9 +457,10 @@ def _open_sqlite(path: str) -> Bundle:
     stored = int.from_bytes(data[SQLITE_CRC_OFFSET : SQLITE_CRC_OFFSET + 4], "big")
     if crc != stored:
         raise BundleError(path, "is truncated or was modified (CRC-32 mismatch)")
-    uri = Path(path).resolve().as_uri() + "?mode=ro&immutable=1"
     try:
-        connection = sqlite3.connect(uri, uri=True, check_same_thread=False)
+        connection = sqlite3.connect(_uri(path) + "?mode=ro&immutable=1", uri=True, check_same_thread=False)
+        # each line is read once, then kept by the matcher: a small page cache is enough
+        connection.execute(f"PRAGMA cache_size = -{CACHE_KIB}")
         meta = dict(connection.execute("SELECT key, value FROM meta"))
     except sqlite3.Error as exc:
         raise BundleError(path, f"cannot be read as SQLite ({exc})") from None

@@ -10,12 +10,10 @@ logical table, browsable with ``sqlite-utils``) or as JSON (``{"tables": {name: 
 - rows are written in a fixed order, so building twice gives the same content.
 """
 
-from __future__ import annotations
-
 import enum
-from dataclasses import dataclass
+from typing import NamedTuple
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 # Marks a SQLite file as a sigc bundle: PRAGMA application_id ("SIGC").
 SQLITE_APPLICATION_ID = 0x53494743
@@ -29,15 +27,17 @@ class ColumnType(enum.Enum):
     BOOL = "bool"  # 0 / 1
 
 
-@dataclass(frozen=True, slots=True)
-class Column:
+# Named tuples, not dataclasses: this module is imported by every cold sigscan process (see
+# sigscan.bundle.records for the cost of defining dataclasses).
+
+
+class Column(NamedTuple):
     name: str
     type: ColumnType
     doc: str = ""
 
 
-@dataclass(frozen=True, slots=True)
-class Table:
+class Table(NamedTuple):
     name: str
     columns: tuple[Column, ...]
     primary_key: tuple[str, ...]
@@ -120,10 +120,26 @@ MATCHES = Table(
         _c("templates", JSON, "parsed templates: {key: parts} and cpe: [parts, ...]"),
         _c("source", INT, "sources.id"),
         _c("line", INT),
+        _c("cost_degree", INT, "backtracking bound (sigscan.matcher.cost): work <= constant * (n+1)**degree "
+                               "for a subject of n bytes; null when unbounded"),
+        _c("cost_constant", INT, "see cost_degree"),
     ),
     ("id",),
     indexes=(("probe", "seq"), ("service",)),
     doc="match and softmatch lines with precompiled pattern metadata.",
+)
+
+PROBE_INDEX = Table(
+    "probe_index",
+    (
+        _c("probe", INT, "probes.id"),
+        _c("index", JSON, "the probe's prefilter index (sigscan.matcher.index): {head: {head: [seq, ...]}, "
+                          "bucket: {head: {plain: [seq, ...], token: {token: [seq, ...]}}}, ihead: {...}, "
+                          "token: {...}, first: {byte: [seq, ...]}, always: [seq, ...]}; heads, tokens and "
+                          "bytes as latin-1 text"),
+    ),
+    ("probe",),
+    doc="Per probe, which lines a response can make candidates: built by sigc so sigscan loads it as is.",
 )
 
 PORT_INDEX = Table(
@@ -185,5 +201,5 @@ META = Table(
     doc="Header values: schema version, compiler version, build options, content digest.",
 )
 
-TABLES: tuple[Table, ...] = (SOURCES, PROBES, MATCHES, PORT_INDEX, EXCLUDE, SERVICES, RPC)
+TABLES: tuple[Table, ...] = (SOURCES, PROBES, MATCHES, PROBE_INDEX, PORT_INDEX, EXCLUDE, SERVICES, RPC)
 TABLES_BY_NAME = {t.name: t for t in (*TABLES, META)}

@@ -13,18 +13,35 @@ times the pattern's length) off the translated pattern.
 A repeat whose body itself varies (a nested quantifier, an alternation under a quantifier, as in
 ``(a|aa)+`` or ``(?:,[^,]*){9,21}``) has no such bound: :func:`cost` returns ``None`` and the
 search always runs with the timeout. So does anything the scanner does not recognise.
+
+Deterministic repeats (when the pattern's flags are given): a repeat of a one-byte atom X (a
+byte, an escape, a class, ``.``) followed, in its sequence, by something that cannot start with
+a byte of X and cannot be empty (``[^\\r\\n]*\\r\\n``, ``[\\d.]+-``, ``\\w+\\s``) lets at most
+one of its counts go on: the count that ends where X's bytes end. Any other count fails on the
+next byte. So it adds no path (no degree, and it does not make an enclosing group vary); the
+failed counts cost at most n+1 steps each time the search arrives at the repeat, which one more
+factor of (n+1) for the whole pattern covers: ``work <= C * (n+1)**d * (L + m*(n+1))
+<= C * (L+m) * (n+1)**(d+1)`` for m such repeats and d other degrees.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from typing import NamedTuple
 
-BUDGET = 1_000_000  # paths x nodes below which a search runs without the timeout
+from sigscan.matcher.first import continuation, single_byte_mask
+
+# Paths x nodes below which a search runs without the timeout. The bound is loose: measured on
+# worst cases (``^a*a*a*b`` on a run of a's, ``a*a*b``, ``^x.*y.*z.*w``) a unit of it costs
+# 0.01-0.15 ns with re or regex, so 10**7 units stay within about 2 ms, a fiftieth of the
+# default timeout.
+BUDGET = 10_000_000
 _DIGITS = b"0123456789"
 
 
-@dataclass(frozen=True, slots=True)
-class Cost:
+class Cost(NamedTuple):
+    """``work <= constant * (n+1) ** degree`` for a subject of n bytes. The compiler stores it
+    with each line (``matches.cost_degree``, ``cost_constant``)."""
+
     degree: int
     constant: int
 
@@ -37,45 +54,57 @@ class Cost:
         """The longest subject (at most ``cap``) that is :meth:`cheap`; -1 if none is."""
         if not self.cheap(0):
             return -1
-        if self.degree == 0:
+        if self.degree == 0 or self.cheap(cap):
             return cap
-        low, high = 0, cap  # cheap(low) holds; find the largest such length
-        while low < high:
-            mid = (low + high + 1) // 2
-            low, high = (mid, high) if self.cheap(mid) else (low, mid - 1)
+        # the root of BUDGET / constant, then corrected: floats may be off by one either way
+        low = min(cap, max(0, int((BUDGET / self.constant) ** (1 / self.degree)) - 1))
+        while low > 0 and not self.cheap(low):
+            low -= 1
+        while low < cap and self.cheap(low + 1):
+            low += 1
         return low
 
 
 class _Frame:
-    __slots__ = ("branches", "constant", "degree", "varies")
+    __slots__ = ("branches", "constant", "degree", "kind", "start", "varies")
 
-    def __init__(self) -> None:
+    def __init__(self, kind: bytes = b"", start: int = 0) -> None:
+        self.start = start  # where the group's body starts
         self.branches = 1
         self.degree = 0
         self.constant = 1
         self.varies = False  # holds a variable repeat or an alternation
+        self.kind = kind  # b"(" capture, b":" b">" b"=" b"!" b"<=" b"<!" after "(?"; b"" the pattern
 
 
 class _Unbounded(Exception):
     """The pattern has a repeat over a varying body, or a construct the scanner does not know."""
 
 
-def cost(pattern: bytes, anchored: bool) -> Cost | None:
-    """The bound for ``pattern`` (``regex`` syntax, as the bundle stores it), or ``None``."""
+def cost(pattern: bytes, anchored: bool, *, caseless: bool | None = None,
+         dotall: bool | None = None) -> Cost | None:
+    """The bound for ``pattern`` (``regex`` syntax, as the bundle stores it), or ``None``. With
+    both flags given, deterministic repeats are recognised (see the module docstring)."""
+    flags = None if caseless is None or dotall is None else (caseless, dotall)
+    scanner = _Scanner(pattern, flags)
     try:
-        frame = _Scanner(pattern).run()
+        frame = scanner.run()
     except _Unbounded:
         return None
-    degree = frame.degree + (0 if anchored else 1)
-    return Cost(degree, frame.constant * frame.branches * (len(pattern) + 1))
+    found = scanner.deterministic
+    degree = frame.degree + (0 if anchored else 1) + (1 if found else 0)
+    return Cost(degree, frame.constant * frame.branches * (len(pattern) + 1 + found))
 
 
 class _Scanner:
-    def __init__(self, pattern: bytes) -> None:
+    def __init__(self, pattern: bytes, flags: tuple[bool, bool] | None = None) -> None:
         self.p = pattern
         self.i = 0
         self.stack = [_Frame()]
         self.atom: _Frame | bool | None = None  # last atom: a closed group, True, or None
+        self.atom_at = 0  # where the last atom starts
+        self.flags = flags  # (caseless, dotall), or None: no deterministic repeats
+        self.deterministic = 0  # repeats found deterministic
 
     def run(self) -> _Frame:
         while self.i < len(self.p):
@@ -85,6 +114,8 @@ class _Scanner:
         return self.stack[0]
 
     def step(self, c: int) -> None:
+        if c not in b"*+?{":
+            self.atom_at = self.i  # where an atom (if this is one) starts
         if c == 0x5C:  # backslash
             self.escape()
         elif c == 0x5B:  # [
@@ -126,6 +157,7 @@ class _Scanner:
 
     def open_group(self) -> None:
         j = self.i + 1
+        kind = b"("
         if self.p[j : j + 1] == b"?":
             kind = self.p[j + 1 : j + 2]
             if kind == b"<":
@@ -133,7 +165,7 @@ class _Scanner:
             if kind not in (b":", b">", b"=", b"!", b"<=", b"<!"):
                 raise _Unbounded  # inline flags, named groups, conditionals: not produced by sigc
             j += 1 + len(kind)
-        self.stack.append(_Frame())
+        self.stack.append(_Frame(kind, j))
         self.i = j
         self.atom = None
 
@@ -148,12 +180,14 @@ class _Scanner:
         self.i += 1
         self.atom = inner
 
-    def counted(self) -> tuple[int, int | None, int] | None:
-        """``{m}``, ``{m,}``, ``{m,n}`` at ``self.i``: (min, max, end), or ``None`` (a literal)."""
-        close = self.p.find(b"}", self.i)
+    def counted(self, at: int | None = None) -> tuple[int, int | None, int] | None:
+        """``{m}``, ``{m,}``, ``{m,n}`` at ``at`` (default ``self.i``): (min, max, end), or
+        ``None`` (a literal)."""
+        at = self.i if at is None else at
+        close = self.p.find(b"}", at)
         if close < 0:
             return None
-        low, comma, high = self.p[self.i + 1 : close].partition(b",")
+        low, comma, high = self.p[at + 1 : close].partition(b",")
         if not (low or comma) or (low and not low.isdigit()) or (high and not high.isdigit()):
             return None
         minimum = int(low) if low else 0  # {,n} is a quantifier for re >= 3.11: count it
@@ -170,9 +204,61 @@ class _Scanner:
             low, high, end = (0, None, self.i + 1) if c == 0x2A else (1, None, self.i + 1) if c == 0x2B else (0, 1, self.i + 1)
         if self.p[end : end + 1] in (b"?", b"+"):
             end += 1  # lazy or possessive
-        self.charge(low, high)
+        if self.atom is True and self.is_deterministic(end):
+            if high is None:
+                self.deterministic += 1  # one path; its failed counts: the linear term
+            elif high != low:
+                self.stack[-1].constant *= high - low + 1  # one path, a few failed counts
+        else:
+            self.charge(low, high)
         self.i = end
         self.atom = None
+
+    def is_deterministic(self, end: int) -> bool:
+        """Is the repeat of the one-byte atom before ``self.i`` (the quantifier ends at ``end``)
+        followed by something that cannot start with one of its bytes nor be empty? What
+        follows may run out of plain groups (capturing, ``(?:``, ``(?>``) that are not
+        repeated themselves."""
+        if self.flags is None:
+            return False
+        caseless, dotall = self.flags
+        atom = single_byte_mask(self.p, self.atom_at, caseless=caseless, dotall=dotall)
+        if atom is None or atom[1] != self.i:
+            return False
+        follow, at, depth = 0, end, len(self.stack) - 1
+        while True:
+            rest = continuation(self.p, at, caseless=caseless, dotall=dotall)
+            if rest is None:
+                return False
+            mask, nullable, stop = rest
+            follow |= mask
+            if not nullable:
+                return not atom[0] & follow
+            # the rest of this group can be empty: what follows the group follows too, and
+            # when the group repeats, its own beginning (the next iteration) as well
+            frame = self.stack[depth]
+            if depth == 0 or self.p[stop : stop + 1] != b")" or frame.kind not in (b"(", b":", b">"):
+                return False
+            at, depth = stop + 1, depth - 1
+            repeat = self.quantifier_end(at)
+            if repeat is not None:
+                body = continuation(self.p, frame.start, caseless=caseless, dotall=dotall)
+                if body is None or body[1] or self.p[body[2] : body[2] + 1] != b")":
+                    return False  # unknown, can be empty, or alternatives (only the first is read)
+                follow |= body[0]
+                at = repeat
+
+    def quantifier_end(self, at: int) -> int | None:
+        """Where the quantifier at ``at`` ends (lazy or possessive mark included), or ``None``
+        when there is none."""
+        c = self.p[at : at + 1]
+        if c in (b"*", b"+", b"?"):
+            end = at + 1
+        elif c == b"{" and (counted := self.counted(at)) is not None:
+            end = counted[2]
+        else:
+            return None
+        return end + 1 if self.p[end : end + 1] in (b"?", b"+") else end
 
     def charge(self, low: int, high: int | None) -> None:
         frame = self.stack[-1]

@@ -3,9 +3,8 @@ with Nmap's warning for every field it fails to fill."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
-from typing import Any
+from collections.abc import Callable, Sequence
+from typing import Any, NamedTuple
 
 from sigscan.bundle.records import MatchRecord
 from sigscan.fields import Field
@@ -23,65 +22,108 @@ _NMAP_NAMES = {
 FIELDS = tuple(_NMAP_NAMES)
 
 
-@dataclass(frozen=True, slots=True)
-class Templates:
-    """A line's parsed templates: one per field at most, then its CPEs in line order."""
+class Templates(NamedTuple):
+    """A line's parsed templates: one per field at most, then its CPEs in line order. (Named
+    tuples here, not dataclasses: defining those costs a cold process 1.5 ms each.)"""
 
     fields: tuple[Template, ...]
     cpes: tuple[Template, ...]
-    written: dict[str, bytes]  # field key -> text as written (the last one), for warnings
-    cpes_written: tuple[bytes, ...]
 
     @classmethod
-    def of(cls, record: MatchRecord) -> Templates:
+    def of(cls, record: MatchRecord, shared: dict[Any, Any] | None = None) -> Templates:
+        """The record's templates. With ``shared`` (a dict kept by the caller), equal templates
+        of different lines are one object: thousands of lines share ``v/$1/`` or
+        ``p/Apache httpd/``, so a matcher that has seen every line keeps a third of the
+        templates it would build."""
         data: dict[str, Any] = record.templates or {}
-        fields = tuple(Template.from_data(data[f.value]) for f in FIELDS if f.value in data)
-        cpes = tuple(Template.from_data(d) for d in data.get("cpe", ()))
-        written = {key: text for key, _, text, _ in record.fields}
-        cpe_texts = tuple(text for key, _, text, _ in record.fields if key == Field.CPE.value)
-        return cls(fields, cpes, written, cpe_texts)
+        intern = _Interner(shared)
+        fields = tuple(intern.template(data[f.value]) for f in FIELDS if f.value in data)
+        cpes = tuple(intern.template(d) for d in data.get("cpe", ()))
+        return intern.one("templates", cls(fields, cpes))  # type: ignore[no-any-return]
 
 
-@dataclass(frozen=True, slots=True)
-class Filled:
+class Written(NamedTuple):
+    """A line's fields as written, for the warnings (read only when one is due)."""
+
+    fields: tuple[tuple[str, bytes], ...]  # (field key, text)
+    cpes: tuple[bytes, ...]
+
+    @classmethod
+    def of(cls, record: MatchRecord) -> Written:
+        return cls(tuple((key, text) for key, _, text, _ in record.fields),
+                   tuple(text for key, _, text, _ in record.fields if key == Field.CPE.value))
+
+    def text(self, key: str) -> bytes:
+        """The text of the last field ``key`` (b"" if none)."""
+        found = b""
+        for k, text in self.fields:
+            if k == key:
+                found = text
+        return found
+
+
+class _Interner:
+    """Equal values made one object, through a dict the caller keeps (or not at all)."""
+
+    def __init__(self, shared: dict[Any, Any] | None) -> None:
+        self.shared = shared
+
+    def one(self, kind: str, value: Any) -> Any:
+        if self.shared is None:
+            return value
+        table = self.shared.get(kind)
+        if table is None:
+            table = self.shared[kind] = {}
+        return table.setdefault(value, value)
+
+    def template(self, data: Any) -> Template:
+        return self.one("template", Template.from_data(data))  # type: ignore[no-any-return]
+
+
+class Filled(NamedTuple):
     values: dict[str, str]  # Verdict attribute -> value, only the non-empty ones
     cpe: tuple[str, ...]
     warnings: tuple[str, ...]
 
 
-def fill(templates: Templates, groups: Sequence[bytes | None], ngroups: int, subjectlen: int, line: int) -> Filled:
-    """Expand every template of a line against a match's groups (``groups[i]`` is group i+1)."""
+def fill(templates: Templates, groups: Sequence[bytes | None], ngroups: int, subjectlen: int, line: int,
+         written: Callable[[], Written]) -> Filled:
+    """Expand every template of a line against a match's groups (``groups[i]`` is group i+1);
+    ``written`` gives the line's fields as written when a warning quotes them."""
     values: dict[str, str] = {}
     warnings: list[str] = []
     for template in templates.fields:
         field = template.field
         value = expand(template, groups, ngroups)
         if value is None:
-            warnings.append(_warning(field, templates.written.get(field.value, b""), subjectlen, line))
+            warnings.append(_warning(field, written().text(field.value), subjectlen, line))
         elif value:
             values[field.attribute] = value.decode("ascii")
-    cpe = _cpes(templates, groups, ngroups, subjectlen, line, warnings)
+    cpe = _cpes(templates, groups, ngroups, subjectlen, line, warnings, written)
     return Filled(values, cpe, tuple(warnings))
 
 
 def _cpes(templates: Templates, groups: Sequence[bytes | None], ngroups: int, subjectlen: int,
-          line: int, warnings: list[str]) -> tuple[str, ...]:
+          line: int, warnings: list[str], written: Callable[[], Written]) -> tuple[str, ...]:
     results: list[tuple[str | None, bytes | None]] = []
     for i, template in enumerate(templates.cpes):
-        written = templates.cpes_written[i] if i < len(templates.cpes_written) else b""
         slot = cpe_slot(_literal_head(template))
         if slot is None:
             warnings.append(f"Warning: Servicescan ignored a CPE whose part is not a, h or o. "
-                            f"Match string was line {line}: cpe:/{_show(written)}/")
+                            f"Match string was line {line}: cpe:/{_show(_cpe_text(written(), i))}/")
             results.append((None, None))
             continue
         value = expand(template, groups, ngroups)
         if value is None:
             warnings.append(f"Warning: Servicescan failed to fill cpe_{slot} (subjectlen: {subjectlen}, "
                             f"cpe_{slot}len: {Field.CPE.size}). Too long? Match string was line {line}: "
-                            f"cpe:/{_show(written)}/")
+                            f"cpe:/{_show(_cpe_text(written(), i))}/")
         results.append((slot, value))
     return tuple(v.decode("ascii") for v in merge_cpes(results))
+
+
+def _cpe_text(written: Written, i: int) -> bytes:
+    return written.cpes[i] if i < len(written.cpes) else b""
 
 
 def _literal_head(template: Template) -> bytes:

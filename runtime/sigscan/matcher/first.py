@@ -48,6 +48,30 @@ def first_bytes(pattern: bytes, *, caseless: bool, dotall: bool) -> int | None:
     return _fold(mask) if caseless else mask
 
 
+def single_byte_mask(pattern: bytes, start: int, *, caseless: bool, dotall: bool) -> tuple[int, int] | None:
+    """The bytes the atom at ``start`` matches, when it matches exactly one byte (a byte, an
+    escape, a class, ``.``; not a group), and where it ends; ``None`` otherwise."""
+    if pattern[start : start + 1] == b"(":
+        return None
+    try:
+        mask, end = _Reader(pattern, dotall).atom(start)
+    except (_Unsure, IndexError):
+        return None
+    return (_fold(mask) if caseless else mask), end
+
+
+def continuation(pattern: bytes, start: int, *, caseless: bool, dotall: bool) -> tuple[int, bool, int] | None:
+    """What a match of the rest of the sequence at ``start`` (up to its ``|`` or ``)``) can start
+    with: (byte mask, whether the rest can match the empty string, where the rest ends); the
+    mask is that of the bytes before the first atom that cannot be skipped. ``None`` when the
+    rest is not understood (anchors, lookarounds, backreferences)."""
+    try:
+        mask, nullable, end = _Reader(pattern, dotall).sequence(start)
+    except (_Unsure, IndexError):
+        return None
+    return (_fold(mask) if caseless else mask), nullable, end
+
+
 def _fold(mask: int) -> int:
     for b in range(0x41, 0x5B):
         if mask >> b & 1 or mask >> (b + 0x20) & 1:

@@ -7,15 +7,15 @@ see ``sigc.pcre``'s prefilter contract); a line is a candidate for a response th
     An anchored line whose match starts with ``prefix``: keyed by its first :data:`HEAD_MAX`
     bytes. A response can only match if it starts with them, so the lookup is one dict probe per
     distinct key length (1 to 8) with the response's head. Caseless lines are keyed by the
-    lower-cased prefix and looked up with the lower-cased head (ASCII folding, as in PCRE without
-    UTF).
+    lower-cased prefix (kind ``ihead``) and looked up with the lower-cased head (ASCII folding,
+    as in PCRE without UTF).
 ``token``
     A *token* is a maximal run of ASCII letters and digits. A token lying strictly inside a
     literal the response must contain (bounded by non-alphanumeric bytes of the literal on both
     sides, or by the start of the response for an anchored prefix) is a token of every matching
     response. A head shared by more than :data:`SMALL_BUCKET` lines (``HTTP/1.`` heads about
-    4,000 lines of ``GetRequest``, ``220 `` 339 of ``NULL``) is split, the first time a response
-    hits it, by each line's rarest token within the bucket (``Apache``, ``nginx``, ``Postfix``
+    4,000 lines of ``GetRequest``, ``220 `` 339 of ``NULL``) is split by each line's rarest
+    token within the bucket (``Apache``, ``nginx``, ``Postfix``
     ...), so a response only gets the lines whose token it has plus those with no token. Lines
     without a head are keyed by their rarest token among such lines. The response's tokens are
     computed at most once per response. Caseless lines never get token keys.
@@ -28,20 +28,53 @@ see ``sigc.pcre``'s prefilter contract); a line is a candidate for a response th
 Candidates come out in file order (sorted by position), so trying them in that order and
 stopping at the first match gives exactly what trying every line in order gives. Survivors of
 the cheap checks (:meth:`Entry.admits`: length, prefix, required literals) are compiled on first
-use and cached on the entry. Building a probe's index costs a pass over its lines; splitting a big
-bucket is deferred to its first use, so a cold start pays only for the buckets it touches.
+use and cached on the entry.
+
+:func:`assign_keys` gives every line its key (and, in a big bucket, its token);
+``ProbeIndex(probe, records)`` builds the index from them. The compiler does that and stores the
+index (:meth:`ProbeIndex.to_data`, table ``probe_index``), so ``sigscan`` loads a probe's index
+as it is, without reading its patterns (:meth:`ProbeIndex.load`), and reads a line's details
+only when a response first makes it a candidate. A test checks that the stored index is the
+computed one on the real databases.
 """
 
 from __future__ import annotations
 
+from array import array
 from collections import Counter
-from collections.abc import Iterable
 
-from sigscan.bundle.records import MatchRecord, ProbeRecord
-from sigscan.matcher.first import first_bytes
+from sigscan.bundle.records import KeyRecord, LineRecord, MatchRecord, ProbeRecord
+from sigscan.matcher.cost import Cost
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Iterable, Sequence
+    from typing import Any, Protocol
+
+    from sigscan.bundle.loader import Bundle
+    from sigscan.matcher.fill import Templates
+
+    Positions = list[int] | array[int]  # line positions in file order (array: as loaded, 4 B each)
+
+    class LineFacts(Protocol):
+        """What a line's key is computed from (a MatchRecord has it; so has the compiler's row)."""
+
+        @property
+        def anchored(self) -> bool: ...
+        @property
+        def caseless(self) -> bool: ...
+        @property
+        def dotall(self) -> bool: ...
+        @property
+        def prefix(self) -> bytes: ...
+        @property
+        def required(self) -> tuple[bytes, ...]: ...
+        @property
+        def regex(self) -> bytes: ...
 
 HEAD_MAX = 8  # longest head key, in bytes
 SMALL_BUCKET = 4  # head buckets this small keep their head key (see ProbeIndex)
+HEAD, IHEAD, TOKEN, FIRST, ALWAYS = "head", "ihead", "token", "first", "always"  # key kinds
 _ALNUM = frozenset(b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz")
 _TOKEN_TABLE = bytes(b if b in _ALNUM else 0x20 for b in range(256))  # non-alnum -> space
 
@@ -84,36 +117,71 @@ class Subject:
 
 
 class Entry:
-    """One match line with what the prefilter checks; ``compiled`` is filled on first use."""
+    """One match line with what the prefilter checks, what compiling and timing its search take,
+    and the verdict's identity (``templates`` are read when the line first wins).
+    ``compiled`` (the pattern for searches that need no time budget) and ``timed`` (with the
+    engine that has one) are filled on first use; ``untimed`` is the longest subject searched
+    without a budget (see :mod:`.cost`)."""
 
-    __slots__ = ("anchored", "caseless", "compiled", "kind", "min_length", "pos", "prefix",
-                 "record", "required", "untimed", "value")
+    __slots__ = ("_index", "_record", "anchored", "caseless", "compiled", "dotall", "groups",
+                 "lineno", "min_length", "pos", "prefix", "regex", "required", "service", "soft",
+                 "source", "templates", "timed", "untimed")
 
-    def __init__(self, pos: int, record: MatchRecord) -> None:
+    def __init__(self, pos: int, line: LineRecord | MatchRecord, index: ProbeIndex | None = None,
+                 limit: int = 1 << 30) -> None:
         self.pos = pos
-        self.record = record
-        self.anchored = record.anchored
-        self.caseless = record.caseless
-        self.prefix = prefix = record.prefix
-        required = record.required
+        self._index = index
+        self._record = line if isinstance(line, MatchRecord) else None
+        self.anchored = line.anchored
+        self.caseless = line.caseless
+        self.prefix = prefix = line.prefix
+        required = line.required
         # a literal inside the prefix is implied by it: checking the prefix is enough
         if required and prefix:
             required = tuple(r for r in required if r not in prefix)
         self.required = required
-        self.min_length = record.min_length
+        self.min_length = line.min_length
+        self.regex = line.regex
+        self.dotall = line.dotall
+        self.service = line.service
+        self.soft = line.soft
+        self.groups = line.groups
+        self.source = line.source
+        self.lineno = line.line  # the line's number in its source file
         self.compiled: object | None = None
-        self.untimed = -1  # longest subject searched without timeout (set when compiled)
-        self.kind = "always"
-        self.value: bytes = b""
+        self.timed: object | None = None
+        self.templates: Templates | None = None  # parsed when the line first wins
+        self.untimed = -1 if line.cost is None else Cost(*line.cost).longest_cheap(limit)
+
+    @property
+    def record(self) -> MatchRecord:
+        """The whole line (read from the bundle when the entry was made from a LineRecord)."""
+        if self._record is not None:
+            return self._record
+        assert self._index is not None
+        return self._index.record(self.pos)
+
+    @property
+    def kind(self) -> str:
+        """The key's kind as the index uses it: head, head+token, token, first or always."""
+        assert self._index is not None
+        return self._index.describe(self.pos)[0]
+
+    @property
+    def value(self) -> bytes:
+        """The head, the token, or ``b""`` (first, always)."""
+        assert self._index is not None
+        return self._index.describe(self.pos)[1]
 
     @property
     def key(self) -> str:
         """The key that makes this line a candidate, in words (for ``--explain``)."""
-        if self.kind == "head+token":
-            return f"head {self.prefix[:HEAD_MAX]!r} and token {self.value!r}"
-        if self.kind in ("head", "token"):
-            return f"{'caseless ' if self.caseless else ''}{self.kind} {self.value!r}"
-        return "first byte" if self.kind == "first" else self.kind
+        kind, value = self.kind, self.value
+        if kind == "head+token":
+            return f"head {self.prefix[:HEAD_MAX]!r} and token {value!r}"
+        if kind in ("head", "token"):
+            return f"{'caseless ' if self.caseless else ''}{kind} {value!r}"
+        return "first byte" if kind == "first" else kind
 
     def admits(self, subject: Subject) -> str | None:
         """``None`` when the line may match; otherwise why it cannot (for ``--explain``)."""
@@ -131,83 +199,217 @@ class Entry:
 
 
 class Bucket:
-    """The lines of a big head bucket, split by token on first use (see the module docstring)."""
+    """The lines of a big head bucket, split by each line's token (``plain``: no usable token,
+    a candidate whenever the head is there)."""
 
-    __slots__ = ("entries", "plain", "split", "token_keys", "tokens")
+    __slots__ = ("plain", "token_keys", "tokens")
 
     def __init__(self) -> None:
-        self.entries: list[Entry] = []
-        self.split = False
-        self.plain: list[int] = []  # lines without a usable token: candidates on every hit
-        self.tokens: dict[bytes, list[int]] = {}
+        self.plain: Positions = []
+        self.tokens: dict[bytes, Positions] = {}
         self.token_keys: frozenset[bytes] = frozenset()
 
     def candidates(self, subject: Subject) -> list[int]:
-        if not self.split:
-            self._split()
         found = list(self.plain)
         for token in subject.tokens() & self.token_keys:
             found += self.tokens[token]
         return found
 
-    def _split(self) -> None:
-        for entry in _assign_tokens(self.entries, self.tokens):
-            self.plain.append(entry.pos)
-        self.token_keys = frozenset(self.tokens)
-        self.split = True
-
 
 class ProbeIndex:
-    """A probe's lines in file order and the maps from keys to their positions."""
+    """A probe's lines in file order and the maps from keys to their positions.
+
+    ``ProbeIndex(probe, records)`` computes the keys from whole records; :meth:`load` builds the
+    same index from the keys stored in a bundle and reads a line's details (a
+    :class:`LineRecord`) only when it first becomes a candidate."""
+
+    _entries: list[Entry | None]
+    _keys: Sequence[KeyRecord] | None  # kept when computed; derived for --explain when loaded
 
     def __init__(self, probe: ProbeRecord, records: Iterable[MatchRecord],
-                 small_bucket: int = SMALL_BUCKET) -> None:
+                 small_bucket: int = SMALL_BUCKET, limit: int = 1 << 30) -> None:
+        lines = list(records)
+        self._start(probe, len(lines), limit)
+        self._entries = [Entry(pos, r, self, limit) for pos, r in enumerate(lines)]
+        self._loaded = len(lines)
+        self._keys = assign_keys(lines, small_bucket)
+        self._build(self._keys, small_bucket)
+
+    @classmethod
+    def from_keys(cls, probe: ProbeRecord, keys: Sequence[KeyRecord],
+                  small_bucket: int = SMALL_BUCKET) -> ProbeIndex:
+        """The index of lines with these keys (:func:`assign_keys`), without their entries: what
+        sigc builds to store (:meth:`to_data`)."""
+        index = cls.__new__(cls)
+        index._start(probe, len(keys), 1 << 30)
+        index._keys = keys
+        index._build(keys, small_bucket)
+        return index
+
+    @classmethod
+    def load(cls, bundle: Bundle, probe_id: int, limit: int = 1 << 30) -> ProbeIndex:
+        """The index of a bundle's probe, as sigc stored it (:meth:`to_data`)."""
+        index = cls.__new__(cls)
+        data = bundle.probe_index(probe_id)
+        index._start(bundle.probe_at(probe_id), data["size"], limit)
+        index._bundle = bundle
+        index._from_data(data)
+        return index
+
+    def _start(self, probe: ProbeRecord, size: int, limit: int) -> None:
         self.probe = probe
-        self.entries = [Entry(pos, r) for pos, r in enumerate(records)]
-        self.heads: dict[bytes, list[int] | Bucket] = {}
-        self.iheads: dict[bytes, list[int]] = {}
-        self.tokens: dict[bytes, list[int]] = {}
-        self.first: dict[int, list[int]] = {}
-        self.always: list[int] = []
-        self._assign_keys(small_bucket)
+        self.size = size
+        self.limit = limit
+        self._bundle: Bundle | None = None
+        self._keys = None
+        self._entries = [None] * size
+        self._loaded = 0
+        self.heads: dict[bytes, Positions | Bucket] = {}
+        self.iheads: dict[bytes, Positions] = {}
+        self.tokens: dict[bytes, Positions] = {}
+        self.first: dict[int, Positions] = {}
+        self.always: Positions = []
+
+    def _build(self, keys: Sequence[KeyRecord], small_bucket: int) -> None:
+        groups: dict[bytes, list[int]] = {}
+        iheads: dict[bytes, list[int]] = {}
+        tokens: dict[bytes, list[int]] = {}
+        first: dict[int, list[int]] = {}
+        always: list[int] = []
+        for pos, (kind, key, _) in enumerate(keys):
+            if kind == HEAD:
+                groups.setdefault(key, []).append(pos)
+            elif kind == IHEAD:
+                iheads.setdefault(key, []).append(pos)
+            elif kind == TOKEN:
+                tokens.setdefault(key, []).append(pos)
+            elif kind == FIRST:
+                for byte in key:
+                    first.setdefault(byte, []).append(pos)
+            else:
+                always.append(pos)
+        for head, group in groups.items():
+            if len(group) > small_bucket:
+                bucket = self.heads[head] = Bucket()
+                plain: list[int] = []
+                split: dict[bytes, list[int]] = {}
+                for pos in group:
+                    token = keys[pos].bucket_token
+                    if token is None:
+                        plain.append(pos)
+                    else:
+                        split.setdefault(token, []).append(pos)
+                bucket.plain, bucket.tokens = plain, dict(split)
+                bucket.token_keys = frozenset(bucket.tokens)
+            else:
+                self.heads[head] = group
+        self.iheads, self.tokens, self.first, self.always = dict(iheads), dict(tokens), dict(first), always
+        self._finish()
+
+    def _finish(self) -> None:
         self.head_lengths = sorted({len(k) for k in self.heads})
         self.ihead_lengths = sorted({len(k) for k in self.iheads})
         self.token_keys = frozenset(self.tokens)
 
-    def _assign_keys(self, small_bucket: int) -> None:
-        groups: dict[bytes, list[Entry]] = {}
-        rest: list[Entry] = []
-        for entry in self.entries:
-            if entry.anchored and entry.prefix:
-                entry.kind, entry.value = "head", entry.prefix[:HEAD_MAX]
-                if entry.caseless:
-                    self.iheads.setdefault(entry.value, []).append(entry.pos)
-                else:
-                    groups.setdefault(entry.value, []).append(entry)
-            else:
-                rest.append(entry)
-        for head, group in groups.items():
-            if len(group) > small_bucket:
-                bucket = self.heads[head] = Bucket()
-                bucket.entries = group
-            else:
-                self.heads[head] = [e.pos for e in group]
-        for entry in _assign_tokens([e for e in rest if not e.caseless], self.tokens):
-            self._first_or_always(entry)
-        for entry in rest:
-            if entry.caseless:
-                self._first_or_always(entry)
+    # -- the stored form ---------------------------------------------------------------------------
 
-    def _first_or_always(self, entry: Entry) -> None:
-        record = entry.record
-        mask = first_bytes(record.regex, caseless=record.caseless, dotall=record.dotall) if record.anchored else None
-        if mask is None:
-            self.always.append(entry.pos)
-            return
-        entry.kind = "first"
-        for byte in range(256):
-            if mask >> byte & 1:
-                self.first.setdefault(byte, []).append(entry.pos)
+    def to_data(self) -> dict[str, Any]:
+        """The index as plain data (bytes as latin-1 text, lists of positions): what sigc stores
+        in ``probe_index`` and :meth:`load` reads back without computing anything."""
+        def text(b: bytes) -> str:
+            return b.decode("latin-1")
+
+        return {
+            "size": self.size,
+            "head": {text(k): list(v) for k, v in self.heads.items() if not isinstance(v, Bucket)},
+            "bucket": {text(k): {"plain": list(v.plain), "token": {text(t): list(p) for t, p in v.tokens.items()}}
+                       for k, v in self.heads.items() if isinstance(v, Bucket)},
+            "ihead": {text(k): list(v) for k, v in self.iheads.items()},
+            "token": {text(k): list(v) for k, v in self.tokens.items()},
+            "first": {chr(b): list(v) for b, v in self.first.items()},
+            "always": list(self.always),
+        }
+
+    def _from_data(self, data: dict[str, Any]) -> None:
+        # positions as arrays of 32-bit ints: 4 bytes each, where a decoded list holds an 8-byte
+        # slot and a 32-byte int object per position
+        heads: dict[bytes, Positions | Bucket] = {k.encode("latin-1"): array("I", v) for k, v in data["head"].items()}
+        for head, split in data["bucket"].items():
+            bucket = heads[head.encode("latin-1")] = Bucket()
+            bucket.plain = array("I", split["plain"])
+            bucket.tokens = {t.encode("latin-1"): array("I", p) for t, p in split["token"].items()}
+            bucket.token_keys = frozenset(bucket.tokens)
+        self.heads = heads
+        self.iheads = {k.encode("latin-1"): array("I", v) for k, v in data["ihead"].items()}
+        self.tokens = {k.encode("latin-1"): array("I", v) for k, v in data["token"].items()}
+        self.first = {ord(k): array("I", v) for k, v in data["first"].items()}
+        self.always = array("I", data["always"])
+        self._finish()
+
+    def describe(self, pos: int) -> tuple[str, bytes]:
+        """The line's key as ``--explain`` shows it: (kind, value), kind one of head,
+        head+token, token, first, always."""
+        if self._keys is None:
+            self._keys = self._describe_all()
+        kind, key, token = self._keys[pos]
+        if kind in (HEAD, IHEAD):
+            if token is not None and isinstance(self.heads.get(key), Bucket):
+                return "head+token", token
+            return "head", key
+        return kind, key if kind == TOKEN else b""
+
+    def _describe_all(self) -> list[KeyRecord]:
+        """Every line's key, read back off the maps (for ``--explain`` of a loaded index)."""
+        keys = [KeyRecord(ALWAYS, b"", None)] * self.size
+        for head, hit in self.heads.items():
+            if isinstance(hit, Bucket):
+                for pos in hit.plain:
+                    keys[pos] = KeyRecord(HEAD, head, None)
+                for token, positions in hit.tokens.items():
+                    for pos in positions:
+                        keys[pos] = KeyRecord(HEAD, head, token)
+            else:
+                for pos in hit:
+                    keys[pos] = KeyRecord(HEAD, head, None)
+        for maps, kind in ((self.iheads, IHEAD), (self.tokens, TOKEN)):
+            for key, positions in maps.items():
+                for pos in positions:
+                    keys[pos] = KeyRecord(kind, key, None)
+        for positions in self.first.values():
+            for pos in positions:
+                keys[pos] = KeyRecord(FIRST, b"", None)
+        return keys
+
+    # -- entries ---------------------------------------------------------------------------------
+
+    @property
+    def entries(self) -> list[Entry]:
+        """Every line's entry, in file order (reading the details of those not read yet)."""
+        if self._loaded < self.size:
+            self.at(range(self.size))
+        return self._entries  # type: ignore[return-value]  # none is None now
+
+    def at(self, positions: Iterable[int]) -> list[Entry]:
+        """The entries at ``positions``, in that order; lines not read yet are read at once."""
+        entries = self._entries
+        wanted = list(positions)
+        missing = list(dict.fromkeys(pos for pos in wanted if entries[pos] is None))
+        if missing:
+            assert self._bundle is not None
+            for line in self._bundle.match_lines(self.probe.id, missing):
+                entries[line.seq] = Entry(line.seq, line, self, self.limit)
+                self._loaded += 1
+        return [entries[pos] for pos in wanted]  # type: ignore[misc]  # all filled above
+
+    def record(self, pos: int) -> MatchRecord:
+        """The whole line at ``pos``."""
+        entry = self._entries[pos]
+        if entry is not None and entry._record is not None:
+            return entry._record
+        assert self._bundle is not None
+        return self._bundle.match(self.probe.id, pos)
+
+    # -- lookup ----------------------------------------------------------------------------------
 
     def candidates(self, subject: Subject) -> list[int]:
         """Positions of the lines whose key the response has, in file order."""
@@ -219,7 +421,7 @@ class ProbeIndex:
                 break
             hit = heads.get(data[:size])
             if hit is not None:
-                found += hit if hit.__class__ is list else hit.candidates(subject)  # type: ignore[union-attr]
+                found += hit.candidates(subject) if hit.__class__ is Bucket else hit  # type: ignore[arg-type]
         if self.iheads:
             low = subject.lower()
             for size in self.ihead_lengths:
@@ -240,27 +442,75 @@ class ProbeIndex:
         found.sort()
         return found
 
-
-def _assign_tokens(entries: list[Entry], table: dict[bytes, list[int]]) -> list[Entry]:
-    """Key each entry by its rarest token among ``entries`` (into ``table``); the entries left
-    without a token, in order."""
-    tokens = [_tokens(e) for e in entries]
-    count = Counter(t for ts in tokens for t in set(ts))
-    left = []
-    for entry, toks in zip(entries, tokens, strict=True):
-        if not toks:
-            left.append(entry)
-            continue
-        best = min(toks, key=lambda t: (count[t], -len(t), t))
-        entry.kind, entry.value = ("head+token" if entry.kind == "head" else "token"), best
-        table.setdefault(best, []).append(entry.pos)
-    return left
+    def candidate_entries(self, subject: Subject) -> list[Entry]:
+        """The entries of :meth:`candidates`, in file order."""
+        found = self.candidates(subject)
+        entries = self._entries
+        for pos in found:
+            if entries[pos] is None:
+                return self.at(found)
+        return [entries[pos] for pos in found]  # type: ignore[misc]  # none is None
 
 
-def _tokens(entry: Entry) -> list[bytes]:
-    if entry.caseless:
+# -- key assignment ------------------------------------------------------------------------------
+
+
+def assign_keys(lines: Sequence[LineFacts], small_bucket: int = SMALL_BUCKET) -> list[KeyRecord]:
+    """Every line's key (see the module docstring), in order: what the compiler stores."""
+    kinds: list[tuple[str, bytes]] = [(ALWAYS, b"")] * len(lines)
+    tokens: list[bytes | None] = [None] * len(lines)
+    groups: dict[bytes, list[int]] = {}
+    rest: list[int] = []
+    for pos, line in enumerate(lines):
+        if line.anchored and line.prefix:
+            head = line.prefix[:HEAD_MAX]
+            if line.caseless:
+                kinds[pos] = (IHEAD, head)
+            else:
+                kinds[pos] = (HEAD, head)
+                groups.setdefault(head, []).append(pos)
+        else:
+            rest.append(pos)
+    for group in groups.values():
+        if len(group) > small_bucket:
+            for pos, token in _rarest_tokens(lines, group).items():
+                tokens[pos] = token
+    plain = [pos for pos in rest if not lines[pos].caseless]
+    keyed = _rarest_tokens(lines, plain)
+    for pos, token in keyed.items():
+        kinds[pos] = (TOKEN, token)
+    for pos in rest:
+        if pos not in keyed:
+            kinds[pos] = _first_or_always(lines[pos])
+    return [KeyRecord(kind, key, tokens[pos]) for pos, (kind, key) in enumerate(kinds)]
+
+
+def _first_or_always(line: LineFacts) -> tuple[str, bytes]:
+    if not line.anchored:
+        return ALWAYS, b""
+    from sigscan.matcher.first import first_bytes  # only when keys are computed, not loaded
+
+    mask = first_bytes(line.regex, caseless=line.caseless, dotall=line.dotall)
+    if mask is None:
+        return ALWAYS, b""
+    return FIRST, bytes(b for b in range(256) if mask >> b & 1)
+
+
+def _rarest_tokens(lines: Sequence[LineFacts], positions: list[int]) -> dict[int, bytes]:
+    """Each line's rarest token among the lines at ``positions`` (lines without one are left
+    out): fewest lines, then longest, then smallest."""
+    found = {pos: _tokens(lines[pos]) for pos in positions}
+    count = Counter(t for ts in found.values() for t in set(ts))
+    return {pos: min(toks, key=lambda t: (count[t], -len(t), t)) for pos, toks in found.items() if toks}
+
+
+def _tokens(line: LineFacts) -> list[bytes]:
+    if line.caseless:
         return []
-    found = literal_tokens(entry.prefix, entry.anchored)
-    for literal in entry.required:
+    prefix, required = line.prefix, line.required
+    if required and prefix:
+        required = tuple(r for r in required if r not in prefix)
+    found = literal_tokens(prefix, line.anchored)
+    for literal in required:
         found += literal_tokens(literal, False)
     return found

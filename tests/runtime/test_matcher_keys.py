@@ -1,0 +1,46 @@
+"""The prefilter keys the compiler stores give the index the matcher would compute from the
+lines themselves: same heads, buckets, tokens, first bytes and always-lines, and the same key
+description per line, for every probe of both real databases and both encodings."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from sigscan.bundle.loader import open_bundle
+from sigscan.matcher.index import Bucket, ProbeIndex
+from tests.conftest import REAL_FILES
+
+
+def _shape(index: ProbeIndex) -> dict[str, Any]:
+    def lists(maps: Any) -> dict[Any, list[int]]:
+        return {k: list(v) for k, v in maps.items()}
+
+    heads = {k: (list(v.plain), lists(v.tokens)) if isinstance(v, Bucket) else list(v) for k, v in index.heads.items()}
+    return {"heads": heads, "iheads": lists(index.iheads), "tokens": lists(index.tokens), "first": lists(index.first),
+            "always": list(index.always), "keys": [(e.kind, e.value, e.key) for e in index.entries]}
+
+
+@pytest.mark.parametrize("encoding", ["db", "json"])
+@pytest.mark.parametrize("name", sorted(REAL_FILES))
+def test_stored_keys_build_the_computed_index(built: dict[tuple[str, str], Path], name: str, encoding: str) -> None:
+    with open_bundle(built[(name, encoding)]) as bundle:
+        for probe in bundle.probes:
+            stored = ProbeIndex.load(bundle, probe.id)
+            computed = ProbeIndex(probe, bundle.matches(probe.id))
+            assert _shape(stored) == _shape(computed), f"{probe.protocol}/{probe.name}"
+
+
+def test_lines_are_read_only_when_they_become_candidates(built: dict[tuple[str, str], Path]) -> None:
+    from sigscan.matcher.index import Subject
+
+    with open_bundle(built[("head", "db")]) as bundle:
+        null = bundle.probe("NULL")
+        assert null is not None
+        index = ProbeIndex.load(bundle, null.id)
+        found = index.candidate_entries(Subject(b"SSH-2.0-OpenSSH_9.6\r\n"))
+        assert found and all(e.record.seq == e.pos for e in found)
+        assert 0 < index._loaded == len(found) < index.size / 10
+        assert found[0].record == bundle.matches(null.id)[found[0].pos]
