@@ -35,6 +35,7 @@ def test_importing_every_runtime_module_loads_nothing_forbidden() -> None:
     modules = [
         ".".join(p.relative_to(RUNTIME.parent).with_suffix("").parts).removesuffix(".__init__")
         for p in sorted(RUNTIME.rglob("*.py"))
+        if p.name != "__main__.py"  # runs the CLI when imported; it imports sigscan.cli only
     ]
     code = (
         "import importlib, sys\n"
@@ -74,3 +75,11 @@ def test_importing_the_engine_loads_no_io_module() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+def test_python_dash_m_runs_each_command() -> None:
+    for package in ("sigc", "sigscan"):
+        out = subprocess.run([sys.executable, "-m", package, "--help"], capture_output=True, text=True,
+                             check=False)
+        assert out.returncode == 0, out.stderr
+        assert out.stdout.startswith(f"usage: {package} ")
