@@ -81,6 +81,9 @@ _EXPECTED = {
     "OPTION": "whitespace and a probe option",
     "REST": "a value",
     "$END": "the end of the line",
+    "_WS": "whitespace",
+    "SPACE": "one space",
+    "COMMENT": "a comment",
 }
 
 _KEYWORDS = (
@@ -486,6 +489,13 @@ class _Builder:
     def syntax_error(self, text: str, exc: UnexpectedInput, loc: Location) -> None:
         code, column, message = explain_syntax_error(text, exc)
         self.report(code, message, loc.shifted(column - 1))
+        if text.startswith("Probe "):
+            # The lines after a Probe line that failed belong to it: check them, keep none, and
+            # do not report each of them again as coming before the first Probe.
+            self.close_probe()
+            placeholder = Probe(protocol=Protocol.TCP, name="", payload=b"", raw_payload=b"",
+                                delimiter=b"|", options=(), location=loc)
+            self.current = _ProbeDraft(placeholder, broken=True)
 
 
 # -- syntax error messages ------------------------------------------------------------------------
@@ -528,6 +538,9 @@ def explain_syntax_error(text: str, exc: UnexpectedInput) -> tuple[str, int, str
         return "SIG100", column, f"expected a version field such as p/…/ (with its closing delimiter), found {found!r}"
     if "PROBE_STRING" in expected:
         return "SIG100", column, f"expected the probe string q<delim>…<delim>, found {found!r}"
+    if "OPTION" in expected:
+        return "SIG100", column, (f"after the probe string, expected whitespace and an option (no-payload, "
+                                  f"source=N) or the end of the line, found {found!r}")
     wanted = " or ".join(sorted({_EXPECTED.get(t, t) for t in expected})) or "something else"
     return "SIG100", column, f"expected {wanted}, found {found!r}"
 

@@ -86,10 +86,23 @@ def test_null_probe_by_empty_string_and_options() -> None:
         (b"Probe TCP X q|a|\nfallback " + b",".join(b"P%d" % i for i in range(18)) + b"\n", [("SIG113", 2, 10)]),
         (b"Probe TCP X q|a|\nbogus 1\n", [("SIG102", 2, 1)]),
         (b"Probe TCP X q|a|\nmatch\n", [("SIG100", 2, 6)]),
+        # a Probe line that fails owns the lines after it: one error, not one per line
+        (b"Probe TCP X q|a|x\nrarity 3\nmatch t m|^x|\n", [("SIG100", 1, 17)]),
+        # ... and they are still checked
+        (b"Probe TCP X q|a|x\nrarity 0\n", [("SIG100", 1, 17), ("SIG111", 2, 8)]),
     ],
 )
 def test_errors_have_code_line_and_column(text: bytes, expected: list[tuple[str, int, int]]) -> None:
     assert findings(text) == expected
+
+
+def test_messages_never_name_grammar_terminals() -> None:
+    """Every terminal a syntax error can list as expected has words for it (keywords start a
+    line, and an unknown first word is SIG102 before the grammar's view is used)."""
+    from sigc.parser import _EXPECTED, _lark
+
+    keywords = {t.name for t in _lark().terminals if t.name.startswith("__ANON")}
+    assert {t.name for t in _lark().terminals} - keywords <= set(_EXPECTED)
 
 
 def test_rarity_reads_like_atoi_and_last_one_wins() -> None:
