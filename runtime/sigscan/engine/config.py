@@ -27,7 +27,10 @@ class EngineConfig:
     engine derives the fingerprint's ``%Time``/``%D`` from them (``unix_time_clock`` None: the
     ``now`` given to :meth:`PortEngine.start`). ``tz`` is the zone of the fingerprint's date
     (None: local, as Nmap). ``fast_min_wait`` and ``fast_rtt_factor``: a FAST wait is Nmap's wait
-    capped to ``max(fast_min_wait, fast_rtt_factor * rtt)``. ``rpc_grind``: run the SunRPC
+    capped to ``max(fast_min_wait, fast_rtt_factor * rtt)``. ``fast_spec_delay`` and
+    ``fast_spec_rtt_factor``: FAST opens its second connection (the probe Nmap sends after NULL)
+    ``max(fast_spec_delay, fast_spec_rtt_factor * rtt)`` after the NULL connection is up, and only
+    if no banner came by then (a banner makes that connection useless). ``rpc_grind``: run the SunRPC
     grinder on ports identified as ``rpcbind`` (intensity 7 and above, as Nmap's rpc-grind.nse);
     ``rpc_timeout`` is its wait per call."""
 
@@ -43,6 +46,8 @@ class EngineConfig:
     tz: datetime.tzinfo | None = None
     fast_min_wait: float = 0.5
     fast_rtt_factor: float = 8.0
+    fast_spec_delay: float = 0.01
+    fast_spec_rtt_factor: float = 2.0
     rpc_grind: bool = True
     rpc_timeout: float = 5.0
 
@@ -58,3 +63,7 @@ class EngineConfig:
             return nmap_seconds
         scaled = max(self.fast_min_wait, self.fast_rtt_factor * (rtt or 0.0))
         return min(nmap_seconds, scaled)
+
+    def spec_delay(self, rtt: float | None) -> float:
+        """How long FAST waits for a banner before opening its second connection."""
+        return max(self.fast_spec_delay, self.fast_spec_rtt_factor * (rtt or 0.0))

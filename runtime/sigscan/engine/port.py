@@ -27,8 +27,10 @@ It reproduces Nmap 7.93's service scan of one port (``service_scan.cc``; nmap-se
 
 1. Every wait is capped to ``max(fast_min_wait, fast_rtt_factor * rtt)`` (``rtt``: the
    configured one, else the first measured TCP connect), Nmap's value staying the ceiling.
-2. The NULL probe and the probe Nmap would send next (assuming no softmatch) start at once, on
-   two connections. The second one's outcome is *speculative*: it is used only when Nmap would
+2. The NULL probe and the probe Nmap would send next (assuming no softmatch) run at once, on
+   two connections. The second one opens ``max(fast_spec_delay, fast_spec_rtt_factor * rtt)``
+   after the NULL connection is up, and only if no banner has come by then: on a port that
+   greets at once it would be wasted (twice the connections for the same verdict). The second one's outcome is *speculative*: it is used only when Nmap would
    have sent that very probe in that state, on a fresh connection or on a NULL connection that
    stayed silent (so the reply is not glued to a banner); otherwise it is dropped and the probe
    is sent again exactly as Nmap does. NULL's result always comes first, so a banner verdict
@@ -118,6 +120,8 @@ class PortEngine:
         self._notes: list[str] = []
         self._main: ProbeRun | None = None
         self._spec: ProbeRun | None = None
+        # FAST: the probe to open the second connection for, and when (None until NULL connects)
+        self._plan: tuple[ProbeRecord, float | None] | None = None
         self._grinder: Grinder | None = None
         self._final: Final | None = None
         self._open: dict[int, float] = {}  # connection -> when its Connect was issued
@@ -178,7 +182,7 @@ class PortEngine:
         if self.config.profile is Profile.FAST and probe.is_null:
             ahead = self._cursor.copy().next(self._tls, None)
             if ahead is not None:
-                self._spec = self._connect(ahead, now)
+                self._plan = (ahead, None)
 
     def _conclude(self, run: ProbeRun, now: float) -> None:
         """Act on a finished run of the current probe, as Nmap's read handler does."""
@@ -248,6 +252,7 @@ class PortEngine:
         self._drop(run)
         self._drop(self._spec)
         self._spec = self._main = None
+        self._plan = None
         self._tunnel = "ssl"
         self._deductions.clear()
         self._cursor.reset()
@@ -280,6 +285,7 @@ class PortEngine:
     def _take_spec(self, probe: ProbeRecord | None, *, glued: bool) -> ProbeRun | None:
         """The speculative run, if it is exactly what Nmap does next; else it is dropped."""
         spec, self._spec = self._spec, None
+        self._plan = None
         if spec is None:
             return None
         if probe is spec.probe and not glued and spec.end is not End.CONNECT_FAILED:
@@ -293,6 +299,7 @@ class PortEngine:
         for run in (self._main, self._spec):
             self._drop(run)
         self._main = self._spec = None
+        self._plan = None
         if self._should_grind(final):
             self._final = final
             self._grind(now)
@@ -368,6 +375,8 @@ class PortEngine:
             self._rtt = max(event.now - self._open[run.conn], 0.0)
         if self.proto is Proto.TCP and self.state is not PortState.OPEN:
             self.state, self.reason = PortState.OPEN, "tcp-response"
+        if self._plan is not None and self._plan[1] is None and run is self._main:
+            self._plan = (self._plan[0], event.now + self.config.spec_delay(self._rtt))
         if isinstance(event, TlsReady) and event.subject and not any(
                 n.startswith("TLS certificate subject") for n in self._notes):
             self._notes.append(f"TLS certificate subject: {event.subject}")
@@ -384,6 +393,12 @@ class PortEngine:
         self._conclude(run, now)
 
     def _on_timer(self, now: float) -> None:
+        plan = self._plan
+        if plan is not None and plan[1] is not None and plan[1] <= now:
+            self._plan = None
+            main = self._main
+            if main is not None and main.probe.is_null and main.end is None and not main.buffer:
+                self._spec = self._connect(plan[0], now)
         while self._result is None:
             due = [run for run in (self._main, self._spec)
                    if run is not None and run.deadline is not None and run.deadline <= now]
@@ -495,6 +510,8 @@ class PortEngine:
 
     def _next_deadline(self) -> float | None:
         deadlines = [run.deadline for run in (self._main, self._spec) if run is not None]
+        if self._plan is not None:
+            deadlines.append(self._plan[1])
         grinder = self._grinder
         if grinder is not None and not grinder.finished:
             deadlines.append(grinder.deadline if grinder.deadline is not None else grinder.connect_deadline)
