@@ -247,7 +247,7 @@ def analyze_patterns(keys: Sequence[PatternKey], *, parallel: bool | None = None
         parallel = len(keys) >= PARALLEL_MIN and _can_fork()
     if not parallel:
         return _analyze_all(keys)
-    half = len(keys) // 2
+    half = _split(keys)
     context = multiprocessing.get_context("fork")
     receiver, sender = context.Pipe(duplex=False)
     child = context.Process(target=_analyze_into, args=(keys[half:], sender), daemon=True)
@@ -262,6 +262,21 @@ def analyze_patterns(keys: Sequence[PatternKey], *, parallel: bool | None = None
         receiver.close()
         child.join()
     return first + second
+
+
+CHILD_SHARE = 0.47  # of the work, to the child: it also pickles its results, the parent reads them
+
+
+def _split(keys: Sequence[PatternKey]) -> int:
+    """Where the parent's part ends: the work goes with the patterns' length (the newest
+    database's second half is 46 % longer than its first, and took 0.74 s against 0.60 s)."""
+    total = sum(len(k[0]) for k in keys)
+    goal, seen = total * (1 - CHILD_SHARE), 0
+    for i, key in enumerate(keys):
+        seen += len(key[0])
+        if seen >= goal:
+            return i + 1
+    return len(keys)
 
 
 def _analyze_all(keys: Sequence[PatternKey]) -> list[Analysed]:
