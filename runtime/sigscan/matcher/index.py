@@ -44,7 +44,7 @@ from array import array
 from collections import Counter
 
 from sigscan.bundle.records import KeyRecord, LineRecord, MatchRecord, ProbeRecord
-from sigscan.matcher.cost import Cost
+from sigscan.matcher.bound import Cost
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
