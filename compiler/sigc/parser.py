@@ -61,6 +61,7 @@ CODES: dict[str, tuple[Severity, str]] = {
     "SIG119": (Severity.WARNING, "directive repeated (the last one wins)"),
     "SIG120": (Severity.ERROR, "file cannot be read"),
     "SIG121": (Severity.WARNING, "newer Nmap rejects this (7.93 accepts it)"),
+    "SIG122": (Severity.WARNING, "text after a probe string that Nmap ignores"),
 }
 
 # 7.93 splits longer lines silently; HEAD refuses lines that do not fit its 8192-byte buffer.
@@ -79,6 +80,7 @@ _EXPECTED = {
     "PROBE_NAME": "a probe name",
     "PROBE_STRING": "a probe string q<delim>…<delim>",
     "OPTION": "whitespace and a probe option",
+    "TRAILER": "text after the probe string",
     "REST": "a value",
     "$END": "the end of the line",
     "_WS": "whitespace",
@@ -290,6 +292,15 @@ class _Builder:
     def on_probe(self, tokens: tuple[lark.Token, ...], loc: Location) -> None:
         self.close_probe()
         proto_tok, name_tok, string_tok, *option_toks = tokens
+        if option_toks and option_toks[0].type == "TRAILER":
+            trailer = option_toks.pop(0)
+            self.report("SIG122", f"{str(trailer)[:40]!r} right after the probe string's closing delimiter: "
+                                  "Nmap ignores it (an option needs a space before it)", _at(loc, trailer))
+        for option in option_toks:
+            word = str(option).strip()
+            if word != "no-payload" and not re.fullmatch(r"source=\d+", word):
+                self.report("SIG122", f"unknown probe option {word[:40]!r}: Nmap ignores it "
+                                      "(known: no-payload, source=N)", _at(loc, option, len(option) - len(word)))
         errors_before = self.error_count()
         protocol = _protocol(str(proto_tok))
         if protocol is None:

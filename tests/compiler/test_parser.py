@@ -87,9 +87,11 @@ def test_null_probe_by_empty_string_and_options() -> None:
         (b"Probe TCP X q|a|\nbogus 1\n", [("SIG102", 2, 1)]),
         (b"Probe TCP X q|a|\nmatch\n", [("SIG100", 2, 6)]),
         # a Probe line that fails owns the lines after it: one error, not one per line
-        (b"Probe TCP X q|a|x\nrarity 3\nmatch t m|^x|\n", [("SIG100", 1, 17)]),
+        (b"Probe TCP X a|a|\nrarity 3\nmatch t m|^x|\n", [("SIG100", 1, 13)]),
         # ... and they are still checked
-        (b"Probe TCP X q|a|x\nrarity 0\n", [("SIG100", 1, 17), ("SIG111", 2, 8)]),
+        (b"Probe TCP X a|a|\nrarity 0\n", [("SIG100", 1, 13), ("SIG111", 2, 8)]),
+        # text after the probe string: Nmap 7.93 loads the line and ignores it
+        (b"Probe TCP X q|a|x y\n", [("SIG122", 1, 17), ("SIG122", 1, 19)]),
     ],
 )
 def test_errors_have_code_line_and_column(text: bytes, expected: list[tuple[str, int, int]]) -> None:
