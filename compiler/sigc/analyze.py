@@ -10,14 +10,10 @@ change the probe's ``rarity``, ``fallback`` or waits. New probes are appended to
 
 from __future__ import annotations
 
-import multiprocessing
-import os
-import sys
-import threading
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
-from multiprocessing.connection import Connection
 
+from sigc import halves
 from sigc.diagnostics import Diagnostic, Location, Severity
 from sigc.model import Exclude, Match, Probe, Protocol, SourceFile
 from sigc.pcre import PatternAnalysis, analyze_pattern
@@ -241,27 +237,14 @@ def analyze_patterns(keys: Sequence[PatternKey], *, parallel: bool | None = None
     """:func:`~sigc.pcre.analyze_pattern` of every key, with the runtime's backtracking bound
     (:func:`sigscan.matcher.cost.cost`) of its translation, in order. With ``parallel`` (by
     default: when there are :data:`PARALLEL_MIN` keys or more, at least two CPUs, and a forked
-    child is safe here), a forked child analyses the second half while this process does the
-    first: the pure functions give the same results either way, in about half the time."""
+    child is safe here), a forked child analyses the later part (:func:`_split`) while this
+    process does the first (:mod:`sigc.halves`): the pure functions give the same results either
+    way, in about half the time."""
     if parallel is None:
-        parallel = len(keys) >= PARALLEL_MIN and _can_fork()
+        parallel = len(keys) >= PARALLEL_MIN and halves.can_fork()
     if not parallel:
         return _analyze_all(keys)
-    half = _split(keys)
-    context = multiprocessing.get_context("fork")
-    receiver, sender = context.Pipe(duplex=False)
-    child = context.Process(target=_analyze_into, args=(keys[half:], sender), daemon=True)
-    child.start()
-    sender.close()
-    try:
-        first = _analyze_all(keys[:half])
-        second: list[Analysed] = receiver.recv()
-    except EOFError:  # the child died (killed, out of memory): do its half here
-        second = _analyze_all(keys[half:])
-    finally:
-        receiver.close()
-        child.join()
-    return first + second
+    return halves.in_two(_analyze_all, keys, _split(keys))
 
 
 CHILD_SHARE = 0.47  # of the work, to the child: it also pickles its results, the parent reads them
@@ -287,18 +270,6 @@ def _analyze_all(keys: Sequence[PatternKey]) -> list[Analysed]:
         bound = None if translated is None else cost(translated, analysis.anchored, caseless=caseless, dotall=dotall)
         out.append((analysis, bound))
     return out
-
-
-def _analyze_into(keys: Sequence[PatternKey], sender: Connection) -> None:
-    sender.send(_analyze_all(keys))
-    sender.close()
-
-
-def _can_fork() -> bool:
-    """Fork only where it is cheap and safe: POSIX, two CPUs or more, no other thread running
-    (a thread holding a lock at fork time would leave the child stuck)."""
-    return (sys.platform != "win32" and (os.cpu_count() or 1) >= 2
-            and threading.active_count() == 1 and "fork" in multiprocessing.get_all_start_methods())
 
 
 def _diag(code: str, message: str, loc: Location) -> Diagnostic:

@@ -40,18 +40,14 @@ Rules that need judgement, and the choices made:
 from __future__ import annotations
 
 import functools
-import multiprocessing
-import os
 import re
-import sys
-import threading
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from multiprocessing.connection import Connection
 from typing import ClassVar
 
 import regex  # type: ignore[import-untyped]  # no stubs for regex in the venv
 
+from sigc import halves
 from sigc.analyze import AnalyzedMatch, AnalyzedProbe, Database
 from sigc.diagnostics import Diagnostic, Location, Severity
 from sigc.model import Directive, Match, Probe, Protocol
@@ -241,29 +237,14 @@ def compile_results(db: Database) -> dict[CompileKey, Compiled]:
 
 def _compile_many(keys: Sequence[CompileKey]) -> list[Compiled]:
     """:func:`_compile_one` of each key, in order; a forked child does the second half when
-    there are many and forking is safe (as :func:`sigc.analyze.analyze_patterns` does)."""
-    if len(keys) < PARALLEL_MIN or not _can_fork():
-        return [_compile_one(k) for k in keys]
-    half = len(keys) // 2
-    context = multiprocessing.get_context("fork")
-    receiver, sender = context.Pipe(duplex=False)
-    child = context.Process(target=_compile_into, args=(keys[half:], sender), daemon=True)
-    child.start()
-    sender.close()
-    try:
-        first = [_compile_one(k) for k in keys[:half]]
-        second: list[Compiled] = receiver.recv()
-    except EOFError:  # the child died: do its half here
-        second = [_compile_one(k) for k in keys[half:]]
-    finally:
-        receiver.close()
-        child.join()
-    return first + second
+    there are many and forking is safe (:mod:`sigc.halves`)."""
+    if len(keys) < PARALLEL_MIN or not halves.can_fork():
+        return _compile_all(keys)
+    return halves.in_two(_compile_all, keys, len(keys) // 2)
 
 
-def _compile_into(keys: Sequence[CompileKey], sender: Connection) -> None:
-    sender.send([_compile_one(k) for k in keys])
-    sender.close()
+def _compile_all(keys: Sequence[CompileKey]) -> list[Compiled]:
+    return [_compile_one(k) for k in keys]
 
 
 def _compile_one(key: CompileKey) -> Compiled:
@@ -273,12 +254,6 @@ def _compile_one(key: CompileKey) -> Compiled:
     except Exception as exc:  # regex.error, or anything else the foreign compiler raises
         return Compiled(str(exc) or type(exc).__name__, None)
     return Compiled(None, int(compiled.groups))
-
-
-def _can_fork() -> bool:
-    """POSIX, two CPUs or more, and no other thread (one holding a lock would hang the child)."""
-    return (sys.platform != "win32" and (os.cpu_count() or 1) >= 2
-            and threading.active_count() == 1 and "fork" in multiprocessing.get_all_start_methods())
 
 
 class TranslationKeepsGroups(Rule):

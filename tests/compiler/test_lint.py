@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from sigc import codes, lint, report
+from sigc import codes, halves, lint, report
 from sigc.analyze import Database, analyze
 from sigc.build import compile_inputs, paused_gc
 from sigc.cli import main
@@ -158,7 +158,7 @@ def test_translations_compiled_in_two_processes(monkeypatch: pytest.MonkeyPatch)
     serial = [(d.code, d.location.line) for d in lint.lint(db, select=["SIG50"])]
     assert serial == [("SIG501", 4), ("SIG502", 7)]
     monkeypatch.setattr(lint, "PARALLEL_MIN", 2)
-    monkeypatch.setattr(lint, "_can_fork", lambda: True)
+    monkeypatch.setattr(halves, "can_fork", lambda: True)
     assert [(d.code, d.location.line) for d in lint.lint(db, select=["SIG50"])] == serial
 
 

@@ -1,0 +1,48 @@
+"""Pure work over many items on two cores: a forked child does the second part while this
+process does the first. Used by the pattern analysis (:mod:`sigc.analyze`) and lint's compile
+check (:mod:`sigc.lint`)."""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import sys
+import threading
+from collections.abc import Callable, Sequence
+from multiprocessing.connection import Connection
+from typing import TypeVar
+
+K = TypeVar("K")
+R = TypeVar("R")
+
+
+def can_fork() -> bool:
+    """Fork only where it is cheap and safe: POSIX, two CPUs or more, no other thread running
+    (a thread holding a lock at fork time would leave the child stuck)."""
+    return (sys.platform != "win32" and (os.cpu_count() or 1) >= 2
+            and threading.active_count() == 1 and "fork" in multiprocessing.get_all_start_methods())
+
+
+def in_two(work: Callable[[Sequence[K]], list[R]], items: Sequence[K], at: int) -> list[R]:
+    """``work(items)``, with ``items[at:]`` done by a forked child (its results pickled back).
+    ``work`` must be pure: the results are the same, in the same order, as one call. If the child
+    dies (killed, out of memory), its part is done here."""
+    context = multiprocessing.get_context("fork")
+    receiver, sender = context.Pipe(duplex=False)
+    child = context.Process(target=_send, args=(work, items[at:], sender), daemon=True)
+    child.start()
+    sender.close()
+    try:
+        first = work(items[:at])
+        second: list[R] = receiver.recv()
+    except EOFError:
+        second = work(items[at:])
+    finally:
+        receiver.close()
+        child.join()
+    return first + second
+
+
+def _send(work: Callable[[Sequence[K]], list[R]], items: Sequence[K], sender: Connection) -> None:
+    sender.send(work(items))
+    sender.close()
