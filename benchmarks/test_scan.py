@@ -31,7 +31,7 @@ from typing import Any
 import pytest
 
 from benchmarks.banner_farm import expected_name, raise_fd_limit
-from benchmarks.conftest import NMAP_7_93, ROOT
+from benchmarks.conftest import ROOT
 
 COUNT = 2000
 FIRST_BASE = 21000  # below the ephemeral range (32768-60999), so no client port collides
@@ -43,18 +43,6 @@ class Run:
     seconds: float
     peak_rss_kib: int
     returncode: int
-
-
-@pytest.fixture(scope="module")
-def bundle(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    if not NMAP_7_93.is_file():
-        pytest.skip(f"{NMAP_7_93} is missing (apt-get install nmap)")
-    from sigc.build import build
-    from sigc.sources import resolve
-
-    target = tmp_path_factory.mktemp("bundle") / "nmap-7.93.db"
-    assert build(resolve([str(NMAP_7_93)]), target).ok
-    return target
 
 
 def free_block(count: int) -> int:
@@ -159,11 +147,11 @@ def command(tool: str, base: int, bundle: Path, out: Path) -> list[str]:
 
 
 @pytest.mark.parametrize("tool", ["sigscan-nmap", "sigscan-fast", "nmap"])
-def test_2000_banner_ports(benchmark: Any, tool: str, farm: int, bundle: Path, tmp_path: Path) -> None:
+def test_2000_banner_ports(benchmark: Any, tool: str, farm: int, bundle_7_93: Path, tmp_path: Path) -> None:
     if tool == "nmap" and shutil.which("nmap") is None:
         pytest.skip("nmap is not installed (apt-get install nmap)")
     out = tmp_path / ("scan.xml" if tool == "nmap" else "scan.ndjson")
-    run: Run = benchmark.pedantic(lambda: measure(command(tool, farm, bundle, out)),
+    run: Run = benchmark.pedantic(lambda: measure(command(tool, farm, bundle_7_93, out)),
                                   rounds=1, iterations=1)
     assert run.returncode == 0, f"{tool} exited {run.returncode}"
     names = nmap_names(out) if tool == "nmap" else sigscan_names(out)

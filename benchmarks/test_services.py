@@ -16,10 +16,8 @@ pass for speed.
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
-import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -27,11 +25,11 @@ from typing import Any
 
 import pytest
 
-from benchmarks.conftest import NMAP_7_93, note
-from tests.services.daemons import ENDPOINTS, missing_packages
-from tests.services.harness import Harness, harness_session
+from benchmarks.conftest import note
+from tests.services.daemons import ENDPOINTS
+from tests.services.harness import Harness, harness_session, unavailable
 from tests.services.netns import Proto
-from tests.services.nmap_reference import NMAP, parse_xml
+from tests.services.nmap_reference import NMAP, parse_xml, scriptless_datadir
 
 ROUNDS = 3
 TIMEOUT = 300.0  # seconds per scan at most
@@ -44,32 +42,17 @@ TARGET = "127.0.0.1"
 
 @pytest.fixture(scope="module")
 def harness() -> Iterator[Harness]:
-    missing = missing_packages()
-    if missing:
-        pytest.skip(f"missing Debian packages {', '.join(missing)} (bash scripts/setup.sh --dev installs them)")
-    if os.geteuid() != 0:
-        pytest.skip("the service harness needs root (network namespace, daemons on ports < 1024, nmap -sU)")
+    reason = unavailable()
+    if reason is not None:
+        pytest.skip(reason)
     with harness_session() as running:
         yield running
 
 
 @pytest.fixture(scope="module")
-def bundle(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    from sigc.build import build
-    from sigc.sources import resolve
-
-    target = tmp_path_factory.mktemp("bundle") / "nmap-7.93.db"
-    assert build(resolve([str(NMAP_7_93)]), target).ok
-    return target
-
-
-@pytest.fixture(scope="module")
 def no_scripts() -> Iterator[str]:
     """A --datadir with an empty script database: Nmap without its version NSE scripts."""
-    with tempfile.TemporaryDirectory(prefix="sigscan-bench-noscripts-") as folder:
-        (Path(folder) / "scripts").mkdir()
-        (Path(folder) / "scripts" / "script.db").write_bytes(b"")
-        Path(folder).chmod(0o755)
+    with scriptless_datadir() as folder:
         yield folder
 
 
@@ -87,17 +70,16 @@ def names(xml: bytes) -> dict[tuple[Proto, int], tuple[str, str]]:
 
 
 @pytest.fixture(scope="module")
-def reference(harness: Harness, bundle: Path, no_scripts: str) -> dict[tuple[Proto, int], tuple[str, str]]:
+def reference(harness: Harness, bundle_7_93: Path, no_scripts: str) -> dict[tuple[Proto, int], tuple[str, str]]:
     """Nmap's names and tunnels, from one ``nmap -sV`` of every port (not timed)."""
-    argv = harness.argv(command("nmap", bundle, no_scripts))
+    argv = harness.argv(command("nmap", bundle_7_93, no_scripts))
     return names(subprocess.run(argv, capture_output=True, timeout=TIMEOUT, check=True).stdout)
 
 
-@pytest.mark.skipif(not NMAP_7_93.is_file(), reason=f"{NMAP_7_93} is missing (apt-get install nmap)")
 @pytest.mark.parametrize("tool", ["nmap", "nmap_probes_only", "sigscan_nmap", "sigscan_fast"])
-def test_real_services(benchmark: Any, tool: str, harness: Harness, bundle: Path, no_scripts: str,
+def test_real_services(benchmark: Any, tool: str, harness: Harness, bundle_7_93: Path, no_scripts: str,
                        reference: dict[tuple[Proto, int], tuple[str, str]]) -> None:
-    argv = harness.argv(command(tool, bundle, no_scripts))
+    argv = harness.argv(command(tool, bundle_7_93, no_scripts))
     outputs: list[bytes] = []
     seconds: list[float] = []
 

@@ -13,6 +13,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+import pytest
+
 TARGETS = ("127.0.0.1", "localhost")  # loopback only
 NMAP_TIMEOUT = 120.0
 
@@ -26,6 +28,14 @@ class NmapOutput:
 
 def nmap_path() -> str | None:
     return shutil.which("nmap")
+
+
+def tool(name: str) -> str:
+    """The path of the program NAME; the test is skipped (naming the installer) without it."""
+    path = shutil.which(name)
+    if path is None:
+        pytest.skip(f"{name} is not installed (scripts/setup.sh --dev installs it)")
+    return path
 
 
 def free_ports(count: int) -> list[int]:

@@ -9,7 +9,6 @@ port's fingerprint, which carries Nmap's clock, is taken from Nmap's XML.
 
 from __future__ import annotations
 
-import shutil
 import subprocess
 from collections.abc import Iterator
 from dataclasses import replace
@@ -24,7 +23,7 @@ from sigscan.ports import ServiceTable
 from sigscan.results import HostResult, Method, PortResult, PortState, ScanInfo, Service
 from tests.corpus.banner_server import BannerServer
 from tests.corpus.banner_server import Service as Play
-from tests.output.support import NmapOutput, free_ports, nmap_path, run_nmap, xml_fingerprints
+from tests.output.support import NmapOutput, free_ports, nmap_path, run_nmap, tool, xml_fingerprints
 
 pytestmark = pytest.mark.real_nmap
 
@@ -43,13 +42,6 @@ BANNERS: list[tuple[bytes, Service | None]] = [
              cpe=("cpe:/a:postfix:postfix",))),
     (b"XYZZY unknown banner \x00\x01 [v1.0]\r\n", None),  # unrecognized: fingerprint only
 ]
-
-
-def tool(name: str) -> str:
-    path = shutil.which(name)
-    if path is None:
-        pytest.skip(f"{name} is not installed (scripts/setup.sh --dev installs it)")
-    return path
 
 
 def services_table() -> ServiceTable:

@@ -5,24 +5,21 @@ version-category NSE scripts, the four at once, once per session)."""
 
 from __future__ import annotations
 
-import os
 import subprocess
 from collections.abc import Iterator, Sequence
 
 import pytest
 
-from tests.services.daemons import ENDPOINTS, missing_packages
-from tests.services.harness import Harness, RunInHarness, harness_session
+from tests.services.daemons import ENDPOINTS
+from tests.services.harness import Harness, RunInHarness, harness_session, unavailable
 from tests.services.nmap_reference import Reference, run_reference
 
 
 @pytest.fixture(scope="session")
 def harness() -> Iterator[Harness]:
-    missing = missing_packages()
-    if missing:
-        pytest.skip(f"missing Debian packages {', '.join(missing)} (bash scripts/setup.sh --dev installs them)")
-    if os.geteuid() != 0:
-        pytest.skip("the service harness needs root (network namespace, daemons on ports < 1024, nmap -sU)")
+    reason = unavailable()
+    if reason is not None:
+        pytest.skip(reason)
     with harness_session() as running:
         yield running
 

@@ -20,7 +20,7 @@ from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
 
-from tests.services.daemons import DAEMONS, Daemon, Endpoint, prepare
+from tests.services.daemons import DAEMONS, Daemon, Endpoint, missing_packages, prepare
 from tests.services.netns import Listener, Namespace, Proto
 
 START_TIMEOUT = 20.0  # seconds for every daemon to be bound and accept connections
@@ -202,6 +202,16 @@ def descendants(pid: int, tree: dict[int, list[int]]) -> set[int]:
                 found.add(child)
                 todo.append(child)
     return found
+
+
+def unavailable() -> str | None:
+    """Why the harness cannot run on this machine (a skip reason), or None when it can."""
+    missing = missing_packages()
+    if missing:
+        return f"missing Debian packages {', '.join(missing)} (bash scripts/setup.sh --dev installs them)"
+    if os.geteuid() != 0:
+        return "the service harness needs root (network namespace, daemons on ports < 1024, nmap -sU)"
+    return None
 
 
 @contextmanager

@@ -20,8 +20,9 @@ import subprocess
 import tempfile
 import time
 import xml.etree.ElementTree as ET
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -149,6 +150,17 @@ def _run(argv: list[str], scripts: bool, timeout: float) -> NmapRun:
     return NmapRun(tuple(argv), scripts, time.monotonic() - began, result.stdout)
 
 
+@contextmanager
+def scriptless_datadir() -> Iterator[str]:
+    """A folder for ``nmap --datadir`` whose script database is empty: ``-sV`` without the
+    version-category NSE scripts (the other data files are still found in Nmap's own folder)."""
+    with tempfile.TemporaryDirectory(prefix="sigscan-nmap-noscripts-") as empty:
+        (Path(empty) / "scripts").mkdir()
+        (Path(empty) / "scripts" / "script.db").write_bytes(b"")
+        Path(empty).chmod(0o755)
+        yield empty
+
+
 def run_reference(wrap: Wrap, ports: Iterable[tuple[Proto, int]],
                   timeout: float = NMAP_TIMEOUT) -> Reference:
     """Run nmap per protocol over PORTS, with and without the version scripts (the four at
@@ -156,10 +168,7 @@ def run_reference(wrap: Wrap, ports: Iterable[tuple[Proto, int]],
     by_proto: dict[Proto, set[int]] = {}
     for proto, port in ports:
         by_proto.setdefault(proto, set()).add(port)
-    with tempfile.TemporaryDirectory(prefix="sigscan-nmap-noscripts-") as empty:
-        (Path(empty) / "scripts").mkdir()
-        (Path(empty) / "scripts" / "script.db").write_bytes(b"")
-        Path(empty).chmod(0o755)
+    with scriptless_datadir() as empty:
         jobs = [(wrap(nmap_argv(proto, numbers, no_scripts_datadir=None if scripts else empty)),
                  scripts)
                 for proto, numbers in sorted(by_proto.items()) for scripts in (True, False)]

@@ -11,13 +11,13 @@ scans (memcached's uptime, ``VOLATILE``) are rewritten the same way in both docu
 
 from __future__ import annotations
 
-import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
+from tests.output.support import tool
 from tests.services.daemons import ENDPOINTS
 from tests.services.harness import Harness
 from tests.services.netns import Proto
@@ -27,13 +27,6 @@ DTD = Path("/usr/share/nmap/nmap.dtd")
 SIGSCAN = Path(sys.executable).with_name("sigscan")
 TCP_PORTS = sorted({e.port for e in ENDPOINTS if e.proto is Proto.TCP})
 TIMEOUT = 180.0
-
-
-def tool(name: str) -> str:
-    path = shutil.which(name)
-    if path is None:
-        pytest.skip(f"{name} is not installed (scripts/setup.sh --dev installs it)")
-    return path
 
 
 def sigscan_version() -> str:
