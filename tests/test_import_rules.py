@@ -31,19 +31,31 @@ def test_runtime_sources_import_only_stdlib_regex_orjson() -> None:
         assert not extra, f"{path.relative_to(ROOT)} imports {sorted(extra)}"
 
 
-def test_importing_every_runtime_module_loads_nothing_forbidden() -> None:
-    modules = [
+def _modules(folder: Path) -> list[str]:
+    """The dotted names of the modules below FOLDER (``__main__`` left out: importing it runs
+    the CLI, and it imports sigscan.cli only)."""
+    return [
         ".".join(p.relative_to(RUNTIME.parent).with_suffix("").parts).removesuffix(".__init__")
-        for p in sorted(RUNTIME.rglob("*.py"))
-        if p.name != "__main__.py"  # runs the CLI when imported; it imports sigscan.cli only
+        for p in sorted(folder.rglob("*.py"))
+        if p.name != "__main__.py"
     ]
+
+
+def _loaded(modules: list[str], watched: set[str]) -> list[str]:
+    """Which of the top-level packages WATCHED a fresh interpreter has loaded after importing
+    MODULES."""
     code = (
         "import importlib, sys\n"
         f"for m in {modules!r}: importlib.import_module(m)\n"
-        f"print(sorted({{n.split('.')[0] for n in sys.modules}} & set({sorted(FORBIDDEN)!r})))\n"
+        f"print(sorted({{n.split('.')[0] for n in sys.modules}} & set({sorted(watched)!r})))\n"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert out.stdout.strip() == "[]"
+    loaded: list[str] = ast.literal_eval(out.stdout.strip())
+    return loaded
+
+
+def test_importing_every_runtime_module_loads_nothing_forbidden() -> None:
+    assert _loaded(_modules(RUNTIME), FORBIDDEN) == []
 
 
 def test_compiler_imports_the_schema_from_the_runtime() -> None:
@@ -64,17 +76,7 @@ def test_engine_is_sans_io() -> None:
 
 def test_importing_the_engine_loads_no_io_module() -> None:
     """Transitively too (``time`` excepted: stdlib modules such as datetime load it)."""
-    modules = [
-        ".".join(p.relative_to(RUNTIME.parent).with_suffix("").parts).removesuffix(".__init__")
-        for p in sorted(ENGINE.rglob("*.py"))
-    ]
-    code = (
-        "import importlib, sys\n"
-        f"for m in {modules!r}: importlib.import_module(m)\n"
-        f"print(sorted({{n.split('.')[0] for n in sys.modules}} & set({sorted(ENGINE_FORBIDDEN - {'time'})!r})))\n"
-    )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert out.stdout.strip() == "[]"
+    assert _loaded(_modules(ENGINE), ENGINE_FORBIDDEN - {"time"}) == []
 
 
 def test_python_dash_m_runs_each_command() -> None:
