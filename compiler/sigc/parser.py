@@ -549,9 +549,6 @@ def explain_syntax_error(text: str, exc: UnexpectedInput) -> tuple[str, int, str
         return "SIG100", column, f"expected a version field such as p/…/ (with its closing delimiter), found {found!r}"
     if "PROBE_STRING" in expected:
         return "SIG100", column, f"expected the probe string q<delim>…<delim>, found {found!r}"
-    if "OPTION" in expected:
-        return "SIG100", column, (f"after the probe string, expected whitespace and an option (no-payload, "
-                                  f"source=N) or the end of the line, found {found!r}")
     wanted = " or ".join(sorted({_EXPECTED.get(t, t) for t in expected})) or "something else"
     return "SIG100", column, f"expected {wanted}, found {found!r}"
 
