@@ -35,6 +35,13 @@ COMPARED = ("name", "product", "version", "extrainfo", "tunnel")
 # in seconds. ``normalized`` rewrites it the same way on both sides of a comparison.
 VOLATILE = ((re.compile(r"\buptime \d+ seconds\b"), "uptime N seconds"),)
 
+
+def steady(text: str) -> str:
+    """TEXT with its VOLATILE parts rewritten."""
+    for pattern, replacement in VOLATILE:
+        text = pattern.sub(replacement, text)
+    return text
+
 Wrap = Callable[[Sequence[str]], list[str]]  # puts a command where the daemons are
 
 
@@ -64,8 +71,7 @@ class PortVerdict:
     def normalized(self) -> dict[str, str]:
         """``compared`` with the VOLATILE parts of ``extrainfo`` rewritten."""
         fields = self.compared()
-        for pattern, replacement in VOLATILE:
-            fields["extrainfo"] = pattern.sub(replacement, fields["extrainfo"])
+        fields["extrainfo"] = steady(fields["extrainfo"])
         return fields
 
     def as_dict(self) -> dict[str, object]:

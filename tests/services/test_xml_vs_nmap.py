@@ -21,7 +21,7 @@ from tests.output.support import tool
 from tests.services.daemons import ENDPOINTS
 from tests.services.harness import Harness
 from tests.services.netns import Proto
-from tests.services.nmap_reference import VOLATILE, Reference
+from tests.services.nmap_reference import Reference, steady
 
 DTD = Path("/usr/share/nmap/nmap.dtd")
 SIGSCAN = Path(sys.executable).with_name("sigscan")
@@ -35,13 +35,6 @@ def sigscan_version() -> str:
     return sigscan.__version__
 
 
-def steady(xml: bytes) -> str:
-    text = xml.decode()
-    for pattern, replacement in VOLATILE:
-        text = pattern.sub(replacement, text)
-    return text
-
-
 @pytest.fixture(scope="module")
 def documents(harness: Harness, nmap_reference: Reference, built: dict[tuple[str, str], Path],
               tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
@@ -53,8 +46,8 @@ def documents(harness: Harness, nmap_reference: Reference, built: dict[tuple[str
     (nmap_run,) = [r for r in nmap_reference.runs if r.scripts and "-sU" not in r.argv]
     folder = tmp_path_factory.mktemp("xml")
     ours, theirs = folder / "sigscan.xml", folder / "nmap.xml"
-    ours.write_text(steady(done.stdout))
-    theirs.write_text(steady(nmap_run.xml))
+    ours.write_text(steady(done.stdout.decode()))
+    theirs.write_text(steady(nmap_run.xml.decode()))
     return ours, theirs
 
 
