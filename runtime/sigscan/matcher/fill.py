@@ -23,11 +23,17 @@ FIELDS = tuple(_NMAP_NAMES)
 
 
 class Templates(NamedTuple):
-    """A line's parsed templates: one per field at most, then its CPEs in line order. (Named
-    tuples here, not dataclasses: defining those costs a cold process 1.5 ms each.)"""
+    """A line's parsed templates, ready to fill: the fields and CPEs whose value depends on the
+    match, and the values of those that do not, expanded once. (Named tuples here, not
+    dataclasses: defining those costs a cold process 1.5 ms each.)
 
-    fields: tuple[Template, ...]
-    cpes: tuple[Template, ...]
+    Most fields are plain text (``p/Apache httpd/``, ``cpe:/a:apache:http_server/`` beside
+    ``v/$1/``); expanding them at every match was a third of the time spent on a verdict."""
+
+    varying: tuple[Template, ...]  # field templates with a variable, or that fail: one per field
+    cpes: tuple[Template, ...]  # every CPE template, in line order
+    fixed: tuple[tuple[str, str], ...]  # (Verdict attribute, value) of the plain-text fields
+    fixed_cpe: tuple[str, ...] | None  # the merged CPEs when all are plain text, else None
 
     @classmethod
     def of(cls, record: MatchRecord, shared: dict[Any, Any] | None = None) -> Templates:
@@ -37,9 +43,37 @@ class Templates(NamedTuple):
         templates it would build."""
         data: dict[str, Any] = record.templates or {}
         intern = _Interner(shared)
-        fields = tuple(intern.template(data[f.value]) for f in FIELDS if f.value in data)
+        varying: list[Template] = []
+        fixed: list[tuple[str, str]] = []
+        for f in FIELDS:
+            if f.value not in data:
+                continue
+            template = intern.template(data[f.value])
+            value = expand(template, (), 0) if _plain(template) else None
+            if value is None:  # depends on the match, or fails (its warning quotes the match)
+                varying.append(template)
+            elif value:
+                fixed.append((f.attribute, value.decode("ascii")))
         cpes = tuple(intern.template(d) for d in data.get("cpe", ()))
-        return intern.one("templates", cls(fields, cpes))  # type: ignore[no-any-return]
+        made = cls(tuple(varying), cpes, tuple(fixed), _fixed_cpes(cpes))
+        return intern.one("templates", made)  # type: ignore[no-any-return]
+
+
+def _plain(template: Template) -> bool:
+    """Is the template literal text only (its value the same for every match)?"""
+    return all(isinstance(part, Literal) for part in template.parts)
+
+
+def _fixed_cpes(cpes: tuple[Template, ...]) -> tuple[str, ...] | None:
+    """The merged CPEs when each is plain text that fills without a warning, else ``None``."""
+    results: list[tuple[str | None, bytes | None]] = []
+    for template in cpes:
+        slot = cpe_slot(_literal_head(template))
+        value = expand(template, (), 0) if _plain(template) else None
+        if slot is None or value is None:
+            return None
+        results.append((slot, value))
+    return tuple(v.decode("ascii") for v in merge_cpes(results))
 
 
 class Written(NamedTuple):
@@ -90,16 +124,18 @@ def fill(templates: Templates, groups: Sequence[bytes | None], ngroups: int, sub
          written: Callable[[], Written]) -> Filled:
     """Expand every template of a line against a match's groups (``groups[i]`` is group i+1);
     ``written`` gives the line's fields as written when a warning quotes them."""
-    values: dict[str, str] = {}
+    values = dict(templates.fixed)
     warnings: list[str] = []
-    for template in templates.fields:
+    for template in templates.varying:
         field = template.field
         value = expand(template, groups, ngroups)
         if value is None:
             warnings.append(_warning(field, written().text(field.value), subjectlen, line))
         elif value:
             values[field.attribute] = value.decode("ascii")
-    cpe = _cpes(templates, groups, ngroups, subjectlen, line, warnings, written)
+    cpe = templates.fixed_cpe
+    if cpe is None:
+        cpe = _cpes(templates, groups, ngroups, subjectlen, line, warnings, written)
     return Filled(values, cpe, tuple(warnings))
 
 
