@@ -307,8 +307,8 @@ class ProbeIndex:
         self._finish()
 
     def _finish(self) -> None:
-        self.head_lengths = sorted({len(k) for k in self.heads})
-        self.ihead_lengths = sorted({len(k) for k in self.iheads})
+        self.head_sizes = _sizes_by_first_byte(self.heads)
+        self.ihead_sizes = _sizes_by_first_byte(self.iheads)
         self.token_keys = frozenset(self.tokens)
 
     # -- the stored form ---------------------------------------------------------------------------
@@ -415,8 +415,10 @@ class ProbeIndex:
         """Positions of the lines whose key the response has, in file order."""
         data, n = subject.data, subject.length
         found: list[int] = []
+        if not n:
+            return list(self.always)
         heads = self.heads
-        for size in self.head_lengths:
+        for size in self.head_sizes.get(data[0], ()):
             if size > n:
                 break
             hit = heads.get(data[:size])
@@ -424,7 +426,7 @@ class ProbeIndex:
                 found += hit.candidates(subject) if hit.__class__ is Bucket else hit  # type: ignore[arg-type]
         if self.iheads:
             low = subject.lower()
-            for size in self.ihead_lengths:
+            for size in self.ihead_sizes.get(low[0], ()):
                 if size > n:
                     break
                 ihit = self.iheads.get(low[:size])
@@ -433,7 +435,7 @@ class ProbeIndex:
         if self.token_keys:
             for token in subject.tokens() & self.token_keys:
                 found += self.tokens[token]
-        if self.first and n:
+        if self.first:
             first = self.first.get(data[0])
             if first is not None:
                 found += first
@@ -450,6 +452,15 @@ class ProbeIndex:
             if entries[pos] is None:
                 return self.at(found)
         return [entries[pos] for pos in found]  # type: ignore[misc]  # none is None
+
+
+def _sizes_by_first_byte(heads: dict[bytes, Any]) -> dict[int, tuple[int, ...]]:
+    """For each first byte of a head, the lengths of the heads starting with it, ascending: a
+    response is looked up only at the lengths its first byte can have (one or two, not eight)."""
+    sizes: dict[int, set[int]] = {}
+    for head in heads:
+        sizes.setdefault(head[0], set()).add(len(head))
+    return {first: tuple(sorted(found)) for first, found in sizes.items()}
 
 
 # -- key assignment ------------------------------------------------------------------------------
