@@ -26,12 +26,18 @@ factor of (n+1) for the whole pattern covers: ``work <= C * (n+1)**d * (L + m*(n
 
 from __future__ import annotations
 
+import re
+
 from sigscan.matcher.bound import BUDGET, Cost
 from sigscan.matcher.first import continuation, single_byte_mask
 
 __all__ = ["BUDGET", "Cost", "cost"]
 
 _DIGITS = b"0123456789"
+
+# A run of one-byte atoms that :meth:`_Scanner.step` would each take alone: ordinary bytes and
+# escapes other than backreferences; group ``atom`` is the last of them.
+_RUN = re.compile(rb"(?:(?P<atom>[^\\\[()|*+?{^$]|\\x..|\\[^1-9x]))+", re.DOTALL)
 
 
 class _Frame:
@@ -76,8 +82,18 @@ class _Scanner:
         self.deterministic = 0  # repeats found deterministic
 
     def run(self) -> _Frame:
-        while self.i < len(self.p):
-            self.step(self.p[self.i])
+        """Step through the pattern. Most of it is runs of one-byte atoms, which change nothing
+        but where the last atom starts: each run is taken in one step (about five times fewer)."""
+        p, end, run = self.p, len(self.p), _RUN.match
+        while self.i < end:
+            atoms = run(p, self.i)
+            if atoms is not None:
+                self.i = atoms.end()
+                self.atom_at = atoms.start("atom")
+                self.atom = True
+                if self.i >= end:
+                    break
+            self.step(p[self.i])
         if len(self.stack) != 1:
             raise _Unbounded
         return self.stack[0]

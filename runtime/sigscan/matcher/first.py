@@ -10,6 +10,8 @@ line a candidate for every response.
 
 from __future__ import annotations
 
+import re
+
 ALL = (1 << 256) - 1
 _NL = 1 << 0x0A
 
@@ -28,6 +30,11 @@ _CLASSES = {ord("d"): _DIGIT, ord("w"): _WORD, ord("s"): _SPACE,
             ord("D"): ALL ^ _DIGIT, ord("W"): ALL ^ _WORD, ord("S"): ALL ^ _SPACE}
 _CONTROL = {ord("n"): 0x0A, ord("r"): 0x0D, ord("t"): 0x09, ord("f"): 0x0C, ord("v"): 0x0B,
             ord("a"): 0x07, ord("e"): 0x1B, ord("0"): 0x00}
+
+
+# What :meth:`_Reader.skip_sequence` passes over without looking: bytes that open, close or
+# split nothing, and escapes.
+_PLAIN = re.compile(rb"(?:[^\\\[()|]+|\\.)*", re.DOTALL)
 
 
 class _Unsure(Exception):
@@ -97,10 +104,15 @@ class _Reader:
         return mask, True, i
 
     def skip_sequence(self, i: int) -> int:
-        depth = 0
-        while i < len(self.p):
-            c = self.p[i]
-            if c == 0x5C:
+        """Where the sequence at ``i`` ends (its ``|`` or ``)``, or the pattern's end). Its
+        classes are read all the same: one that is not understood makes the caller unsure."""
+        p, depth, plain = self.p, 0, _PLAIN.match
+        while i < len(p):
+            i = plain(p, i).end()  # type: ignore[union-attr]  # it matches the empty string
+            if i == len(p):
+                break
+            c = p[i]
+            if c == 0x5C:  # a backslash ending the pattern
                 i += 2
                 continue
             if c == 0x5B:
