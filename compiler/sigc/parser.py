@@ -158,8 +158,9 @@ def parse_bytes(data: bytes, path: str = "<string>") -> SourceFile:
 # through Lark. A test checks both give the same result on the real databases and on generated
 # lines.
 
-_Q_HEAD = re.compile(r"(match |softmatch )([^ ]+ )(m(?P<md>[^\sA-Za-z])(?:(?!(?P=md)).)*(?P=md)[A-Za-z]*)")
-_Q_FIELD = re.compile(r"[ \t\r\f\v]+[A-Za-z]+:?(?P<fd>[^\sA-Za-z])(?:(?!(?P=fd)).)*(?P=fd)[A-Za-z]*")
+_Q_HEAD = re.compile(r"(match |softmatch )([^ ]+ )m([^\sA-Za-z])")  # up to the pattern's delimiter
+_Q_FIELD = re.compile(r"[ \t\r\f\v]+[A-Za-z]+:?([^\sA-Za-z])")  # up to the field's delimiter
+_Q_FLAGS = re.compile(r"[A-Za-z]*")
 _Q_WS = re.compile(r"[ \t\r\f\v]*")
 _BLANK = _Parsed("blank", ())
 
@@ -171,28 +172,45 @@ def _quick(text: str) -> _Parsed | None:
     first = text[0]
     if first == "#":
         return _Parsed("comment", (lark.Token("COMMENT", text, 0, 1, 1, 1, len(text) + 1, len(text)),))
-    if first != "m" and first != "s":
+    if (first != "m" and first != "s") or "\n" in text:  # a line of a file holds no newline
         return None
     head = _Q_HEAD.match(text)
     if head is None:
         return None
-    tokens = [_token("SERVICE", head, 2), _token("PATTERN", head, 3)]
-    pos, end = head.end(), len(text)
-    while pos < end:
+    end = _delimited_end(text, head)
+    if end is None:
+        return None
+    tokens = [_token("SERVICE", text, *head.span(2)), _token("PATTERN", text, head.start(3) - 1, end)]
+    pos = end
+    while pos < len(text):
         field = _Q_FIELD.match(text, pos)
         if field is None:
             pos = _Q_WS.match(text, pos).end()  # type: ignore[union-attr]  # * always matches
             break
-        tokens.append(_token("FIELD", field, 0))
-        pos = field.end()
-    if pos != end:
+        end = _delimited_end(text, field)
+        if end is None:
+            return None
+        tokens.append(_token("FIELD", text, pos, end))
+        pos = end
+    if pos != len(text):
         return None
     return _Parsed(head.group(1)[:-1], tuple(tokens))
 
 
-def _token(kind: str, match: re.Match[str], group: int) -> lark.Token:
-    start, end = match.span(group)
-    return lark.Token(kind, match.group(group), start, 1, start + 1, 1, end + 1, end)
+def _delimited_end(text: str, opened: re.Match[str]) -> int | None:
+    """Where the text after the delimiter ``opened`` ends with (its last group) closes, flags
+    included: what the grammar's ``(?:(?!d).)*d[A-Za-z]*`` reads in a line without newline (the
+    only other character ``.`` refuses), found with ``str.find`` instead of a lookahead per
+    character, the costly part of the quick path. ``None`` when it does not close: the
+    terminal's regex might then backtrack into another reading, which Lark finds."""
+    close = text.find(opened.group(opened.lastindex or 0), opened.end())
+    if close < 0:
+        return None
+    return _Q_FLAGS.match(text, close + 1).end()  # type: ignore[union-attr]  # * always matches
+
+
+def _token(kind: str, text: str, start: int, end: int) -> lark.Token:
+    return lark.Token(kind, text[start:end], start, 1, start + 1, 1, end + 1, end)
 
 
 def parse_line(raw: bytes) -> _Parsed:
