@@ -10,8 +10,10 @@ change the probe's ``rarity``, ``fallback`` or waits. New probes are appended to
 
 from __future__ import annotations
 
+from bisect import bisect_left
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
+from itertools import accumulate
 
 from sigc import halves
 from sigc.diagnostics import Diagnostic, Location, Severity
@@ -19,8 +21,10 @@ from sigc.model import Exclude, Match, Probe, Protocol, SourceFile
 from sigc.pcre import PatternAnalysis, analyze_pattern
 from sigc.tables import RpcEntry, ServiceEntry
 from sigc.templates import TemplateProblem, parse_template
+from sigscan.bundle.records import KeyRecord
 from sigscan.fields import Field
 from sigscan.matcher.cost import Cost, cost
+from sigscan.matcher.index import assign_keys
 from sigscan.template import Template
 
 CODES: dict[str, tuple[Severity, str]] = {
@@ -43,6 +47,7 @@ class AnalyzedMatch:
     source: int
     pattern: PatternAnalysis
     templates: tuple[tuple[Field, Template], ...]  # in the order written (repeats kept)
+    key: KeyRecord  # prefilter key among its probe's lines (sigscan.matcher.index.assign_keys)
     cost: Cost | None = None  # backtracking bound of the translation (None: unbounded or none)
 
     def template(self, key: Field) -> Template | None:
@@ -121,14 +126,11 @@ def analyze(
     null_id = next((i for i, m in enumerate(merged) if m.probe.is_null and m.probe.protocol is Protocol.TCP), None)
     probes: list[AnalyzedProbe] = []
     matches: list[AnalyzedMatch] = []
-    templates: _TemplateCache = {}
-    patterns = iter(analyze_patterns([(m.pattern, m.caseless, m.dotall) for e in merged for m, _ in e.matches]))
-    for pid, entry in enumerate(merged):
+    found = analyze_lines([[m for m, _ in e.matches] for e in merged])
+    for pid, (entry, (lines, keys)) in enumerate(zip(merged, found, strict=True)):
         chain = _chain(entry.probe, pid, ids, null_id, diagnostics)
-        for seq, (match, source) in enumerate(entry.matches):
-            analysis, bound = next(patterns)
-            matches.append(_analyze_match(match, analysis, bound, len(matches), pid, seq, source,
-                                          diagnostics, templates))
+        for seq, ((match, source), line, key) in enumerate(zip(entry.matches, lines, keys, strict=True)):
+            matches.append(_analyze_match(match, line, key, len(matches), pid, seq, source, diagnostics))
         names = tuple(sorted({m.service for m, _ in entry.matches}))
         probes.append(AnalyzedProbe(replace(entry.probe, matches=()), pid, entry.source, chain, names))
     sources = tuple(SourceInfo("probes", f.path, f.sha256, f.version_line) for f in files) + tuple(extra_sources)
@@ -203,74 +205,111 @@ def _chain(
     return tuple(chain)
 
 
-# Parsed templates by (text, field): a real file repeats most of its field texts (36,000 fields,
-# 14,000 distinct texts), and a parse depends on nothing else. Templates are immutable.
-_TemplateCache = dict[tuple[bytes, Field], tuple[Template, tuple[TemplateProblem, ...]]]
-
-
-def _analyze_match(match: Match, analysis: PatternAnalysis, bound: Cost | None, mid: int, pid: int,
-                   seq: int, source: int, diagnostics: list[Diagnostic], cache: _TemplateCache) -> AnalyzedMatch:
+def _analyze_match(match: Match, line: LineFacts, key: KeyRecord, mid: int, pid: int, seq: int,
+                   source: int, diagnostics: list[Diagnostic]) -> AnalyzedMatch:
+    analysis, bound, parsed = line
     for p in analysis.problems:
         diagnostics.append(Diagnostic(p.code, p.severity, p.message, match.pattern_location.shifted(p.offset)))
-    templates = []
-    for f in match.fields:
-        key = (f.text, f.key)
-        parsed = cache.get(key)
-        if parsed is None:
-            parsed = cache[key] = parse_template(f.text, f.key)
-        template, problems = parsed
+    for f, (_, problems) in zip(match.fields, parsed, strict=True):
         body = (4 if f.key is Field.CPE else 1) + 1  # the key and the delimiter
         for tp in problems:
             diagnostics.append(Diagnostic(tp.code, tp.severity, tp.message, f.location.shifted(body + tp.offset)))
-        templates.append((f.key, template))
-    return AnalyzedMatch(match, mid, pid, seq, source, analysis, tuple(templates), bound)
-
-
-# -- pattern analysis, on two cores when there is enough of it -------------------------------------
-
-PARALLEL_MIN = 2000  # patterns below which a second process costs more than it saves
-PatternKey = tuple[bytes, bool, bool]  # pattern, caseless, dotall
-Analysed = tuple[PatternAnalysis, Cost | None]
-
-
-def analyze_patterns(keys: Sequence[PatternKey], *, parallel: bool | None = None) -> list[Analysed]:
-    """:func:`~sigc.pcre.analyze_pattern` of every key, with the runtime's backtracking bound
-    (:func:`sigscan.matcher.cost.cost`) of its translation, in order. With ``parallel`` (by
-    default: when there are :data:`PARALLEL_MIN` keys or more, at least two CPUs, and a forked
-    child is safe here), a forked child analyses the later part (:func:`_split`) while this
-    process does the first (:mod:`sigc.halves`): the pure functions give the same results either
-    way, in about half the time."""
-    if parallel is None:
-        parallel = len(keys) >= PARALLEL_MIN and halves.can_fork()
-    if not parallel:
-        return _analyze_all(keys)
-    return halves.in_two(_analyze_all, keys, _split(keys))
-
-
-CHILD_SHARE = 0.47  # of the work, to the child: it also pickles its results, the parent reads them
-
-
-def _split(keys: Sequence[PatternKey]) -> int:
-    """Where the parent's part ends: the work goes with the patterns' length (the newest
-    database's second half is 46 % longer than its first, and took 0.74 s against 0.60 s)."""
-    total = sum(len(k[0]) for k in keys)
-    goal, seen = total * (1 - CHILD_SHARE), 0
-    for i, key in enumerate(keys):
-        seen += len(key[0])
-        if seen >= goal:
-            return i + 1
-    return len(keys)
-
-
-def _analyze_all(keys: Sequence[PatternKey]) -> list[Analysed]:
-    out = []
-    for pattern, caseless, dotall in keys:
-        analysis = analyze_pattern(pattern, caseless=caseless, dotall=dotall)
-        translated = analysis.translated
-        bound = None if translated is None else cost(translated, analysis.anchored, caseless=caseless, dotall=dotall)
-        out.append((analysis, bound))
-    return out
+    templates = tuple((f.key, template) for f, (template, _) in zip(match.fields, parsed, strict=True))
+    return AnalyzedMatch(match, mid, pid, seq, source, analysis, templates, key, bound)
 
 
 def _diag(code: str, message: str, loc: Location) -> Diagnostic:
     return Diagnostic(code, CODES[code][0], message, loc)
+
+
+# -- what each line's text alone decides, on two cores when there is enough of it ------------------
+
+PARALLEL_MIN = 2000  # lines below which a second process costs more than it saves
+Parsed = tuple[Template, tuple[TemplateProblem, ...]]
+LineFacts = tuple[PatternAnalysis, Cost | None, tuple[Parsed, ...]]  # pattern, bound, templates
+ProbeFacts = tuple[list[LineFacts], list[KeyRecord]]  # a probe's lines, and their prefilter keys
+
+
+def analyze_lines(probes: Sequence[Sequence[Match]], *, parallel: bool | None = None) -> list[ProbeFacts]:
+    """For each probe's lines (:func:`_analyze_probes`): their pattern analyses, backtracking
+    bounds, parsed templates and prefilter keys, in order. With ``parallel`` (by default: when
+    there are :data:`PARALLEL_MIN` lines or more, at least two CPUs, and a forked child is safe
+    here), a forked child does a run of probes (:func:`_child_share`) while this process does
+    the others (:mod:`sigc.halves`): the pure functions give the same results either way, in
+    about half the time."""
+    if parallel is None:
+        parallel = sum(map(len, probes)) >= PARALLEL_MIN and halves.can_fork()
+    if not parallel:
+        return _analyze_probes(probes)
+    start, end = _child_share(probes)
+    order = [*range(start), *range(end, len(probes)), *range(start, end)]
+    done = halves.in_two(_analyze_probes, [probes[i] for i in order], len(order) - (end - start))
+    by_probe = dict(zip(order, done, strict=True))
+    return [by_probe[i] for i in range(len(probes))]
+
+
+CHILD_SHARE = 0.47  # of the work, to the child: it also pickles its results, the parent reads them
+LINE_WEIGHT = 60  # the work of a line beside its bytes, in bytes (fits to the probes of the newest database: 50-120)
+
+
+def _child_share(probes: Sequence[Sequence[Match]]) -> tuple[int, int]:
+    """The run of probes ``[start, end)`` for the child: the one whose work is nearest to
+    :data:`CHILD_SHARE` of the whole. A probe's keys need all its lines, so probes are not
+    split; the largest (GetRequest, NULL) each hold about a third of the work, so the child's
+    run need not be at the end. The work goes with the bytes of the patterns and templates,
+    plus :data:`LINE_WEIGHT` per line."""
+    sums = list(accumulate((sum(_weight(m) for m in matches) for matches in probes), initial=0))
+    goal = sums[-1] * CHILD_SHARE
+    windows = []
+    for start in range(len(probes)):
+        end = min(bisect_left(sums, sums[start] + goal, lo=start), len(probes))  # reaches the goal
+        windows += [(start, end), (start, max(end - 1, start))]  # and the longest short of it
+    return min(windows, key=lambda w: abs(sums[w[1]] - sums[w[0]] - goal), default=(0, 0))
+
+
+def _weight(match: Match) -> int:
+    return len(match.pattern) + sum(len(f.text) for f in match.fields) + LINE_WEIGHT
+
+
+def _analyze_probes(probes: Sequence[Sequence[Match]]) -> list[ProbeFacts]:
+    """Each line's facts (:func:`_line_facts`), with the prefilter keys of each probe's lines
+    (:func:`~sigscan.matcher.index.assign_keys`), which depend on all of them."""
+    templates: dict[tuple[bytes, Field], Parsed] = {}
+    out = []
+    for matches in probes:
+        lines = [_line_facts(m, templates) for m in matches]
+        keys = assign_keys([_KeyFacts(m, line[0]) for m, line in zip(matches, lines, strict=True)])
+        out.append((lines, keys))
+    return out
+
+
+def _line_facts(match: Match, templates: dict[tuple[bytes, Field], Parsed]) -> LineFacts:
+    """:func:`~sigc.pcre.analyze_pattern`, the runtime's backtracking bound
+    (:func:`sigscan.matcher.cost.cost`) of its translation, and each field's parsed template.
+    Templates are parsed once per (text, field): a real file repeats most of its field texts
+    (36,000 fields, 14,000 distinct texts), and a parse depends on nothing else."""
+    caseless, dotall = match.caseless, match.dotall
+    analysis = analyze_pattern(match.pattern, caseless=caseless, dotall=dotall)
+    translated = analysis.translated
+    bound = None if translated is None else cost(translated, analysis.anchored, caseless=caseless, dotall=dotall)
+    parsed = []
+    for f in match.fields:
+        found = templates.get((f.text, f.key))
+        if found is None:
+            found = templates[f.text, f.key] = parse_template(f.text, f.key)
+        parsed.append(found)
+    return analysis, bound, tuple(parsed)
+
+
+class _KeyFacts:
+    """A line as :func:`~sigscan.matcher.index.assign_keys` reads it."""
+
+    __slots__ = ("anchored", "caseless", "dotall", "prefix", "regex", "required")
+
+    def __init__(self, match: Match, analysis: PatternAnalysis) -> None:
+        self.anchored = analysis.anchored
+        self.caseless = match.caseless
+        self.dotall = match.dotall
+        self.prefix = analysis.prefix
+        self.required = analysis.required
+        self.regex = analysis.translated or b""

@@ -21,7 +21,6 @@ import sigc
 from sigc.analyze import AnalyzedMatch, AnalyzedProbe, Database
 from sigscan.bundle import codec
 from sigscan.bundle.loader import JSON_PREFIX, SQLITE_APPID_OFFSET, SQLITE_CRC_OFFSET, sqlite_crc
-from sigscan.bundle.records import KeyRecord
 from sigscan.bundle.schema import (
     EXCLUDE,
     MATCHES,
@@ -39,7 +38,7 @@ from sigscan.bundle.schema import (
     Table,
 )
 from sigscan.fields import Field
-from sigscan.matcher.index import ProbeIndex, assign_keys
+from sigscan.matcher.index import ProbeIndex
 
 _SQL_TYPES = {
     ColumnType.INT: int,
@@ -79,14 +78,13 @@ def counts(db: Database) -> dict[str, int]:
 def rows(db: Database) -> dict[str, list[list[Any]]]:
     """Every table's rows in stored form (see :mod:`sigscan.bundle.codec`), in a fixed order."""
     template_data: dict[int, list[Any]] = {}  # id(template) -> to_data(): templates are shared
-    keys = prefilter_keys(db)
     tables: dict[str, Iterable[Sequence[Any]]] = {
         SOURCES.name: (
             (i, s.kind, s.path, s.sha256, s.version_line) for i, s in enumerate(db.sources)
         ),
         PROBES.name: (_probe_row(p) for p in db.probes),
         MATCHES.name: (_match_row(m, template_data) for m in db.matches),
-        PROBE_INDEX.name: _probe_indexes(db, keys),
+        PROBE_INDEX.name: _probe_indexes(db),
         PORT_INDEX.name: (
             (proto, port, ssl, pid)
             for ssl in (False, True)
@@ -158,44 +156,17 @@ _CPE = Field.CPE
 _KEYS = {f: f.value for f in Field}  # Field.value, looked up without the enum descriptor
 
 
-def prefilter_keys(db: Database) -> list[KeyRecord]:
-    """Every line's prefilter key (:func:`sigscan.matcher.index.assign_keys`, per probe), in the
-    order of ``db.matches``: what the runtime builds a probe's index from."""
-    keys: list[KeyRecord] = []
-    start = 0
-    while start < len(db.matches):
-        probe = db.matches[start].probe
-        end = start
-        while end < len(db.matches) and db.matches[end].probe == probe:
-            end += 1
-        keys += assign_keys([_Facts(m) for m in db.matches[start:end]])
-        start = end
-    return keys
-
-
-class _Facts:
-    """An analysed line as :func:`~sigscan.matcher.index.assign_keys` reads it."""
-
-    __slots__ = ("anchored", "caseless", "dotall", "prefix", "regex", "required")
-
-    def __init__(self, m: AnalyzedMatch) -> None:
-        self.anchored = m.pattern.anchored
-        self.caseless = m.match.caseless
-        self.dotall = m.match.dotall
-        self.prefix = m.pattern.prefix
-        self.required = m.pattern.required
-        self.regex = m.pattern.translated or b""
-
-
-def _probe_indexes(db: Database, keys: list[KeyRecord]) -> Iterator[tuple[int, dict[str, Any]]]:
-    """(probe id, the probe's :class:`~sigscan.matcher.index.ProbeIndex` as stored data)."""
+def _probe_indexes(db: Database) -> Iterator[tuple[int, dict[str, Any]]]:
+    """(probe id, the probe's :class:`~sigscan.matcher.index.ProbeIndex`, built from its lines'
+    prefilter keys, as stored data)."""
     start = 0
     for p in db.probes:
         end = start
         while end < len(db.matches) and db.matches[end].probe == p.id:
             end += 1
         probe = codec.probe(_stored(PROBES, [_probe_row(p)])[0])
-        yield p.id, ProbeIndex.from_keys(probe, keys[start:end]).to_data()
+        keys = [m.key for m in db.matches[start:end]]
+        yield p.id, ProbeIndex.from_keys(probe, keys).to_data()
         start = end
 
 
