@@ -20,7 +20,14 @@ import orjson
 import sigc
 from sigc.analyze import AnalyzedMatch, AnalyzedProbe, Database
 from sigscan.bundle import codec
-from sigscan.bundle.loader import JSON_PREFIX, SQLITE_APPID_OFFSET, SQLITE_CRC_OFFSET, sqlite_crc
+from sigscan.bundle.loader import (
+    JSON_DIGEST_END,
+    JSON_PREFIX,
+    SEGMENTS_KEY,
+    SQLITE_APPID_OFFSET,
+    SQLITE_CRC_OFFSET,
+    sqlite_crc,
+)
 from sigscan.bundle.schema import (
     EXCLUDE,
     MATCHES,
@@ -219,14 +226,66 @@ def content_digest(tables: dict[str, list[list[Any]]]) -> str:
 def write_json(db: Database, path: Path, options: dict[str, Any]) -> None:
     tables = rows(db)
     head = header(db, options) | {"content_sha256": content_digest(tables)}
+    _replace(path, json_document(head, tables, len(db.probes)))
+
+
+# Tables whose rows the runtime reads one at a time (the others are read whole).
+_BY_ROW = frozenset({MATCHES.name, PROBE_INDEX.name})
+
+
+def json_document(head: dict[str, Any], tables: dict[str, list[list[Any]]], probes: int) -> bytes:
+    """The JSON encoding: ``{"sha256": …, "header": …, "tables": {name: {"columns", "rows"}},
+    "segments": …}`` with keys sorted, and the digest over every byte after its own member.
+
+    ``segments`` (the last member) says where things are, as byte offsets in the file: each
+    table's ``rows`` array (``tables``: name -> [start, end)); for the
+    tables read a row at a time, where each row starts (``rows``: name -> offsets, one more than
+    the rows: row k spans ``[starts[k], starts[k+1] - 1)``, the comma excluded); the first
+    ``matches`` row of each probe (``first_match``, one more than the probes: rows are in probe
+    order); and each table's row count (``counts``)."""
+    dumps = orjson.dumps
+    sort = orjson.OPT_SORT_KEYS
+    parts: list[bytes] = []
+    at = JSON_DIGEST_END  # the file offset where the next part goes
+
+    def put(chunk: bytes) -> int:
+        nonlocal at
+        start = at
+        parts.append(chunk)
+        at += len(chunk)
+        return start
+
     by_name = {t.name: t for t in TABLES}
-    document = {
-        "header": head,
-        "tables": {name: {"columns": list(by_name[name].column_names), "rows": r} for name, r in tables.items()},
-    }
-    body = orjson.dumps(document, option=orjson.OPT_SORT_KEYS)[1:]  # without its opening brace
+    put(b'"header":' + dumps(head, option=sort) + b',"tables":{')
+    spans: dict[str, list[int]] = {}
+    starts: dict[str, list[int]] = {}
+    for i, name in enumerate(sorted(tables)):
+        put(b"," * (i > 0) + dumps(name) + b':{"columns":' + dumps(list(by_name[name].column_names)) + b',"rows":')
+        if name in _BY_ROW:
+            first = put(b"[")
+            row_starts = []
+            for k, row in enumerate(tables[name]):
+                row_starts.append(put(b"," * (k > 0) + dumps(row, option=sort)) + (k > 0))
+            row_starts.append(at + 1)  # where a next row would start
+            put(b"]")
+            starts[name] = row_starts
+        else:
+            first = put(dumps(tables[name], option=sort))
+        spans[name] = [first, at]
+        put(b"}")
+    put(b"}")
+    probe_column = MATCHES.column_names.index("probe")
+    first_match = [0] * (probes + 1)
+    for row in tables[MATCHES.name]:
+        first_match[row[probe_column] + 1] += 1
+    for p in range(probes):
+        first_match[p + 1] += first_match[p]
+    segments = {"counts": {name: len(r) for name, r in tables.items()}, "first_match": first_match,
+                "rows": starts, "tables": spans}
+    put(SEGMENTS_KEY + dumps(segments, option=sort) + b"}")
+    body = b"".join(parts)
     digest = hashlib.sha256(body).hexdigest().encode()
-    _replace(path, JSON_PREFIX + digest + b'",' + body)
+    return JSON_PREFIX + digest + b'",' + body
 
 
 def write_sqlite(db: Database, path: Path, options: dict[str, Any]) -> None:

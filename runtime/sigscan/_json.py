@@ -1,9 +1,8 @@
 """JSON with orjson when it is installed, the standard library otherwise.
 
-Nothing is imported until first use, and :func:`loads` leaves the short JSON values of a SQLite
-bundle to the standard library: importing orjson costs a cold process about 15 ms (it loads
-``dataclasses``, ``uuid``, ``datetime``), more than it saves on them. A whole JSON bundle goes to
-orjson when it is there (:func:`loads_document`).
+Nothing is imported until first use, and :func:`loads` leaves the short JSON values a bundle is
+read as (a row, a probe's index) to the standard library: importing orjson costs a cold process
+about 15 ms (it loads ``dataclasses``, ``uuid``, ``datetime``), more than it saves on them.
 """
 
 from __future__ import annotations
@@ -29,18 +28,10 @@ def _fast() -> Any:
 
 
 def loads(data: bytes | str) -> Any:
-    """The standard library's reading of ``data`` (for the short values of a SQLite bundle)."""
+    """The standard library's reading of ``data`` (a bundle's rows and short values)."""
     import json
 
     return json.loads(data)
-
-
-def loads_document(data: bytes | str) -> Any:
-    """``data`` read by orjson when it is installed (a whole JSON bundle), else as :func:`loads`."""
-    fast = _fast()
-    if fast is not None:
-        return fast.loads(data)
-    return loads(data)
 
 
 def dumps(value: Any) -> bytes:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import hashlib
+import json
+import os
 import sqlite3
 from pathlib import Path
 
@@ -11,8 +13,8 @@ import pytest
 from sigc.build import build
 from sigc.sources import resolve
 from sigscan.bundle.errors import BundleError
-from sigscan.bundle.loader import JSON_DIGEST_END, JSON_PREFIX, open_bundle
-from sigscan.bundle.schema import SCHEMA_VERSION
+from sigscan.bundle.loader import JSON_DIGEST_END, JSON_PREFIX, JsonBundle, open_bundle
+from sigscan.bundle.schema import MATCHES, SCHEMA_VERSION, SERVICES
 from tests.helpers import TINY, write
 
 
@@ -96,3 +98,43 @@ def test_not_a_bundle(tmp_path: Path) -> None:
         open_bundle(write(tmp_path, "x.txt", b"hello"))
     with pytest.raises(BundleError, match="no checksum"):
         open_bundle(write(tmp_path, "x.json", b'{"a": 1}'))
+
+
+def test_json_rows_read_by_offset_equal_the_document(tiny: dict[str, Path]) -> None:
+    """Every row the loader reads at the offsets of ``segments`` is the row a plain JSON reader
+    finds in the document, and both encodings serve the same indexes and lines."""
+    document = json.loads(tiny["json"].read_bytes())
+    matches = document["tables"]["matches"]["rows"]
+    with open_bundle(tiny["json"]) as js, open_bundle(tiny["db"]) as db:
+        assert isinstance(js, JsonBundle)
+        assert [js._row(MATCHES, k) for k in range(len(matches))] == matches
+        assert list(js._table_rows(SERVICES)) == document["tables"]["services"]["rows"]
+        for p in js.probes:
+            assert js.probe_index(p.id) == db.probe_index(p.id)
+            seqs = range(len(db.matches(p.id)))
+            assert js.match_lines(p.id, seqs) == db.match_lines(p.id, seqs)
+        assert js.services() == db.services() and js.rpc() == db.rpc()
+        for table in ("matches", "services", "probes"):
+            assert js.count(table) == db.count(table)
+        assert js.count("matches", "soft") == db.count("matches", "soft")
+
+
+def test_json_without_segments_asks_for_a_rebuild(tiny: dict[str, Path], tmp_path: Path) -> None:
+    """A JSON bundle laid out as version 2 wrote it (no ``segments``), even with this version
+    number and a right digest, is refused with what to do."""
+    data = tiny["json"].read_bytes()
+    body = data[JSON_DIGEST_END : data.rindex(b',"segments":')] + b"}"
+    path = write(tmp_path, "v2.json", JSON_PREFIX + hashlib.sha256(body).hexdigest().encode() + b'",' + body)
+    with pytest.raises(BundleError, match="has no segment list; rebuild it"):
+        open_bundle(path)
+
+
+def test_json_bundle_closes_its_file(tiny: dict[str, Path]) -> None:
+    bundle = open_bundle(tiny["json"])
+    assert isinstance(bundle, JsonBundle)
+    fd = bundle._fd
+    os.fstat(fd)
+    bundle.close()
+    with pytest.raises(OSError):
+        os.fstat(fd)
+    bundle.close()  # a second close does nothing

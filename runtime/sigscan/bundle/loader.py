@@ -1,8 +1,11 @@
 """Open a bundle (SQLite or JSON), check it, and serve its rows.
 
-- JSON is read at once. The file starts ``{"sha256":"<64 hex>",`` and the digest covers every
-  byte after that prefix, so a truncated or edited file is caught without re-serialising. Rows
-  become records when first asked for.
+- JSON is checked at once and read per row on demand. The file starts ``{"sha256":"<64 hex>",``
+  and the digest covers every byte after that prefix, so a truncated or edited file is caught
+  (read in 1 MiB chunks) before anything is used. Its last member, ``segments``, gives the byte
+  offsets of every table and of each row of ``matches`` and ``probe_index``, which are read and
+  decoded one at a time, as SQLite reads them; decoding the whole 10 MB document at open, as
+  version 2 did, took 100 MB of memory and half a second.
 - SQLite is opened read-only and read per probe on demand. The file carries a CRC-32 of itself
   (computed with that field zeroed) in the header's ``user_version`` and sigc's mark in
   ``application_id``, so truncation and tampering are caught before any query.
@@ -21,6 +24,7 @@ import os
 import sqlite3
 import zlib
 from abc import ABC, abstractmethod
+from array import array
 from functools import cached_property
 
 from sigscan import _json
@@ -74,7 +78,7 @@ def sqlite_crc(data: bytes) -> int:
 
 class Bundle(ABC):
     """A loaded bundle. Probes, sources and Exclude are small and read at open; match lines are
-    read per probe (SQLite) or were read at once (JSON)."""
+    read per probe on demand."""
 
     path: str
     encoding: str
@@ -151,34 +155,93 @@ class Bundle(ABC):
 
 
 class JsonBundle(Bundle):
-    """The whole document is parsed at open; rows become records when first asked for, so a
-    process that identifies a few responses builds a few records."""
+    """Rows are read from the file when asked for, as in SQLite: the small tables (sources,
+    probes, Exclude) at open, a probe's index and its lines a row at a time (``os.pread`` at the
+    offsets of the ``segments`` object that ends the file; see :func:`sigc.emit.json_document`).
+    Decoding the whole document at open took a process to 100 MB; a matcher that has seen every
+    line of the database now holds what a SQLite one does.
+
+    The file was checked whole at open (its SHA-256); the descriptor kept open reads that same
+    file even if a new build replaces it."""
 
     encoding = "json"
 
-    def __init__(self, path: str, document: dict[str, Any]) -> None:
-        super().__init__(path, document["header"])
-        tables = document["tables"]
-        self._rows: dict[str, list[list[Any]]] = {}
+    def __init__(self, path: str, fd: int, header: dict[str, Any], segments: dict[str, Any]) -> None:
+        super().__init__(path, header)
+        self._fd = fd
+        self._closer = _close_later(self, fd)
+        self._spans: dict[str, tuple[int, int]] = {
+            name: (int(a), int(b)) for name, (a, b) in segments["tables"].items()}
+        self._starts = {name: array("q", starts) for name, starts in segments["rows"].items()}
+        self._first_match = array("q", segments["first_match"])
+        self._counts: dict[str, int] = {name: int(n) for name, n in segments["counts"].items()}
         for table in (SOURCES, PROBES, MATCHES, PROBE_INDEX, EXCLUDE, SERVICES, RPC):
-            entry = tables[table.name]
-            if tuple(entry["columns"]) != table.column_names:
-                raise BundleError(path, f"table {table.name} has unexpected columns")
-            self._rows[table.name] = entry["rows"]
-        self._counts = {name: len(entry["rows"]) for name, entry in tables.items()}
+            if table.name not in self._spans or table.name not in self._counts:
+                raise BundleError(path, f"has no table {table.name}")
+        for name in (MATCHES.name, PROBE_INDEX.name):
+            if len(self._starts.get(name, ())) != self._counts[name] + 1:
+                raise BundleError(path, f"table {name} has a malformed row list")
         self._sources = self._make(SOURCES, codec.source)
         self._probes = self._make(PROBES, codec.probe)
         self._exclude = self._make(EXCLUDE, codec.exclude)
-        by_probe: dict[int, list[list[Any]]] = {p.id: [] for p in self._probes}
-        probe_column = MATCHES.column_names.index("probe")
-        for row in self._rows.pop(MATCHES.name):
-            by_probe[row[probe_column]].append(row)
-        self._match_rows = by_probe
+        if len(self._first_match) != len(self._probes) + 1:
+            raise BundleError(path, "table matches has a malformed row list")
         self._matches: dict[int, tuple[MatchRecord, ...]] = {}
-        self._indexes: dict[int, dict[str, Any]] = dict(self._rows.pop(PROBE_INDEX.name))
+
+    # -- reading ---------------------------------------------------------------------------------
+
+    def _read(self, start: int, end: int) -> bytes:
+        try:
+            data = os.pread(self._fd, end - start, start)
+        except (OSError, ValueError, OverflowError) as exc:
+            raise BundleError(self.path, f"cannot be read ({exc})") from None
+        if len(data) != end - start:
+            raise BundleError(self.path, "is truncated (a row lies past its end)")
+        return data
+
+    def _loads(self, data: bytes, what: str) -> Any:
+        try:
+            return _json.loads(data)
+        except ValueError as exc:
+            raise BundleError(self.path, f"has a malformed {what} ({exc})") from None
+
+    def _table_rows(self, table: Table) -> list[list[Any]]:
+        """Every row of ``table``: its ``rows`` array read and decoded at once."""
+        rows: list[list[Any]] = self._loads(self._read(*self._spans[table.name]), f"table {table.name}")
+        for row in rows:
+            if len(row) != len(table.columns):
+                raise BundleError(self.path, f"table {table.name} has unexpected columns")
+        return rows
+
+    def _rows(self, table: Table, first: int, last: int) -> list[list[Any]]:
+        """Rows ``first`` to ``last - 1`` of a table stored a row at a time, in one read."""
+        if first >= last:
+            return []
+        starts = self._starts[table.name]
+        rows: list[list[Any]] = self._loads(b"[" + self._read(starts[first], starts[last] - 1) + b"]",
+                                            f"row of {table.name}")
+        return rows
+
+    def _row(self, table: Table, k: int) -> list[Any]:
+        starts = self._starts[table.name]
+        if not 0 <= k < len(starts) - 1:
+            raise BundleError(self.path, f"table {table.name} has no row {k}")
+        row: list[Any] = self._loads(self._read(starts[k], starts[k + 1] - 1), f"row of {table.name}")
+        return row
 
     def _make(self, table: Table, make: Callable[[Sequence[Any]], R]) -> tuple[R, ...]:
-        return tuple(make(r) for r in self._rows[table.name])
+        try:
+            return tuple(make(r) for r in self._table_rows(table))
+        except (KeyError, TypeError, ValueError, IndexError) as exc:
+            raise BundleError(self.path, f"has a malformed table {table.name} ({exc!r})") from None
+
+    def _match_row(self, probe: int, seq: int) -> list[Any]:
+        first, end = self._first_match[probe], self._first_match[probe + 1]
+        if not 0 <= seq < end - first:
+            raise BundleError(self.path, f"probe {probe} has no line {seq}")
+        return self._row(MATCHES, first + seq)
+
+    # -- the Bundle API --------------------------------------------------------------------------
 
     @property
     def sources(self) -> tuple[SourceRecord, ...]:
@@ -195,19 +258,27 @@ class JsonBundle(Bundle):
     def matches(self, probe: int) -> tuple[MatchRecord, ...]:
         found = self._matches.get(probe)
         if found is None:
-            found = self._matches[probe] = tuple(codec.match(r) for r in self._match_rows.get(probe, ()))
+            rows = self._rows(MATCHES, self._first_match[probe], self._first_match[probe + 1])
+            found = self._matches[probe] = tuple(codec.match(r) for r in rows)
         return found
 
     def probe_index(self, probe: int) -> dict[str, Any]:
-        return self._indexes[probe]
+        row = self._row(PROBE_INDEX, probe)
+        if row[0] != probe:
+            raise BundleError(self.path, f"probe {probe} has no index")
+        index: dict[str, Any] = row[1]
+        return index
 
     def match_lines(self, probe: int, seqs: Iterable[int]) -> list[LineRecord]:
-        rows = self._match_rows.get(probe, [])
         picks = codec.LINE_POSITIONS
-        return [codec.line([rows[seq][i] for i in picks]) for seq in seqs]
+        out = []
+        for seq in seqs:
+            row = self._match_row(probe, seq)
+            out.append(codec.line([row[i] for i in picks]))
+        return out
 
     def match(self, probe: int, seq: int) -> MatchRecord:
-        return codec.match(self._match_rows[probe][seq])
+        return codec.match(self._match_row(probe, seq))
 
     def services(self) -> tuple[ServiceRecord, ...]:
         return self._make(SERVICES, codec.service)
@@ -219,8 +290,19 @@ class JsonBundle(Bundle):
         if table == "matches" and where:
             soft = where == "soft"
             column = MATCHES.column_names.index("soft")
-            return sum(1 for rows in self._match_rows.values() for r in rows if bool(r[column]) == soft)
+            rows = self._rows(MATCHES, 0, self._counts["matches"])
+            return sum(1 for r in rows if bool(r[column]) == soft)
         return self._counts[table]
+
+    def close(self) -> None:
+        self._closer()
+
+
+def _close_later(owner: object, fd: int) -> Callable[[], Any]:
+    """Close ``fd`` when ``owner`` is collected, or when the returned function is first called."""
+    import weakref
+
+    return weakref.finalize(owner, os.close, fd)
 
 
 class SqliteBundle(Bundle):
@@ -380,45 +462,77 @@ def _check_header(path: str, header: Any) -> dict[str, Any]:
 
 
 def _open_json(path: str) -> Bundle:
+    """Check the file's SHA-256 (read in 1 MiB chunks, never held whole), then read its header and
+    the ``segments`` object at its end; rows are read later (:class:`JsonBundle`)."""
     import hashlib
 
-    with open(path, "rb") as f:
-        data = f.read()
-    if not data.startswith(JSON_PREFIX) or len(data) < JSON_DIGEST_END:
-        raise BundleError(path, "is not a sigc JSON bundle (no checksum at the start)")
-    expected = data[len(JSON_PREFIX) : len(JSON_PREFIX) + 64].decode("ascii", "replace")
-    if hashlib.sha256(memoryview(data)[JSON_DIGEST_END:]).hexdigest() != expected:
-        raise BundleError(path, "is truncated or was modified (SHA-256 mismatch)")
-    with _paused_gc():
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except OSError as exc:
+        raise BundleError(path, f"cannot be read ({exc.strerror})") from None
+    try:
+        head = os.pread(fd, JSON_DIGEST_END, 0)
+        if not head.startswith(JSON_PREFIX) or len(head) < JSON_DIGEST_END:
+            raise BundleError(path, "is not a sigc JSON bundle (no checksum at the start)")
+        expected = head[len(JSON_PREFIX) : len(JSON_PREFIX) + 64].decode("ascii", "replace")
+        digest, size = hashlib.sha256(), JSON_DIGEST_END
+        while chunk := os.pread(fd, _CHUNK, size):
+            digest.update(chunk)
+            size += len(chunk)
+        if digest.hexdigest() != expected:
+            raise BundleError(path, "is truncated or was modified (SHA-256 mismatch)")
+        header = _check_header(path, _json_header(path, fd))
+        segments = _segments(path, fd, size)
         try:
-            document = _json.loads_document(data)
-        except ValueError as exc:
-            raise BundleError(path, f"is not valid JSON ({exc})") from None
-        del data
-        _check_header(path, document.get("header"))
-        try:
-            return JsonBundle(path, document)
-        except (KeyError, TypeError, ValueError, IndexError) as exc:
-            raise BundleError(path, f"has a malformed table ({exc!r})") from None
+            return JsonBundle(path, fd, header, segments)
+        except (KeyError, TypeError, ValueError, IndexError, OverflowError) as exc:
+            raise BundleError(path, f"has a malformed segment list ({exc!r})") from None
+    except BaseException:
+        os.close(fd)
+        raise
 
 
-class _paused_gc:
-    """No cyclic garbage collection while a JSON bundle becomes a million objects (the
-    collector's passes over them took most of the load), then those objects moved to the oldest
-    generation (``freeze``, ``unfreeze``) so the next young collection does not walk them all."""
+SEGMENTS_KEY = b',"segments":'  # the last member of a JSON bundle
+_HEADER_KEY = b'"header":'  # the first member after the digest, in every version
+_HEADER_MAX = 1 << 20  # bytes: a header is a few kilobytes
 
-    def __enter__(self) -> None:
-        import gc
 
-        self.gc = gc
-        self.enabled = gc.isenabled()
-        gc.disable()
+def _json_header(path: str, fd: int) -> Any:
+    """The header, read from where every version of the encoding puts it (first after the
+    digest), without the rest of the layout: so a bundle of another version is named as such."""
+    import json
 
-    def __exit__(self, *exc: object) -> None:
-        self.gc.freeze()
-        self.gc.unfreeze()
-        if self.enabled:
-            self.gc.enable()
+    data = os.pread(fd, _HEADER_MAX, JSON_DIGEST_END)
+    if not data.startswith(_HEADER_KEY):
+        raise BundleError(path, "is not a sigc bundle (no sigc header)")
+    try:
+        header, _ = json.JSONDecoder().raw_decode(data.decode("utf-8", "replace"), len(_HEADER_KEY))
+    except ValueError as exc:
+        raise BundleError(path, f"has a malformed header ({exc})") from None
+    return header
+
+
+def _segments(path: str, fd: int, size: int) -> dict[str, Any]:
+    """The ``segments`` object, found from the end of the file (its text holds only keys and
+    integers, so the last occurrence of the key is its own), at a growing tail."""
+    tail = 1 << 16
+    while True:
+        start = max(0, size - tail)
+        data = os.pread(fd, size - start, start)
+        at = data.rfind(SEGMENTS_KEY)
+        if at >= 0 or start == 0:
+            break
+        tail *= 4
+    body = data[at + len(SEGMENTS_KEY) :].rstrip()
+    if at < 0 or not body.endswith(b"}"):
+        raise BundleError(path, "has no segment list", "rebuild it with the `sigc build` of this release")
+    try:
+        segments = _json.loads(body[:-1])
+    except ValueError as exc:
+        raise BundleError(path, f"has a malformed segment list ({exc})") from None
+    if not isinstance(segments, dict):
+        raise BundleError(path, "has a malformed segment list")
+    return segments
 
 
 def _file_crc(path: str) -> tuple[bytes, int]:

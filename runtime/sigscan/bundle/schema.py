@@ -13,7 +13,7 @@ logical table, browsable with ``sqlite-utils``) or as JSON (``{"tables": {name: 
 import enum
 from typing import NamedTuple
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 # Marks a SQLite file as a sigc bundle: PRAGMA application_id ("SIGC").
 SQLITE_APPLICATION_ID = 0x53494743

@@ -31,7 +31,7 @@ class Templates(NamedTuple):
     ``v/$1/``); expanding them at every match was a third of the time spent on a verdict."""
 
     varying: tuple[Template, ...]  # field templates with a variable, or that fail: one per field
-    cpes: tuple[Template, ...]  # every CPE template, in line order
+    cpes: tuple[Template, ...]  # every CPE template in line order; none when fixed_cpe is set
     fixed: tuple[tuple[str, str], ...]  # (Verdict attribute, value) of the plain-text fields
     fixed_cpe: tuple[str, ...] | None  # the merged CPEs when all are plain text, else None
 
@@ -46,30 +46,36 @@ class Templates(NamedTuple):
         varying: list[Template] = []
         fixed: list[tuple[str, str]] = []
         for f in FIELDS:
-            if f.value not in data:
+            item = data.get(f.value)
+            if item is None:
                 continue
-            template = intern.template(data[f.value])
-            value = expand(template, (), 0) if _plain(template) else None
+            value = expand(Template.from_data(item), (), 0) if _plain(item) else None
             if value is None:  # depends on the match, or fails (its warning quotes the match)
-                varying.append(template)
+                varying.append(intern.template(item))
             elif value:
-                fixed.append((f.attribute, value.decode("ascii")))
-        cpes = tuple(intern.template(d) for d in data.get("cpe", ()))
-        made = cls(tuple(varying), cpes, tuple(fixed), _fixed_cpes(cpes))
+                fixed.append(intern.one("value", (f.attribute, value.decode("ascii"))))
+        cpe_data = data.get("cpe", ())
+        fixed_cpe = _fixed_cpes(cpe_data)
+        cpes = () if fixed_cpe is not None else tuple(intern.template(d) for d in cpe_data)
+        made = cls(tuple(varying), cpes, intern.one("fixed", tuple(fixed)),
+                   None if fixed_cpe is None else intern.one("cpe", fixed_cpe))
         return intern.one("templates", made)  # type: ignore[no-any-return]
 
 
-def _plain(template: Template) -> bool:
-    """Is the template literal text only (its value the same for every match)?"""
-    return all(isinstance(part, Literal) for part in template.parts)
+def _plain(data: list[Any]) -> bool:
+    """Is the template (in its stored form) literal text only, the same for every match?"""
+    return all(isinstance(part, str) for part in data[1:])
 
 
-def _fixed_cpes(cpes: tuple[Template, ...]) -> tuple[str, ...] | None:
+def _fixed_cpes(cpes: list[Any]) -> tuple[str, ...] | None:
     """The merged CPEs when each is plain text that fills without a warning, else ``None``."""
     results: list[tuple[str | None, bytes | None]] = []
-    for template in cpes:
+    for item in cpes:
+        if not _plain(item):
+            return None
+        template = Template.from_data(item)
         slot = cpe_slot(_literal_head(template))
-        value = expand(template, (), 0) if _plain(template) else None
+        value = expand(template, (), 0)
         if slot is None or value is None:
             return None
         results.append((slot, value))
