@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from sigc.analyze import LINE_WEIGHT, _child_share, analyze_lines
+from sigc.analyze import CHILD_SHARE, _child_share, analyze_lines
 from sigc.diagnostics import Location
 from sigc.model import Match, MatchKind
 from sigc.parser import parse_file
@@ -15,13 +15,14 @@ def test_parallel_analysis_equals_serial(real_path: Path) -> None:
     assert analyze_lines(probes, parallel=True) == analyze_lines(probes, parallel=False)
 
 
-def _match(size: int) -> Match:
+def _match() -> Match:
     where = Location("x", 1)
-    return Match(MatchKind.MATCH, "x", b"x" * size, b"|", "", (), where, where)
+    return Match(MatchKind.MATCH, "x", b"x", b"|", "", (), where, where)
 
 
-def test_the_child_takes_the_run_of_probes_nearest_its_share() -> None:
-    weights = [300, 90, 150, 100, 300]  # each line also weighs LINE_WEIGHT (60)
-    probes = [[_match(w - LINE_WEIGHT)] for w in weights]
-    assert _child_share(probes) == (3, 5)  # 400 of 940: the run nearest to CHILD_SHARE (442)
-    assert _child_share([]) == (0, 0)
+def test_the_child_takes_the_largest_probes_that_fit_its_share() -> None:
+    sizes = [30, 9, 15, 40, 6]  # lines per probe; 100 in all, the child's share is 48
+    probes = [[_match()] * n for n in sizes]
+    assert CHILD_SHARE == 0.48
+    assert _child_share(probes) == [3, 4]  # 40 fits; 30, 15 and 9 would pass 48; 6 fits (46)
+    assert _child_share([]) == []
