@@ -85,12 +85,12 @@ def counts(db: Database) -> dict[str, int]:
 def rows(db: Database) -> dict[str, list[list[Any]]]:
     """Every table's rows in stored form (see :mod:`sigscan.bundle.codec`), in a fixed order."""
     template_data: dict[int, list[Any]] = {}  # id(template) -> to_data(): templates are shared
-    tables: dict[str, Iterable[Sequence[Any]]] = {
+    tables: dict[str, Iterable[Sequence[Any]] | _Stored] = {
         SOURCES.name: (
             (i, s.kind, s.path, s.sha256, s.version_line) for i, s in enumerate(db.sources)
         ),
         PROBES.name: (_probe_row(p) for p in db.probes),
-        MATCHES.name: (_match_row(m, template_data) for m in db.matches),
+        MATCHES.name: _Stored([_match_row(m, template_data) for m in db.matches]),
         PROBE_INDEX.name: _probe_indexes(db),
         PORT_INDEX.name: (
             (proto, port, ssl, pid)
@@ -108,7 +108,17 @@ def rows(db: Database) -> dict[str, list[list[Any]]]:
         RPC.name: ((r.number, r.name, list(r.aliases), r.line) for r in db.rpc),
     }
     by_name = {t.name: t for t in TABLES}
-    return {name: _stored(by_name[name], it) for name, it in tables.items()}
+    return {name: it.rows if isinstance(it, _Stored) else _stored(by_name[name], it) for name, it in tables.items()}
+
+
+class _Stored:
+    """Rows made in stored form already (:func:`_match_row`): the hot table skips the
+    :func:`_stored` pass."""
+
+    __slots__ = ("rows",)
+
+    def __init__(self, rows: list[list[Any]]) -> None:
+        self.rows = rows
 
 
 def _stored(table: Table, rows: Iterable[Sequence[Any]]) -> list[list[Any]]:
@@ -177,7 +187,9 @@ def _probe_indexes(db: Database) -> Iterator[tuple[int, dict[str, Any]]]:
         start = end
 
 
-def _match_row(m: AnalyzedMatch, template_data: dict[int, list[Any]]) -> tuple[Any, ...]:
+def _match_row(m: AnalyzedMatch, template_data: dict[int, list[Any]]) -> list[Any]:
+    """The line's row in stored form (bytes as latin-1 text, booleans as 0/1), as
+    :func:`_stored` would make it, in one pass: this table is most of a bundle."""
     match, pa = m.match, m.pattern
     product = match.field(Field.PRODUCT)
     templates: dict[str, Any] = {}
@@ -191,21 +203,22 @@ def _match_row(m: AnalyzedMatch, template_data: dict[int, list[Any]]) -> tuple[A
         else:
             templates[_KEYS[key]] = data  # a repeated field replaces the earlier
     templates["cpe"] = cpes
-    return (
+    translated = pa.translated
+    return [
         m.id,
         m.probe,
         m.seq,
-        match.soft,
+        1 if match.soft else 0,
         match.service,
-        match.pattern,
-        pa.translated,
+        match.pattern.decode("latin-1"),
+        None if translated is None else translated.decode("latin-1"),
         match.delimiter.decode("latin-1"),
         match.flags,
-        match.caseless,
-        match.dotall,
+        1 if match.caseless else 0,
+        1 if match.dotall else 0,
         pa.groups,
-        pa.anchored,
-        pa.prefix,
+        1 if pa.anchored else 0,
+        pa.prefix.decode("latin-1"),
         [r.decode("latin-1") for r in pa.required],
         pa.min_length,
         product.text.decode("latin-1") if product else None,
@@ -215,7 +228,7 @@ def _match_row(m: AnalyzedMatch, template_data: dict[int, list[Any]]) -> tuple[A
         match.location.line,
         None if m.cost is None else m.cost.degree,
         None if m.cost is None else m.cost.constant,
-    )
+    ]
 
 
 def content_digest(tables: dict[str, list[list[Any]]]) -> str:
