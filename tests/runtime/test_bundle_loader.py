@@ -138,3 +138,13 @@ def test_json_bundle_closes_its_file(tiny: dict[str, Path]) -> None:
     with pytest.raises(OSError):
         os.fstat(fd)
     bundle.close()  # a second close does nothing
+
+
+def test_json_header_longer_than_the_first_read(tmp_path: Path) -> None:
+    """The header is read 16 KiB first, then more: a long one (big build options) still loads."""
+    src = write(tmp_path, "tiny.probes", TINY)
+    target = tmp_path / "long.json"
+    assert build(resolve([str(src)]), target, {"note": "x" * 100_000}).ok
+    with open_bundle(target) as b:
+        assert b.header["options"]["note"] == "x" * 100_000
+        assert len(b.probes) == 3

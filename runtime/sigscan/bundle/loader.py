@@ -20,6 +20,7 @@ does not need on that path: no pathlib, typing, hashlib or orjson.
 
 from __future__ import annotations
 
+import io
 import os
 import sqlite3
 import zlib
@@ -476,9 +477,13 @@ def _open_json(path: str) -> Bundle:
             raise BundleError(path, "is not a sigc JSON bundle (no checksum at the start)")
         expected = head[len(JSON_PREFIX) : len(JSON_PREFIX) + 64].decode("ascii", "replace")
         digest, size = hashlib.sha256(), JSON_DIGEST_END
-        while chunk := os.pread(fd, _CHUNK, size):
-            digest.update(chunk)
-            size += len(chunk)
+        buffer = bytearray(_CHUNK)  # one buffer reused, the file never held whole
+        view = memoryview(buffer)
+        reader = io.FileIO(fd, closefd=False)
+        reader.seek(size)
+        while n := reader.readinto(buffer):
+            digest.update(view[:n])
+            size += n
         if digest.hexdigest() != expected:
             raise BundleError(path, "is truncated or was modified (SHA-256 mismatch)")
         header = _check_header(path, _json_header(path, fd))
@@ -494,7 +499,8 @@ def _open_json(path: str) -> Bundle:
 
 SEGMENTS_KEY = b',"segments":'  # the last member of a JSON bundle
 _HEADER_KEY = b'"header":'  # the first member after the digest, in every version
-_HEADER_MAX = 1 << 20  # bytes: a header is a few kilobytes
+_HEADER_READ = 1 << 14  # bytes read first for the header (a few kilobytes), then 16 times more
+_HEADER_MAX = 1 << 22
 
 
 def _json_header(path: str, fd: int) -> Any:
@@ -502,14 +508,19 @@ def _json_header(path: str, fd: int) -> Any:
     digest), without the rest of the layout: so a bundle of another version is named as such."""
     import json
 
-    data = os.pread(fd, _HEADER_MAX, JSON_DIGEST_END)
-    if not data.startswith(_HEADER_KEY):
-        raise BundleError(path, "is not a sigc bundle (no sigc header)")
-    try:
-        header, _ = json.JSONDecoder().raw_decode(data.decode("utf-8", "replace"), len(_HEADER_KEY))
-    except ValueError as exc:
-        raise BundleError(path, f"has a malformed header ({exc})") from None
-    return header
+    size = _HEADER_READ
+    while True:
+        data = os.pread(fd, size, JSON_DIGEST_END)
+        if not data.startswith(_HEADER_KEY):
+            raise BundleError(path, "is not a sigc bundle (no sigc header)")
+        try:
+            header, _ = json.JSONDecoder().raw_decode(data.decode("utf-8", "replace"), len(_HEADER_KEY))
+        except ValueError as exc:
+            if len(data) == size and size < _HEADER_MAX:  # the header may go on: read more
+                size *= 16
+                continue
+            raise BundleError(path, f"has a malformed header ({exc})") from None
+        return header
 
 
 def _segments(path: str, fd: int, size: int) -> dict[str, Any]:
