@@ -55,13 +55,13 @@ PROGRESS_EVERY = 0.5  # seconds between progress line updates
 
 def run_scan(args: argparse.Namespace) -> int:
     verbose = int(bool(args.verbose)) + args.scan_verbose
+    targets = _targets(args)  # first: a mistyped target is told before any bundle problem
     located = locate(args.bundle)
     with open_bundle(located.path) as bundle:
         if verbose:
             print(f"sigscan: bundle {located.path} ({located.reason})", file=sys.stderr)
         table = ServiceTable.from_bundle(bundle)
         ports = _port_spec(args, table)
-        targets = _targets(args)
         config = EngineConfig(intensity=7 if args.intensity is None else args.intensity,
                               profile=Profile(args.profile))
         options = ScanOptions(max_parallel=args.max_parallel or DEFAULT_MAX_PARALLEL,

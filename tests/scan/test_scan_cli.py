@@ -248,6 +248,12 @@ def test_missing_bundle_in_a_real_process(tmp_path: Path) -> None:
     assert "Traceback" not in proc.stderr and proc.stdout == ""
 
 
+def test_a_bad_target_is_told_before_a_missing_bundle(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code = main(["scan", "300.1.1.1", "-p", "80", "--bundle", str(tmp_path / "none.db")])
+    err = capsys.readouterr().err
+    assert code == 2 and "300.1.1.1" in err and "bundle" not in err, err
+
+
 def test_scan_is_not_loaded_by_identify() -> None:
     """``sigscan identify`` start-up: importing the CLI loads no asyncio, ssl or engine."""
     code = ("import sys, sigscan.cli\n"
