@@ -167,18 +167,20 @@ def parse_bytes(data: bytes, path: str = "<string>") -> SourceFile:
 
 # -- the quick path: the common lines without Lark -------------------------------------------------
 #
-# Comments, blank lines and well-formed match/softmatch lines (nearly every line of a real file)
-# are read with the grammar's own terminal regexes, one token after the other as Lark's
-# contextual lexer reads them (each terminal matched where the previous one ended, FIELD before
-# _WS as its priority says, no backtracking into a token), giving the same ``_Parsed`` with the
-# same token types, values and columns. Anything else, including every line with an error, goes
-# through Lark. A test checks both give the same result on the real databases and on generated
-# lines.
+# Comments, blank lines, well-formed match/softmatch lines and the directives whose value is the
+# rest of the line (all but the Probe lines of a real file) are read with the grammar's own
+# terminal regexes, one token after the other as Lark's contextual lexer reads them (each
+# terminal matched where the previous one ended, FIELD before _WS as its priority says, no
+# backtracking into a token), giving the same ``_Parsed`` with the same token types, values and
+# columns. Anything else, including every line with an error, goes through Lark. A test checks
+# both give the same result on the real databases and on generated lines.
 
 _Q_HEAD = re.compile(r"(match |softmatch )([^ ]+ )m([^\sA-Za-z])")  # up to the pattern's delimiter
 _Q_FIELD = re.compile(r"[ \t\r\f\v]+[A-Za-z]+:?([^\sA-Za-z])")  # up to the field's delimiter
 _Q_FLAGS = re.compile(r"[A-Za-z]*")
 _Q_WS = re.compile(r"[ \t\r\f\v]*")
+_Q_VALUE = re.compile(r"(Exclude|ports|sslports|fallback) |(rarity|totalwaitms|tcpwrappedms) [ \t\r\f\v]*")
+_Q_REST = re.compile(r"[^ \t\r\f\v].*")
 _BLANK = _Parsed("blank", ())
 
 
@@ -186,10 +188,24 @@ def _quick(text: str) -> _Parsed | None:
     """The line parsed without Lark, or None when Lark must read it."""
     if not text:
         return _BLANK
-    first = text[0]
-    if first == "#":
+    if text[0] == "#":
         return _Parsed("comment", (lark.Token("COMMENT", text, 0, 1, 1, 1, len(text) + 1, len(text)),))
-    if (first != "m" and first != "s") or "\n" in text:  # a line of a file holds no newline
+    found = _quick_match(text)
+    if found is None:
+        return _quick_value(text)
+    kind, spans = found
+    kinds = ("SERVICE", "PATTERN", *["FIELD"] * (len(spans) - 2))
+    return _Parsed(kind, tuple(_token(k, text, start, end) for k, (start, end) in zip(kinds, spans, strict=True)))
+
+
+_Span = tuple[int, int]  # where a token starts and ends in its line
+
+
+def _quick_match(text: str) -> tuple[str, list[_Span]] | None:
+    """A well-formed match or softmatch line as its kind and its tokens' spans (the service, the
+    pattern, then each field) as :func:`_quick` reads them, or None. The builder reads the line
+    from the spans: making the tokens themselves would cost more than the rest of the line."""
+    if not text.startswith(("m", "s")) or "\n" in text:  # a line of a file holds no newline
         return None
     head = _Q_HEAD.match(text)
     if head is None:
@@ -197,7 +213,7 @@ def _quick(text: str) -> _Parsed | None:
     end = _delimited_end(text, head)
     if end is None:
         return None
-    tokens = [_token("SERVICE", text, *head.span(2)), _token("PATTERN", text, head.start(3) - 1, end)]
+    spans = [head.span(2), (head.start(3) - 1, end)]
     pos = end
     while pos < len(text):
         field = _Q_FIELD.match(text, pos)
@@ -207,11 +223,21 @@ def _quick(text: str) -> _Parsed | None:
         end = _delimited_end(text, field)
         if end is None:
             return None
-        tokens.append(_token("FIELD", text, pos, end))
+        spans.append((pos, end))
         pos = end
     if pos != len(text):
         return None
-    return _Parsed(head.group(1)[:-1], tuple(tokens))
+    return head.group(1)[:-1], spans
+
+
+def _quick_value(text: str) -> _Parsed | None:
+    """A directive whose value is the grammar's REST (the rest of the line from a non-blank),
+    after one space or, for the numbers Nmap reads with atoi/strtol, after any whitespace."""
+    head = _Q_VALUE.match(text)
+    if head is None or _Q_REST.fullmatch(text, head.end()) is None:
+        return None
+    keyword = head.group(1) or head.group(2)
+    return _Parsed(keyword.lower(), (_token("REST", text, head.end(), len(text)),))
 
 
 def _delimited_end(text: str, opened: re.Match[str]) -> int | None:
@@ -272,13 +298,26 @@ class _Builder:
                 Severity.WARNING,
             )
         text = raw.decode("latin-1")
-        parsed = _quick(text)
+        if not text:
+            return
+        if text[0] == "#":
+            self.comment(text)
+            return
+        quick = _quick_match(text)
+        if quick is not None:
+            self.add_match(quick[0], text, quick[1], loc)
+            return
+        parsed = _quick_value(text)
         if parsed is None:
             try:
                 parsed = cast(_Parsed, _lark().parse(text))
             except UnexpectedInput as exc:
                 self.syntax_error(text, exc, loc)
                 return
+        if parsed.kind in _MATCH_KINDS:
+            spans = [(t.start_pos, t.end_pos) for t in parsed.tokens]
+            self.add_match(parsed.kind, text, spans, loc)  # type: ignore[arg-type]  # Lark sets both
+            return
         handler = getattr(self, f"on_{parsed.kind}")
         handler(parsed.tokens, loc)
 
@@ -302,13 +341,9 @@ class _Builder:
 
     # -- one method per line kind ----------------------------------------------------------
 
-    def on_comment(self, tokens: tuple[lark.Token, ...], loc: Location) -> None:
-        text = str(tokens[0])
+    def comment(self, text: str) -> None:
         if self.version_line is None and "$Id" in text:
             self.version_line = text.lstrip("# ").strip()
-
-    def on_blank(self, tokens: tuple[lark.Token, ...], loc: Location) -> None:
-        pass
 
     def on_exclude(self, tokens: tuple[lark.Token, ...], loc: Location) -> None:
         value = tokens[0]
@@ -370,12 +405,6 @@ class _Builder:
                 return
             self.null_seen = loc
         self.current = _ProbeDraft(probe)
-
-    def on_match(self, tokens: tuple[lark.Token, ...], loc: Location) -> None:
-        self.add_match(MatchKind.MATCH, tokens, loc)
-
-    def on_softmatch(self, tokens: tuple[lark.Token, ...], loc: Location) -> None:
-        self.add_match(MatchKind.SOFTMATCH, tokens, loc)
 
     def on_ports(self, tokens: tuple[lark.Token, ...], loc: Location) -> None:
         self.add_ports("ports", tokens[0], loc)
@@ -456,48 +485,46 @@ class _Builder:
             return
         self.set_directive(draft, keyword, token, loc, **{keyword: value})
 
-    def add_match(self, kind: MatchKind, tokens: tuple[lark.Token, ...], loc: Location) -> None:
-        draft = self.draft(kind.value, loc)
+    def add_match(self, keyword: str, text: str, spans: list[_Span], loc: Location) -> None:
+        """A match or softmatch line from its tokens' spans: the service, the pattern, then each field."""
+        draft = self.draft(keyword, loc)
         if draft is None:
             return
-        service_tok, pattern_tok, *field_toks = tokens
-        text = str(pattern_tok)
-        delimiter = text[1]
-        end = text.rindex(delimiter)
-        flags = text[end + 1 :]
+        (service_start, service_end), (start, stop), *field_spans = spans
+        delimiter = text[start + 1]
+        end = text.rindex(delimiter, start, stop)
+        flags = text[end + 1 : stop]
         ok = True
         if delimiter == ":":
-            self.report("SIG116", "':' as the regex delimiter is refused by Nmap 7.93", _at(loc, pattern_tok, 1))
-        bad = [c for c in flags if c not in "is"]
+            self.report("SIG116", "':' as the regex delimiter is refused by Nmap 7.93", loc.shifted(start + 1))
+        bad = flags.lstrip("is")
         if bad:
-            self.report("SIG108", f"illegal regex option {bad[0]!r} (only i and s)", _at(loc, pattern_tok, end + 1 + flags.index(bad[0])))
+            self.report("SIG108", f"illegal regex option {bad[0]!r} (only i and s)", loc.shifted(stop - len(bad)))
             ok = False
         fields = []
-        for tok in field_toks:
-            parsed = self.version_field(tok, loc)
+        for field_start, field_end in field_spans:
+            parsed = self.version_field(text[field_start:field_end], field_start, loc)
             if parsed is None:
                 ok = False
             else:
                 fields.append(parsed)
         if not ok:
             return
-        draft.matches.append(
-            Match(
-                kind=kind,
-                service=str(service_tok)[:-1],
-                pattern=text[2:end].encode("latin-1"),
-                delimiter=delimiter.encode("latin-1"),
-                flags=flags,
-                fields=tuple(fields),
-                location=loc,
-                pattern_location=_at(loc, pattern_tok, 2),
-            )
-        )
+        # Positional arguments: keywords cost a fifth of the record's construction.
+        draft.matches.append(Match(
+            _MATCH_KINDS[keyword],  # kind
+            text[service_start : service_end - 1],  # service
+            text[start + 2 : end].encode("latin-1"),  # pattern
+            delimiter.encode("latin-1"),
+            flags,
+            tuple(fields),
+            loc,  # location
+            loc.shifted(start + 2),  # pattern_location
+        ))
 
-    def version_field(self, tok: lark.Token, loc: Location) -> VersionField | None:
-        raw = str(tok)
+    def version_field(self, raw: str, offset: int, loc: Location) -> VersionField | None:
+        """The field token ``raw`` (leading whitespace included), ``offset`` bytes into the line."""
         body = raw.lstrip(" \t\r\f\v")
-        lead = len(raw) - len(body)
         if body.startswith("cpe:"):
             key_text = "cpe:"
         elif not body[1].isalpha():
@@ -506,7 +533,7 @@ class _Builder:
             key_match = _FIELD_KEY.match(body)
             assert key_match is not None  # the grammar guarantees a key
             key_text = key_match.group()
-        start = _at(loc, tok, lead)
+        start = loc.shifted(offset + len(raw) - len(body))
         key = _FIELD_KEYS.get(key_text)
         if key is None:
             self.report("SIG109", f"unknown version field {key_text!r} (expected p v i h o d or cpe:)", start)
@@ -517,13 +544,8 @@ class _Builder:
             self.report("SIG121", f"cpe:{delimiter}…{delimiter}: newer Nmap requires cpe:/…/", start)
         elif delimiter == ":":
             self.report("SIG116", f"':' as the delimiter of {key_text}: is refused by Nmap 7.93", start)
-        return VersionField(
-            key=key,
-            text=body[len(key_text) + 1 : end].encode("latin-1"),
-            delimiter=delimiter.encode("latin-1"),
-            flags=body[end + 1 :],
-            location=start,
-        )
+        text = body[len(key_text) + 1 : end].encode("latin-1")
+        return VersionField(key, text, delimiter.encode("latin-1"), body[end + 1 :], start)  # positional: see add_match
 
     def close_probe(self) -> None:
         if self.current is not None:
@@ -732,6 +754,7 @@ def _protocol(word: str) -> Protocol | None:
 
 
 _FIELD_KEY = re.compile(r"[A-Za-z]+:?")
+_MATCH_KINDS = {"match": MatchKind.MATCH, "softmatch": MatchKind.SOFTMATCH}
 _FIELD_KEYS = {"p": Field.PRODUCT, "v": Field.VERSION, "i": Field.EXTRAINFO, "h": Field.HOSTNAME,
                "o": Field.OSTYPE, "d": Field.DEVICETYPE, "cpe:": Field.CPE}
 
