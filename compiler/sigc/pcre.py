@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import enum
 import functools
+import operator
 import re
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
@@ -71,6 +72,15 @@ class PatternAnalysis:
     nested_quantifier: bool
     dot_without_dotall: bool
     backrefs: bool
+
+    def __reduce__(self) -> tuple[type[PatternAnalysis], tuple[Any, ...]]:
+        """Pickle as the constructor's arguments: a forked child sends thousands of analyses
+        back (:mod:`sigc.halves`), and the dataclass default for frozen slotted classes (a
+        Python loop over ``fields()`` per object) takes twice as long both ways."""
+        return PatternAnalysis, _ANALYSIS_FIELDS(self)
+
+
+_ANALYSIS_FIELDS = operator.attrgetter(*PatternAnalysis.__match_args__)
 
 
 def regex_flags(*, caseless: bool, dotall: bool) -> int:
@@ -307,6 +317,11 @@ _ANCHOR_ESCAPES = {
 # Letters PCRE1 reads as themselves after a backslash (PCRE2 refuses them).
 _PLAIN_LETTERS = frozenset(b"FIJMOTYijmqy")
 _UNSUPPORTED_ESCAPES = {ord("K"): "\\K (reset match start)", ord("X"): "\\X (extended grapheme cluster)"}
+# Nodes are immutable: the common ones are shared.
+_DOT = ByteSet(_ALL & ~_NL, b".")
+_DOT_DOTALL = ByteSet(_ALL, b".")
+_START = Anchor(AnchorKind.START)
+_END = Anchor(AnchorKind.END)
 _NEWLINE_SEQUENCE = Group(GroupKind.ATOMIC, ((Literal(b"\r\n"),), (ByteSet(_VSPACE, b"[" + _explicit(_VSPACE) + b"]"),)), 0, 0)
 
 # --------------------------------------------------------------------------------------------
@@ -316,7 +331,9 @@ _NEWLINE_SEQUENCE = Group(GroupKind.ATOMIC, ((Literal(b"\r\n"),), (ByteSet(_VSPA
 _MAX_DEPTH = 100  # PCRE allows 250; deeper nests are not worth a recursion limit risk
 _MAX_REPEAT = 65535
 # A run of bytes that stand for themselves: plain bytes, escaped punctuation, \n-style and \xHH.
-_RUN = re.compile(rb"(?:[^\\\[\](){}|.*+?^$]|\\[^0-9A-Za-z]|\\[nrtfae]|\\x[0-9a-fA-F]{2}|\\0[0-7]{0,2})+")
+# Plain bytes are taken a chunk at a time (``+`` inside): ``re`` repeats a byte class far faster
+# than it tries the alternation byte by byte. Nothing follows the loop, so it never backtracks.
+_RUN = re.compile(rb"(?:[^\\\[\](){}|.*+?^$]+|\\[^0-9A-Za-z]|\\[nrtfae]|\\x[0-9a-fA-F]{2}|\\0[0-7]{0,2})+")
 _RUN_ESCAPE = re.compile(rb"(\\(?:x[0-9a-fA-F]{2}|0[0-7]{0,2}|[^x]))")  # capturing: split keeps the escapes
 _COUNTED = re.compile(rb"\{(\d+)(,(\d*))?\}")  # PCRE1's only quantifier forms
 _PCRE2_BRACE = re.compile(rb"\{ *(\d*) *(?:(,) *(\d*) *)?\}")  # PCRE2 10.43+: {,n} and spaces
@@ -422,11 +439,11 @@ class _Parser:
         self.pos += 1
         if c == 0x2E:  # .
             self.dot = self.dot or not self.dotall
-            return ByteSet(_ALL if self.dotall else _ALL & ~_NL, b".")
+            return _DOT_DOTALL if self.dotall else _DOT
         if c == 0x5E:
-            return Anchor(AnchorKind.START)
+            return _START
         if c == 0x24:
-            return Anchor(AnchorKind.END)
+            return _END
         if c == 0x5B:
             return self.char_class(start)
         if c == 0x28:
@@ -916,11 +933,13 @@ _GROUP_HEADS: dict[int, GroupKind] = {
 
 
 def _decode_run(run: bytes) -> bytes:
-    """The bytes a ``_RUN`` stands for. Only escapes hold backslashes, so the table lookup
-    cannot mistake a plain part for an escape."""
+    """The bytes a ``_RUN`` stands for. Only escapes hold backslashes, and every escape a run
+    can hold is in the table, so the split's odd parts are escapes to look up, the rest plain."""
     if b"\\" not in run:
         return run
-    return b"".join([_RUN_VALUES.get(part, part) for part in _RUN_ESCAPE.split(run)])
+    parts = _RUN_ESCAPE.split(run)  # plain, escape, plain, ..., plain
+    parts[1::2] = map(_RUN_VALUES.__getitem__, parts[1::2])
+    return b"".join(parts)
 
 
 # A class without nested brackets or \Q...\E: its text alone decides what it means.
@@ -1006,47 +1025,60 @@ def translate(tree: Tree) -> bytes:
 
 
 def _emit_branches(branches: Branches) -> bytes:
-    return b"|".join(_emit_sequence(b) for b in branches)
+    return b"|".join(map(_emit_sequence, branches))
 
 
 def _emit_sequence(items: tuple[Node, ...]) -> bytes:
-    out: list[bytes] = []
-    after_backref = False
-    for node in items:
-        text = _emit(node)
-        if after_backref and text[:1].isdigit():  # \1 then 0 must not read as \10
-            text = b"\\x%02x" % text[0] + text[1:]
-        after_backref = type(node) is Backref or (after_backref and not text)
-        out.append(text)
+    out = [_EMITTERS[type(node)](node) for node in items]
+    if Backref in map(type, items):
+        _separate_backrefs(items, out)
     return b"".join(out)
 
 
+def _separate_backrefs(items: tuple[Node, ...], out: list[bytes]) -> None:
+    """Spell a digit right after a backreference (nothing but empty text between) as ``\\xHH``:
+    ``\\1`` then ``0`` must not read as ``\\10``."""
+    after_backref = False
+    for i, node in enumerate(items):
+        text = out[i]
+        if after_backref and text[:1].isdigit():
+            text = out[i] = b"\\x%02x" % text[0] + text[1:]
+        after_backref = type(node) is Backref or (after_backref and not text)
+
+
 def _emit(node: Node) -> bytes:
-    if isinstance(node, Literal):
-        return _NEEDS_ESCAPE.sub(_escaped, node.data)
-    if isinstance(node, ByteSet):
-        return node.text
     return _EMITTERS[type(node)](node)
 
 
-# Bytes that _OUT_BYTES does not spell as themselves: controls, non-ASCII, regex syntax.
-_NEEDS_ESCAPE = re.compile(b"[" + b"".join(b"\\x%02x" % b for b in range(256) if _OUT_BYTES[b] != bytes([b])) + b"]")
+def _emit_literal(node: Literal) -> bytes:
+    """Each byte as :data:`_OUT_BYTES` spells it. ``str.translate`` maps one character to
+    several in C: latin-1 makes each byte a character and back."""
+    return node.data.decode("latin-1").translate(_OUT_TEXT).encode("latin-1")
 
 
-def _escaped(found: re.Match[bytes]) -> bytes:
-    return _OUT_BYTES[found.group()[0]]
+_OUT_TEXT = [spelling.decode("latin-1") for spelling in _OUT_BYTES]
+
+
+def _emit_byte_set(node: ByteSet) -> bytes:
+    return node.text
 
 
 def _emit_anchor(node: Anchor) -> bytes:
-    return node.kind.value.encode()
+    return _SPELLINGS[node.kind]
 
 
 def _emit_group(node: Group) -> bytes:
-    return node.kind.value.encode() + _emit_branches(node.branches) + b")"
+    return _SPELLINGS[node.kind] + _emit_branches(node.branches) + b")"
 
 
 def _emit_repeat(node: Repeat) -> bytes:
-    return _emit(node.item) + _quantifier(node.min, node.max) + node.greed.value.encode()
+    return _emit(node.item) + _quantifier(node.min, node.max) + _SPELLINGS[node.greed]
+
+
+# The values of the enums, encoded once.
+_SPELLINGS: dict[AnchorKind | GroupKind | Greed, bytes] = {
+    kind: kind.value.encode() for kinds in (AnchorKind, GroupKind, Greed) for kind in kinds
+}
 
 
 def _emit_backref(node: Backref) -> bytes:
@@ -1058,7 +1090,7 @@ def _emit_unsupported(node: Unsupported) -> bytes:
 
 
 _EMITTERS: dict[type, Callable[[Any], bytes]] = {
-    Anchor: _emit_anchor, Group: _emit_group, Repeat: _emit_repeat,
+    Literal: _emit_literal, ByteSet: _emit_byte_set, Anchor: _emit_anchor, Group: _emit_group, Repeat: _emit_repeat,
     Backref: _emit_backref, Unsupported: _emit_unsupported,
 }
 
@@ -1096,7 +1128,7 @@ class _Info:
         yield self.suffix
 
     def contains(self, s: bytes) -> bool:
-        return any(s in t for t in self.strings())
+        return s in self.prefix or s in self.suffix or any(s in t for t in self.factors)
 
 
 def _exact(data: bytes) -> _Info:
@@ -1168,21 +1200,36 @@ class _Analyzer:
         self.nested = False
 
     def branches(self, branches: Branches) -> _Info:
+        if len(branches) == 1:  # most groups and patterns
+            return self.sequence(branches[0])
         return _either([self.sequence(b) for b in branches])
 
     def sequence(self, items: tuple[Node, ...]) -> _Info:
-        info = _EMPTY
+        """Literals (most nodes) go straight into the run of fixed bytes, without an ``_Info``
+        each; a literal too long to be exact (see :func:`_exact`) goes through :meth:`node`."""
+        info: _Info | None = None  # nothing concatenated yet (the fold starts from _EMPTY)
         exact: list[bytes] = []  # consecutive fixed strings, joined before the next concat
         for node in items:
+            if type(node) is Literal and len(node.data) <= _CAP:
+                exact.append(node.data)
+                continue
             sub = self.node(node)
             if sub.exact is not None:
                 exact.append(sub.exact)
                 continue
             if exact:
-                info = _concat(info, _exact(b"".join(exact)))
+                info = self.fixed(exact) if info is None else _concat(info, self.fixed(exact))
                 exact = []
-            info = _concat(info, sub)
-        return _concat(info, _exact(b"".join(exact))) if exact else info
+            info = _concat(_EMPTY if info is None else info, sub)
+        if exact:
+            return self.fixed(exact) if info is None else _concat(info, self.fixed(exact))
+        return _EMPTY if info is None else info
+
+    def fixed(self, parts: list[bytes]) -> _Info:
+        """Consecutive fixed strings as one (folded again if caseless: lowering is idempotent).
+        What ``_concat(_EMPTY, ...)`` of it would give, without making it twice."""
+        data = b"".join(parts)
+        return _exact(data.lower() if self.caseless else data)
 
     def node(self, node: Node) -> _Info:
         if isinstance(node, Literal):
@@ -1248,7 +1295,10 @@ def _sequence_anchored(items: tuple[Node, ...]) -> bool:
 
 def _required(info: _Info, prefix: bytes) -> tuple[bytes, ...]:
     """Up to four longest literals every match contains, beyond what ``prefix`` proves."""
-    ordered = sorted({s for s in info.strings() if s and s not in prefix}, key=lambda s: (-len(s), s))
+    found = {s for s in info.strings() if s not in prefix}  # prefix holds b""
+    if not found:
+        return ()
+    ordered = sorted(sorted(found), key=len, reverse=True)  # longest first, each length in order
     kept: list[bytes] = []
     for s in ordered:  # longest first, so a string inside another comes after it
         if len(kept) == 4:
@@ -1295,19 +1345,19 @@ def analyze_pattern(pattern: bytes, *, caseless: bool, dotall: bool) -> PatternA
                                  "Nmap 7.93 reports it for every response", 0))
     trusted = not tree.inline_options  # (?i) would make folded literals unsound
     prefix = info.prefix if trusted else b""
-    return PatternAnalysis(
-        source=pattern,
-        translated=translated,
-        problems=_sorted(problems),
-        groups=tree.groups,
-        anchored=_anchored(tree.branches),
-        prefix=prefix,
-        required=_required(info, prefix) if trusted else (),
-        min_length=info.min,
-        can_match_empty=info.min == 0,
-        nested_quantifier=analyzer.nested,
-        dot_without_dotall=parser.dot,
-        backrefs=bool(parser.backrefs),
+    return PatternAnalysis(  # positional, in field order: keywords would cost a fifth more
+        pattern,  # source
+        translated,
+        _sorted(problems),
+        tree.groups,
+        _anchored(tree.branches),
+        prefix,
+        _required(info, prefix) if trusted else (),  # required
+        info.min,  # min_length
+        info.min == 0,  # can_match_empty
+        analyzer.nested,  # nested_quantifier
+        parser.dot,  # dot_without_dotall
+        bool(parser.backrefs),
     )
 
 

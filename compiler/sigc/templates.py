@@ -368,4 +368,10 @@ def _check_cpe(scan: _Scan, spans: list[tuple[Part, int, int]]) -> None:
 
 
 def _find_all(text: bytes, needle: bytes, base: int) -> list[int]:
-    return [base + i for i in range(len(text)) if text.startswith(needle, i)]
+    """Every offset of ``needle`` in ``text``, plus ``base``."""
+    found = []
+    i = text.find(needle)
+    while i >= 0:
+        found.append(base + i)
+        i = text.find(needle, i + 1)
+    return found
