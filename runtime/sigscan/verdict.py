@@ -1,7 +1,5 @@
 """What identifying one response gives: Nmap's service fields plus where they came from."""
 
-from __future__ import annotations
-
 import json
 from dataclasses import dataclass
 from typing import Any

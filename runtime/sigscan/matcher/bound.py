@@ -2,9 +2,9 @@
 
 Apart from the scanner that computes bounds (``cost``), so that a process that only loads
 bounds stored in a bundle does not import the scanner (and :mod:`sigscan.matcher.first`).
+(No ``from __future__ import annotations``: the named tuple would compile its string
+annotations at import, on every cold path.)
 """
-
-from __future__ import annotations
 
 from typing import NamedTuple
 

@@ -1,7 +1,8 @@
 """Filling a matched line's version fields from the match's groups (via :mod:`sigscan.template`),
-with Nmap's warning for every field it fails to fill."""
+with Nmap's warning for every field it fails to fill.
 
-from __future__ import annotations
+(No ``from __future__ import annotations`` here: the named tuples would compile every string
+annotation at import, which took a cold process 1 ms.)"""
 
 from collections.abc import Callable, Sequence
 from typing import Any, NamedTuple
@@ -36,7 +37,7 @@ class Templates(NamedTuple):
     fixed_cpe: tuple[str, ...] | None  # the merged CPEs when all are plain text, else None
 
     @classmethod
-    def of(cls, record: MatchRecord, shared: dict[Any, Any] | None = None) -> Templates:
+    def of(cls, record: MatchRecord, shared: dict[Any, Any] | None = None) -> "Templates":
         """The record's templates. With ``shared`` (a dict kept by the caller), equal templates
         of different lines are one object: thousands of lines share ``v/$1/`` or
         ``p/Apache httpd/``, so a matcher that has seen every line keeps a third of the
@@ -89,7 +90,7 @@ class Written(NamedTuple):
     cpes: tuple[bytes, ...]
 
     @classmethod
-    def of(cls, record: MatchRecord) -> Written:
+    def of(cls, record: MatchRecord) -> "Written":
         return cls(tuple((key, text) for key, _, text, _ in record.fields),
                    tuple(text for key, _, text, _ in record.fields if key == Field.CPE.value))
 

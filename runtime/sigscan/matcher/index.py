@@ -457,10 +457,10 @@ class ProbeIndex:
 def _sizes_by_first_byte(heads: dict[bytes, Any]) -> dict[int, tuple[int, ...]]:
     """For each first byte of a head, the lengths of the heads starting with it, ascending: a
     response is looked up only at the lengths its first byte can have (one or two, not eight)."""
-    sizes: dict[int, set[int]] = {}
-    for head in heads:
-        sizes.setdefault(head[0], set()).add(len(head))
-    return {first: tuple(sorted(found)) for first, found in sizes.items()}
+    sizes: dict[int, list[int]] = {}
+    for first, size in sorted({(head[0], len(head)) for head in heads}):
+        sizes.setdefault(first, []).append(size)
+    return {first: tuple(found) for first, found in sizes.items()}
 
 
 # -- key assignment ------------------------------------------------------------------------------
