@@ -39,7 +39,9 @@ def tool(name: str) -> str:
 
 
 def free_ports(count: int) -> list[int]:
-    """``count`` distinct loopback TCP ports that nothing listens on (bound, then released)."""
+    """``count`` distinct loopback TCP ports that nothing listens on (bound, then released).
+    Call it while the test's servers hold their ports: a port released before a server binds
+    port 0 can be handed to that server (seen: Nmap warned of a duplicate port)."""
     sockets = []
     try:
         for _ in range(count):

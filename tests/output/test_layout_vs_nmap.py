@@ -88,8 +88,8 @@ def scan(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[NmapOutput,
     played = plays()
     datadir = tmp_path_factory.mktemp("nmapdir")
     (datadir / "nmap-service-probes").write_text(PROBES)
-    closed = free_ports(30)
     with BannerServer([Play(data) for data, _ in played], hold=0.5, lifetime=120) as server:
+        closed = free_ports(30)  # while the server holds its ports: the kernel cannot hand one out
         fooserv = server.ports[[s.name if s else None for _, s in played].index("fooserv")]
         (datadir / "nmap-services").write_text(
             f"fooserv\t{fooserv}/tcp\t0.001000\n"

@@ -59,8 +59,8 @@ def services_table() -> ServiceTable:
 def scan() -> Iterator[tuple[NmapOutput, ScanInfo, HostResult]]:
     if nmap_path() is None:
         pytest.skip("nmap is not installed (apt-get install nmap)")
-    closed = free_ports(1)
     with BannerServer([Play(data) for data, _ in BANNERS], hold=0.5, lifetime=120) as server:
+        closed = free_ports(1)  # while the server holds its ports: the kernel cannot hand one out
         out = run_nmap([*server.ports, *closed], ["--version-intensity", "2"])
         ports = server.ports
     unknown = xml_fingerprints(out.xml)[ports[-1]]
