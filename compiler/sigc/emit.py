@@ -330,7 +330,8 @@ def _seal(path: Path) -> None:
 
 def _fill_sqlite(path: Path, tables: dict[str, list[list[Any]]], head: dict[str, Any]) -> None:
     """Tables created by sqlite-utils, rows inserted in one transaction, then the indexes (faster
-    on full tables), the full-text index and a VACUUM (a compact file: 2 % smaller)."""
+    on full tables) and the full-text index. No VACUUM: it made the file 1.3 % smaller (12.85
+    against 13.02 MB) for 48 ms, a fortieth of the build."""
     import sqlite_utils  # only SQLite builds need it (it takes a tenth of a second to import)
 
     db = sqlite_utils.Database(path)
@@ -353,7 +354,6 @@ def _fill_sqlite(path: Path, tables: dict[str, list[list[Any]]], head: dict[str,
             for index in table.indexes:
                 db[table.name].create_index(list(index))  # type: ignore[union-attr]
         db["matches"].enable_fts(["service", "product"], create_triggers=False, replace=True)  # type: ignore[union-attr]
-        conn.execute("VACUUM")
     finally:
         db.close()
 
