@@ -10,7 +10,7 @@ change the probe's ``rarity``, ``fallback`` or waits. New probes are appended to
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 
 from sigc import halves
@@ -117,14 +117,17 @@ def analyze(
     services: Sequence[ServiceEntry] = (),
     rpc: Sequence[RpcEntry] = (),
     extra_sources: Sequence[SourceInfo] = (),
+    meanwhile: Callable[[], object] | None = None,
 ) -> Database:
+    """The analysed database of ``files`` (merged in order). ``meanwhile``: see
+    :func:`analyze_lines`."""
     diagnostics: list[Diagnostic] = [d for f in files for d in f.diagnostics]
     merged, exclude = _merge(files, diagnostics)
     ids = {(m.probe.protocol, m.probe.name): i for i, m in enumerate(merged)}
     null_id = next((i for i, m in enumerate(merged) if m.probe.is_null and m.probe.protocol is Protocol.TCP), None)
     probes: list[AnalyzedProbe] = []
     matches: list[AnalyzedMatch] = []
-    found = analyze_lines([[m for m, _ in e.matches] for e in merged])
+    found = analyze_lines([[m for m, _ in e.matches] for e in merged], meanwhile=meanwhile)
     for pid, (entry, (lines, keys)) in enumerate(zip(merged, found, strict=True)):
         chain = _chain(entry.probe, pid, ids, null_id, diagnostics)
         for seq, ((match, source), line, key) in enumerate(zip(entry.matches, lines, keys, strict=True)):
@@ -228,20 +231,22 @@ LineFacts = tuple[PatternAnalysis, Cost | None, tuple[Parsed, ...]]  # pattern, 
 ProbeFacts = tuple[list[LineFacts], list[KeyRecord]]  # a probe's lines, and their prefilter keys
 
 
-def analyze_lines(probes: Sequence[Sequence[Match]], *, parallel: bool | None = None) -> list[ProbeFacts]:
+def analyze_lines(probes: Sequence[Sequence[Match]], *, parallel: bool | None = None,
+                  meanwhile: Callable[[], object] | None = None) -> list[ProbeFacts]:
     """For each probe's lines (:func:`_analyze_probes`): their pattern analyses, backtracking
     bounds, parsed templates and prefilter keys, in order. With ``parallel`` (by default: when
     there are :data:`PARALLEL_MIN` lines or more, at least two CPUs, and a forked child is safe
     here), a forked child does some of the probes (:func:`_child_share`) while this process does
     the others (:mod:`sigc.halves`): the pure functions give the same results either way, in
-    about half the time."""
+    about half the time. ``meanwhile`` runs while this process waits for the child (only when
+    there is one): later work of the caller's, such as the writer's imports."""
     if parallel is None:
         parallel = sum(map(len, probes)) >= PARALLEL_MIN and halves.can_fork()
     if not parallel:
         return _analyze_probes(probes)
     child = set(_child_share(probes))
     order = [i for i in range(len(probes)) if i not in child] + sorted(child)
-    done = halves.in_two(_analyze_probes, [probes[i] for i in order], len(order) - len(child))
+    done = halves.in_two(_analyze_probes, [probes[i] for i in order], len(order) - len(child), meanwhile)
     by_probe = dict(zip(order, done, strict=True))
     return [by_probe[i] for i in range(len(probes))]
 

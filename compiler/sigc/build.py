@@ -5,7 +5,7 @@ from __future__ import annotations
 import gc
 import hashlib
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -34,8 +34,9 @@ class BuildResult:
         return not self.database.errors
 
 
-def compile_inputs(inputs: Inputs) -> tuple[Database, dict[str, float]]:
-    """Parse and analyse every input; all problems end up in ``Database.diagnostics``."""
+def compile_inputs(inputs: Inputs, meanwhile: Callable[[], object] | None = None) -> tuple[Database, dict[str, float]]:
+    """Parse and analyse every input; all problems end up in ``Database.diagnostics``.
+    ``meanwhile`` runs while the analysis waits for its second process, if it has one."""
     clock = time.perf_counter()
     files = [parse_file(p) for p in inputs.probes]
     parsed = time.perf_counter()
@@ -51,7 +52,7 @@ def compile_inputs(inputs: Inputs) -> tuple[Database, dict[str, float]]:
         rpc, problems = read_rpc(inputs.rpc)
         table_problems += problems
         extra.append(_source("rpc", inputs.rpc))
-    db = analyze(files, services=services, rpc=rpc, extra_sources=extra)
+    db = analyze(files, services=services, rpc=rpc, extra_sources=extra, meanwhile=meanwhile)
     if table_problems:
         db = Database(db.sources, db.exclude, db.probes, db.matches, db.services, db.rpc,
                       db.diagnostics + tuple(table_problems))
@@ -63,7 +64,7 @@ def build(inputs: Inputs, output: Path, options: dict[str, object] | None = None
     """Compile ``inputs`` and write ``output`` (``.json`` selects JSON, anything else SQLite).
     Nothing is written when an error-level diagnostic was found."""
     with paused_gc():
-        db, seconds = compile_inputs(inputs)
+        db, seconds = compile_inputs(inputs, lambda: emit.preload(output))
         if any(d.severity is Severity.ERROR for d in db.diagnostics):
             return BuildResult(db, None, None, seconds)
         clock = time.perf_counter()

@@ -23,10 +23,13 @@ def can_fork() -> bool:
             and threading.active_count() == 1 and "fork" in multiprocessing.get_all_start_methods())
 
 
-def in_two(work: Callable[[Sequence[K]], list[R]], items: Sequence[K], at: int) -> list[R]:
+def in_two(work: Callable[[Sequence[K]], list[R]], items: Sequence[K], at: int,
+           meanwhile: Callable[[], object] | None = None) -> list[R]:
     """``work(items)``, with ``items[at:]`` done by a forked child (its results pickled back).
     ``work`` must be pure: the results are the same, in the same order, as one call. If the child
-    dies (killed, out of memory), its part is done here."""
+    dies (killed, out of memory), its part is done here. ``meanwhile`` runs here once this
+    process's part is done, before the child's results are read: work the caller would do later
+    anyway, in the time it would spend waiting."""
     context = multiprocessing.get_context("fork")
     receiver, sender = context.Pipe(duplex=False)
     child = context.Process(target=_send, args=(work, items[at:], sender), daemon=True)
@@ -34,6 +37,8 @@ def in_two(work: Callable[[Sequence[K]], list[R]], items: Sequence[K], at: int) 
     sender.close()
     try:
         first = work(items[:at])
+        if meanwhile is not None:
+            meanwhile()
         second: list[R] = receiver.recv()
     except EOFError:
         second = work(items[at:])

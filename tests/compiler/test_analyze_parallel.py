@@ -26,3 +26,14 @@ def test_the_child_takes_the_largest_probes_that_fit_its_share() -> None:
     assert CHILD_SHARE == 0.48
     assert _child_share(probes) == [3, 4]  # 40 fits; 30, 15 and 9 would pass 48; 6 fits (46)
     assert _child_share([]) == []
+
+
+def test_meanwhile_runs_once_while_the_child_works() -> None:
+    """The caller's later work runs in this process after its own part, once, and changes no
+    result; without a child there is no wait, and it does not run."""
+    probes = [[_match()] * n for n in (3, 2)]
+    calls: list[int] = []
+    assert analyze_lines(probes, parallel=True, meanwhile=lambda: calls.append(1)) == analyze_lines(probes, parallel=False)
+    assert calls == [1]
+    analyze_lines(probes, parallel=False, meanwhile=lambda: calls.append(2))
+    assert calls == [1]
