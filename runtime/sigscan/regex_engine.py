@@ -26,7 +26,21 @@ from __future__ import annotations
 import functools
 import os
 import sys
-from typing import Any, Protocol
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # typing costs a cold process 5 ms: the protocol is for checkers only
+    from typing import Any, Protocol
+
+    class Engine(Protocol):
+        name: str
+        has_timeout: bool
+
+        def compile(self, pattern: bytes, *, caseless: bool, dotall: bool) -> Any:
+            """A compiled pattern; raises the engine's own error if it does not compile."""
+
+        def search(self, compiled: Any, subject: bytes, timeout: float | None) -> Any:
+            """``compiled.search(subject)``: a match object or ``None``; :class:`PatternTimeout`."""
+
 
 ENV = "SIGSCAN_REGEX"
 DEFAULT_TIMEOUT = 0.1  # seconds per search; see the module docstring
@@ -34,17 +48,6 @@ DEFAULT_TIMEOUT = 0.1  # seconds per search; see the module docstring
 
 class PatternTimeout(Exception):
     """A search ran out of its time budget."""
-
-
-class Engine(Protocol):
-    name: str
-    has_timeout: bool
-
-    def compile(self, pattern: bytes, *, caseless: bool, dotall: bool) -> Any:
-        """A compiled pattern; raises the engine's own error if it does not compile."""
-
-    def search(self, compiled: Any, subject: bytes, timeout: float | None) -> Any:
-        """``compiled.search(subject)``: a match object or ``None``; :class:`PatternTimeout`."""
 
 
 class RegexEngine:

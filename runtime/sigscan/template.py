@@ -25,10 +25,12 @@ substitution fails instead (an empty group still gives an empty string, as in Nm
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
-from typing import Any
-
 from sigscan.fields import Field
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Iterable, Sequence
+    from typing import Any
 
 __all__ = [
     "Field",

@@ -15,14 +15,14 @@ prefilter index sigc built: which lines a response can make candidates), :meth:`
 (what the matcher needs of the candidate lines) and :meth:`Bundle.matches` (whole records).
 
 Cold start matters here (``sigscan identify`` of one banner), so this module imports nothing it
-does not need on that path: no pathlib, typing, hashlib or orjson.
+does not need on that path: no pathlib, typing, hashlib or orjson, and sqlite3 (6 ms) only for
+SQLite bundles.
 """
 
 from __future__ import annotations
 
 import io
 import os
-import sqlite3
 import zlib
 from abc import ABC, abstractmethod
 from array import array
@@ -56,6 +56,7 @@ from sigscan.bundle.schema import (
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    import sqlite3
     from collections.abc import Callable, Iterable, Iterator, Sequence
     from os import PathLike
     from typing import Any, TypeVar
@@ -312,6 +313,7 @@ class SqliteBundle(Bundle):
     def __init__(self, path: str, connection: sqlite3.Connection, header: dict[str, Any]) -> None:
         super().__init__(path, header)
         self._db = connection
+        self._db_error: type[Exception] = connection.Error  # sqlite3.Error, without importing it
         self._cache: dict[int, tuple[MatchRecord, ...]] = {}
         self._probes: tuple[ProbeRecord, ...] | None = None  # all of them, read on first use
         self._probe_rows: dict[int, ProbeRecord] = {}  # those read one at a time
@@ -346,7 +348,7 @@ class SqliteBundle(Bundle):
                     if row[i] is not None:
                         row[i] = loads(row[i])
                 out.append(make(row))
-        except (sqlite3.Error, ValueError, TypeError) as exc:
+        except (self._db_error, ValueError, TypeError) as exc:
             raise BundleError(self.path, f"table {table.name} cannot be read ({exc})") from exc
         return tuple(out)
 
@@ -365,7 +367,7 @@ class SqliteBundle(Bundle):
         try:
             return {(protocol, name): pid for protocol, name, pid in
                     self._db.execute('SELECT "protocol", "name", "id" FROM "probes"')}
-        except sqlite3.Error as exc:
+        except self._db_error as exc:
             raise BundleError(self.path, f"table probes cannot be read ({exc})") from exc
 
     def probe_at(self, probe_id: int) -> ProbeRecord:
@@ -396,7 +398,7 @@ class SqliteBundle(Bundle):
             if row is None:
                 raise BundleError(self.path, f"probe {probe} has no index")
             index: dict[str, Any] = _json.loads(row[0])
-        except (sqlite3.Error, ValueError, TypeError) as exc:
+        except (self._db_error, ValueError, TypeError) as exc:
             raise BundleError(self.path, f"table probe_index cannot be read ({exc})") from exc
         return index
 
@@ -574,6 +576,8 @@ def _uri(path: str) -> str:
 
 
 def _open_sqlite(path: str) -> Bundle:
+    import sqlite3
+
     data, crc = _file_crc(path)
     if len(data) < 100:
         raise BundleError(path, "is truncated (shorter than a SQLite header)")

@@ -10,8 +10,15 @@ logical table, browsable with ``sqlite-utils``) or as JSON (``{"tables": {name: 
 - rows are written in a fixed order, so building twice gives the same content.
 """
 
+from __future__ import annotations
+
 import enum
-from typing import NamedTuple
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import NamedTuple as Record
+else:
+    from sigscan._record import Record
 
 SCHEMA_VERSION = 3
 
@@ -28,16 +35,16 @@ class ColumnType(enum.Enum):
 
 
 # Named tuples, not dataclasses: this module is imported by every cold sigscan process (see
-# sigscan.bundle.records for the cost of defining dataclasses).
+# sigscan.bundle.records for the cost of defining dataclasses, sigscan._record for Record).
 
 
-class Column(NamedTuple):
+class Column(Record):
     name: str
     type: ColumnType
     doc: str = ""
 
 
-class Table(NamedTuple):
+class Table(Record):
     name: str
     columns: tuple[Column, ...]
     primary_key: tuple[str, ...]

@@ -2,11 +2,15 @@
 
 Apart from the scanner that computes bounds (``cost``), so that a process that only loads
 bounds stored in a bundle does not import the scanner (and :mod:`sigscan.matcher.first`).
-(No ``from __future__ import annotations``: the named tuple would compile its string
-annotations at import, on every cold path.)
 """
 
-from typing import NamedTuple
+from __future__ import annotations
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import NamedTuple as Record
+else:
+    from sigscan._record import Record
 
 # Paths x nodes below which a search runs without the timeout. The bound is loose: measured on
 # worst cases (``^a*a*a*b`` on a run of a's, ``a*a*b``, ``^x.*y.*z.*w``) a unit of it costs
@@ -15,7 +19,7 @@ from typing import NamedTuple
 BUDGET = 10_000_000
 
 
-class Cost(NamedTuple):
+class Cost(Record):
     """``work <= constant * (n+1) ** degree`` for a subject of n bytes. The compiler stores it
     with each line (``matches.cost_degree``, ``cost_constant``)."""
 

@@ -40,12 +40,14 @@ from sigscan.bundle.loader import Bundle
 from sigscan.bundle.records import ProbeRecord
 from sigscan.matcher.fill import Templates, Written, fill
 from sigscan.matcher.index import Entry, ProbeIndex, Subject
-from sigscan.regex_engine import DEFAULT_TIMEOUT, Engine, PatternTimeout, ReEngine, default_engine
+from sigscan.regex_engine import DEFAULT_TIMEOUT, PatternTimeout, ReEngine, default_engine
 from sigscan.verdict import Verdict
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any
+
+    from sigscan.regex_engine import Engine
 
 LIMIT = 16384  # bytes of a response that are matched; see the module docstring
 MAX_TIMED = 1024  # patterns compiled with a timed engine kept at once, by default (10 KB each)

@@ -1,15 +1,19 @@
 """Filling a matched line's version fields from the match's groups (via :mod:`sigscan.template`),
-with Nmap's warning for every field it fails to fill.
+with Nmap's warning for every field it fails to fill."""
 
-(No ``from __future__ import annotations`` here: the named tuples would compile every string
-annotation at import, which took a cold process 1 ms.)"""
-
-from collections.abc import Callable, Sequence
-from typing import Any, NamedTuple
+from __future__ import annotations
 
 from sigscan.bundle.records import MatchRecord
 from sigscan.fields import Field
 from sigscan.template import Literal, Template, cpe_slot, expand, merge_cpes
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Callable, Sequence
+    from typing import Any
+    from typing import NamedTuple as Record
+else:
+    from sigscan._record import Record
 
 # Nmap's names in "failed to fill <name>_template (subjectlen: N, <len>len: SIZE)"
 _NMAP_NAMES = {
@@ -23,7 +27,7 @@ _NMAP_NAMES = {
 FIELDS = tuple(_NMAP_NAMES)
 
 
-class Templates(NamedTuple):
+class Templates(Record):
     """A line's parsed templates, ready to fill: the fields and CPEs whose value depends on the
     match, and the values of those that do not, expanded once. (Named tuples here, not
     dataclasses: defining those costs a cold process 1.5 ms each.)
@@ -37,7 +41,7 @@ class Templates(NamedTuple):
     fixed_cpe: tuple[str, ...] | None  # the merged CPEs when all are plain text, else None
 
     @classmethod
-    def of(cls, record: MatchRecord, shared: dict[Any, Any] | None = None) -> "Templates":
+    def of(cls, record: MatchRecord, shared: dict[Any, Any] | None = None) -> Templates:
         """The record's templates. With ``shared`` (a dict kept by the caller), equal templates
         of different lines are one object: thousands of lines share ``v/$1/`` or
         ``p/Apache httpd/``, so a matcher that has seen every line keeps a third of the
@@ -83,14 +87,14 @@ def _fixed_cpes(cpes: list[Any]) -> tuple[str, ...] | None:
     return tuple(v.decode("ascii") for v in merge_cpes(results))
 
 
-class Written(NamedTuple):
+class Written(Record):
     """A line's fields as written, for the warnings (read only when one is due)."""
 
     fields: tuple[tuple[str, bytes], ...]  # (field key, text)
     cpes: tuple[bytes, ...]
 
     @classmethod
-    def of(cls, record: MatchRecord) -> "Written":
+    def of(cls, record: MatchRecord) -> Written:
         return cls(tuple((key, text) for key, _, text, _ in record.fields),
                    tuple(text for key, _, text, _ in record.fields if key == Field.CPE.value))
 
@@ -121,7 +125,7 @@ class _Interner:
         return self.one("template", Template.from_data(data))  # type: ignore[no-any-return]
 
 
-class Filled(NamedTuple):
+class Filled(Record):
     values: dict[str, str]  # Verdict attribute -> value, only the non-empty ones
     cpe: tuple[str, ...]
     warnings: tuple[str, ...]
