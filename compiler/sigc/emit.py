@@ -343,7 +343,11 @@ def _fill_sqlite(path: Path, tables: dict[str, list[list[Any]]], head: dict[str,
         for table in (*TABLES, META):
             columns = {c.name: _SQL_TYPES[c.type] for c in table.columns}
             pk = table.primary_key[0] if len(table.primary_key) == 1 else table.primary_key
-            db[table.name].create(columns, pk=pk)  # type: ignore[union-attr]
+            if table.without_rowid:  # sqlite-utils writes the statement, SQLite's clause added
+                sql = db.create_table_sql(table.name, columns, pk=pk).rstrip().rstrip(";")
+                conn.execute(f"{sql} WITHOUT ROWID")
+            else:
+                db[table.name].create(columns, pk=pk)  # type: ignore[union-attr]
         with conn:
             for table in TABLES:
                 placeholders = ", ".join("?" for _ in table.columns)

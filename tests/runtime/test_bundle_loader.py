@@ -14,7 +14,7 @@ from sigc.build import build
 from sigc.sources import resolve
 from sigscan.bundle.errors import BundleError
 from sigscan.bundle.loader import JSON_DIGEST_END, JSON_PREFIX, JsonBundle, open_bundle
-from sigscan.bundle.schema import MATCHES, SCHEMA_VERSION, SERVICES
+from sigscan.bundle.schema import MATCHES, SCHEMA_VERSION, SERVICES, TABLES
 from tests.helpers import TINY, write
 
 
@@ -53,6 +53,21 @@ def test_rows_carry_the_model(tiny: dict[str, Path]) -> None:
         assert ftp.line == 6 and ftp.groups == 2
         assert b.probe("DNSStatusRequest", "udp") == dns
         assert [(e.protocol, e.start, e.end) for e in b.exclude] == [("T", 9100, 9107)]
+
+
+def test_key_only_tables_are_stored_without_rowid(tiny: dict[str, Path]) -> None:
+    """port_index and services are all key: one B-tree each in SQLite, same rows as JSON."""
+    conn = sqlite3.connect(tiny["db"])
+    try:
+        sql = dict(conn.execute("SELECT name, sql FROM sqlite_master WHERE type = 'table'"))
+        for table in TABLES:
+            assert sql[table.name].endswith("WITHOUT ROWID") == table.without_rowid, table.name
+        assert {t.name for t in TABLES if t.without_rowid} == {"port_index", "services"}
+        assert conn.execute("SELECT probe FROM port_index WHERE protocol = 'TCP' AND port = 21").fetchall() == [(1,)]
+    finally:
+        conn.close()
+    with open_bundle(tiny["db"]) as db, open_bundle(tiny["json"]) as js:
+        assert db.services() == js.services()
 
 
 def test_missing_file(tmp_path: Path) -> None:

@@ -50,6 +50,9 @@ class Table(Record):
     primary_key: tuple[str, ...]
     indexes: tuple[tuple[str, ...], ...] = ()
     doc: str = ""
+    # SQLite only: the table is stored as its primary key's B-tree (WITHOUT ROWID), instead of
+    # rows plus a second B-tree holding a copy of the key. For tables that are all key.
+    without_rowid: bool = False
 
     @property
     def column_names(self) -> tuple[str, ...]:
@@ -159,6 +162,7 @@ PORT_INDEX = Table(
     ),
     ("protocol", "port", "ssl", "probe"),
     doc="Port -> probes that list it, in probe order.",
+    without_rowid=True,
 )
 
 EXCLUDE = Table(
@@ -186,6 +190,7 @@ SERVICES = Table(
     ("protocol", "port", "seq"),
     indexes=(("name",),),
     doc="nmap-services: names for method=table and frequencies for --top-ports.",
+    without_rowid=True,
 )
 
 RPC = Table(
