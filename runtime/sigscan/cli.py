@@ -164,8 +164,10 @@ def _identify(args: argparse.Namespace) -> int:
     bundle = open_bundle(located.path)
     matcher = Matcher(bundle)
     if args.verbose:
-        print(f"sigscan: bundle {located.path} ({located.reason}); regex engine {matcher.engine.name}",
-              file=sys.stderr)
+        engines = matcher.engine.name
+        if matcher.untimed_engine is not matcher.engine:  # the default: see sigscan.matcher.core
+            engines += f" ({matcher.untimed_engine.name} for searches whose cost is provably small)"
+        print(f"sigscan: bundle {located.path} ({located.reason}); regex engine {engines}", file=sys.stderr)
     with bundle:
         if args.jsonl and args.file == "-":
             return _identify_lines(matcher, args, sys.stdin.buffer, sys.stdout)
