@@ -5,11 +5,7 @@ Python has, cheap to define). ``typing.NamedTuple`` makes them from class syntax
 ``typing`` costs a cold ``sigscan`` process about 5 ms, a tenth of identifying one banner. This
 module does the same with ``collections.namedtuple``::
 
-    TYPE_CHECKING = False
-    if TYPE_CHECKING:
-        from typing import NamedTuple as Record
-    else:
-        from sigscan._record import Record
+    from sigscan._record import Record
 
     class Column(Record):
         name: str
@@ -18,7 +14,7 @@ module does the same with ``collections.namedtuple``::
         @property
         def title(self) -> str: ...
 
-Type checkers see ``typing.NamedTuple``; at run time the class body's annotations give the field
+Type checkers see ``typing.NamedTuple`` (this module gives them that name); at run time the class body's annotations give the field
 names in order (they are never evaluated, so a module may use ``from __future__ import
 annotations`` and name types it only imports for checking), assigned values give the defaults,
 and everything else (methods, properties, class methods, the docstring) is copied onto the
@@ -28,31 +24,32 @@ and everything else (methods, properties, class methods, the docstring) is copie
 
 from collections import namedtuple
 
-_namedtuple = namedtuple  # called with computed arguments, which type checkers refuse on the name
+__all__ = ["Record"]
 
-_NOT_COPIED = frozenset({"__annotations__", "__module__", "__qualname__", "__dict__", "__weakref__"})
+_NOT_COPIED = frozenset({"__annotations__", "__module__", "__qualname__"})  # class body names kept off
 
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import NamedTuple as Record
+else:
+    class _RecordMeta(type):
+        def __new__(mcls, name: str, bases: tuple[type, ...], namespace: dict[str, object]) -> type:
+            if not bases:  # Record itself
+                return super().__new__(mcls, name, bases, namespace)
+            if bases != (Record,):
+                raise TypeError(f"{name}: a Record derives from Record alone")
+            annotations = namespace.get("__annotations__", {})
+            assert isinstance(annotations, dict)
+            fields = tuple(annotations)
+            defaults = [namespace[f] for f in fields if f in namespace]
+            if defaults and any(f not in namespace for f in fields[len(fields) - len(defaults):]):
+                raise TypeError(f"{name}: a field without a default follows one with a default")
+            made: type = namedtuple(name, fields, defaults=defaults, module=str(namespace["__module__"]))
+            made.__qualname__ = str(namespace.get("__qualname__", name))
+            for key, value in namespace.items():
+                if key not in _NOT_COPIED and key not in fields:
+                    setattr(made, key, value)
+            return made
 
-class _RecordMeta(type):
-    def __new__(mcls, name: str, bases: tuple[type, ...], namespace: dict[str, object]) -> type:
-        if not bases:  # Record itself
-            return super().__new__(mcls, name, bases, namespace)
-        if bases != (Record,):
-            raise TypeError(f"{name}: a Record derives from Record alone")
-        annotations = namespace.get("__annotations__", {})
-        assert isinstance(annotations, dict)
-        fields = tuple(annotations)
-        defaults = [namespace[f] for f in fields if f in namespace]
-        if defaults and any(f not in namespace for f in fields[len(fields) - len(defaults):]):
-            raise TypeError(f"{name}: a field without a default follows one with a default")
-        made: type = _namedtuple(name, fields, defaults=defaults, module=str(namespace["__module__"]))
-        made.__qualname__ = str(namespace.get("__qualname__", name))
-        for key, value in namespace.items():
-            if key not in _NOT_COPIED and key not in fields:
-                setattr(made, key, value)
-        return made
-
-
-class Record(metaclass=_RecordMeta):
-    """Base of a named tuple declared with annotations (see the module docstring)."""
-
+    class Record(metaclass=_RecordMeta):
+        """Base of a named tuple declared with annotations (see the module docstring)."""

@@ -11,12 +11,11 @@ does not import ``typing`` (5 ms of a cold start).
 
 from __future__ import annotations
 
+from sigscan._record import Record
+
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any
-    from typing import NamedTuple as Record
-else:
-    from sigscan._record import Record
 
 
 class SourceRecord(Record):

@@ -14,11 +14,7 @@ from __future__ import annotations
 
 import enum
 
-TYPE_CHECKING = False
-if TYPE_CHECKING:
-    from typing import NamedTuple as Record
-else:
-    from sigscan._record import Record
+from sigscan._record import Record
 
 SCHEMA_VERSION = 3
 

@@ -6,11 +6,7 @@ bounds stored in a bundle does not import the scanner (and :mod:`sigscan.matcher
 
 from __future__ import annotations
 
-TYPE_CHECKING = False
-if TYPE_CHECKING:
-    from typing import NamedTuple as Record
-else:
-    from sigscan._record import Record
+from sigscan._record import Record
 
 # Paths x nodes below which a search runs without the timeout. The bound is loose: measured on
 # worst cases (``^a*a*a*b`` on a run of a's, ``a*a*b``, ``^x.*y.*z.*w``) a unit of it costs

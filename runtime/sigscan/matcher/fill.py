@@ -3,6 +3,7 @@ with Nmap's warning for every field it fails to fill."""
 
 from __future__ import annotations
 
+from sigscan._record import Record
 from sigscan.bundle.records import MatchRecord
 from sigscan.fields import Field
 from sigscan.template import Literal, Template, cpe_slot, expand, merge_cpes
@@ -11,9 +12,6 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Callable, Sequence
     from typing import Any
-    from typing import NamedTuple as Record
-else:
-    from sigscan._record import Record
 
 # Nmap's names in "failed to fill <name>_template (subjectlen: N, <len>len: SIZE)"
 _NMAP_NAMES = {
