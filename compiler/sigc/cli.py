@@ -17,6 +17,7 @@ from sigc.build import build, compile_inputs, paused_gc
 from sigc.codes import all_codes, markdown
 from sigc.diagnostics import Diagnostic, Severity
 from sigc.dump import dump
+from sigc.emit import encoding_of
 from sigc.lint import all_findings
 from sigc.parser import parse_file
 from sigc.sources import PROBES_FILE, SIGNATURES_GLOB, Inputs, NoDatabase, resolve
@@ -102,7 +103,7 @@ def cmd_build(args: argparse.Namespace) -> int:
     output: Path = user_bundle_path() if args.install else (args.output or DEFAULT_OUTPUT)
     inputs = _inputs(args.sources)
     clock = time.perf_counter()
-    options: dict[str, object] = {"encoding": "json" if output.suffix.lower() == ".json" else "sqlite"}
+    options: dict[str, object] = {"encoding": encoding_of(output)}
     result = build(inputs, output, options)
     elapsed = time.perf_counter() - clock
     findings = result.diagnostics

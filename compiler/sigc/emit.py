@@ -390,17 +390,23 @@ def _replace(path: Path, data: bytes) -> None:
         Path(tmp).unlink(missing_ok=True)
 
 
+def encoding_of(path: Path) -> str:
+    """The encoding a bundle's name selects: ``json`` for a ``.json`` suffix, else ``sqlite``."""
+    return "json" if path.suffix.lower() == ".json" else "sqlite"
+
+
 def preload(path: Path) -> None:
     """Import what writing ``path`` takes (sqlite-utils for SQLite: 50-85 ms), for a caller with
     time to spare before it writes (the build, while its analysis child finishes)."""
-    if path.suffix.lower() != ".json":
+    if encoding_of(path) == "sqlite":
         import sqlite_utils  # noqa: F401  # imported for later
 
 
 def write(db: Database, path: Path, options: dict[str, Any]) -> str:
-    """Write ``path`` in the encoding its suffix selects (``.json``, else SQLite)."""
-    if path.suffix.lower() == ".json":
+    """Write ``path`` in the encoding its suffix selects (:func:`encoding_of`); that encoding."""
+    encoding = encoding_of(path)
+    if encoding == "json":
         write_json(db, path, options)
-        return "json"
-    write_sqlite(db, path, options)
-    return "sqlite"
+    else:
+        write_sqlite(db, path, options)
+    return encoding
