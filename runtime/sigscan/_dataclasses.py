@@ -42,6 +42,6 @@ def _import() -> None:
 
 _import()
 
-from dataclasses import dataclass, field  # noqa: E402  # after _import, on purpose
+from dataclasses import dataclass  # noqa: E402  # after _import, on purpose
 
-__all__ = ["dataclass", "field"]
+__all__ = ["dataclass"]
