@@ -4,6 +4,7 @@ subjects that make each pattern work hardest."""
 
 from __future__ import annotations
 
+import itertools
 import re
 import time
 
@@ -68,10 +69,63 @@ def test_caseless_folds_before_comparing() -> None:
     assert case_folded == plain  # x is: charged
 
 
+@pytest.mark.parametrize(("pattern", "bound"), [
+    # each .* is followed by \r (a byte of .) then \n (not one): two ways on each, so the two
+    # repeats are a factor 2 * 2 and share the linear degree: 4 * (20 + 1 + 2 + 2)
+    (rb"^(.*)\r\n(.*)\r\nEnd", (1, 100)),
+    (rb"^[a-z]*ab-[a-z]*ab-", (1, 3 * 3 * (19 + 1 + 3 + 3))),  # - is the third byte: 3 ways
+    (rb"^x.*?\r\n.*?\r\n", (1, 2 * 2 * (16 + 1 + 2 + 2))),  # lazy: the same counts go on
+    # one such repeat alone is cheaper charged (a degree, no factor): that bound is kept
+    (rb"^Server: (.*)\r\n", (1, 18)),
+])
+def test_repeats_with_a_few_ways_on(pattern: bytes, bound: tuple[int, int]) -> None:
+    assert refined(pattern) == Cost(*bound)
+
+
+@pytest.mark.parametrize("pattern", [
+    rb"^a.*b.*b$",  # b is a byte of ., then an anchor: not read
+    rb"^(?:.*\r\n)*x.*\r\n",  # the body of a repeated group has two ways on: unbounded
+    rb"^.*\r?\n.*\r\n",  # \r? is not a single byte
+    rb"^.*(?:\r|\n)x.*\r\n",  # a group opens before the byte . cannot match
+])
+def test_a_few_ways_on_needs_single_bytes_up_to_one_outside(pattern: bytes) -> None:
+    few = refined(pattern)
+    charged = cost(pattern, True)
+    assert few == charged or few is None
+
+
+@pytest.mark.parametrize(("atom", "follow", "ways"), [
+    (rb".", b"\r\n", 2), (rb"[a-z]", b"ab-", 3), (rb"[^,]", b",", 1), (rb"\w", b"a_ c", 3),
+])
+def test_at_most_k_plus_one_counts_go_on(atom: bytes, follow: bytes, ways: int) -> None:
+    """The claim itself, on every subject of up to 6 bytes over the bytes that matter: from any
+    start, at most ``ways`` counts of ``atom*`` are followed by ``follow`` (k+1, k the position
+    of the first byte of ``follow`` the atom cannot match); and the scanner finds that many."""
+    one = re.compile(atom)
+    k = next(i for i, b in enumerate(follow) if not one.fullmatch(bytes([b])))
+    assert k + 1 == ways
+    few = refined(b"^" + atom + b"*" + re.escape(follow) + b"x" + atom + b"*" + re.escape(follow))
+    length = len(re.escape(follow)) * 2 + len(atom) * 2 + 4
+    assert few == Cost(1, ways * ways * (length + 1 + 2 * ways))
+    alphabet = sorted(set(follow) | set(b"a,\n"))
+    for size in range(7):
+        for subject in itertools.product(alphabet, repeat=size):
+            data = bytes(subject)
+            for start in range(size + 1):
+                run = start
+                while run < size and one.fullmatch(data[run : run + 1]):
+                    run += 1
+                counts = [c for c in range(run - start + 1) if data.startswith(follow, start + c)]
+                assert len(counts) <= ways
+
+
 @pytest.mark.parametrize(("pattern", "hostile"), [
     (rb"^(?:,[^,\r\n]*){9,21}\r\n", b",a" * 30 + b"\n"),
     (rb"^(?:[^\r\n]*\r\n)*?Server: (\S+)", b"x\r\n" * 19 + b"Server:"),  # the longest cheap one
     (rb"^([\d.]+)-([\w.]+)\s*\r?\n", b"1." * 80 + b"-" + b"a" * 150 + b" " * 100 + b"\r\r"),
+    # a few ways on: runs of \r (taken by . and the first byte after it) without the \n
+    (rb"^(.*)\r\n(.*)\r\n(.*)\r\nEnd", b"\r" * 5000),
+    (rb"^(.*)\r\n(.*)\r\n(.*)\r\nEnd", b"\r\n" * 2000 + b"\r" * 1000),
 ])
 def test_the_bound_holds_where_the_pattern_works_hardest(pattern: bytes, hostile: bytes) -> None:
     """On the subject that makes the pattern backtrack most, the search takes well under what

@@ -22,6 +22,13 @@ next byte. So it adds no path (no degree, and it does not make an enclosing grou
 failed counts cost at most n+1 steps each time the search arrives at the repeat, which one more
 factor of (n+1) for the whole pattern covers: ``work <= C * (n+1)**d * (L + m*(n+1))
 <= C * (L+m) * (n+1)**(d+1)`` for m such repeats and d other degrees.
+
+A few ways on: a repeat of X followed by single bytes of which only the k-th (counting from 0)
+cannot be a byte of X (``.*\r\n``: ``.`` takes ``\r`` but not ``\n``, k = 1) lets at most
+k+1 counts go on (see :meth:`_Scanner.leaves_within`), and each other count fails within k+1
+bytes: a factor k+1 on the paths instead of a degree, and k+1 in place of 1 in ``m`` above. That
+only pays when it removes a degree (``.*\r\n`` once is as cheap charged), so :func:`cost` scans
+the pattern both ways and keeps the lower bound.
 """
 
 from __future__ import annotations
@@ -34,6 +41,7 @@ from sigscan.matcher.first import continuation, single_byte_mask
 __all__ = ["BUDGET", "Cost", "cost"]
 
 _DIGITS = b"0123456789"
+_MAX_WAYS = 16  # bytes read after a repeat for one it cannot match (:meth:`_Scanner.leaves_within`)
 
 # A run of one-byte atoms that :meth:`_Scanner.step` would each take alone: ordinary bytes and
 # escapes other than backreferences; group ``atom`` is the last of them.
@@ -61,25 +69,32 @@ def cost(pattern: bytes, anchored: bool, *, caseless: bool | None = None,
     """The bound for ``pattern`` (``regex`` syntax, as the bundle stores it), or ``None``. With
     both flags given, deterministic repeats are recognised (see the module docstring)."""
     flags = None if caseless is None or dotall is None else (caseless, dotall)
-    scanner = _Scanner(pattern, flags)
+    found = [_bound(_Scanner(pattern, flags, few), anchored) for few in ((False, True) if flags else (False,))]
+    # a repeat with a few ways on trades a degree for a constant factor: only worth it when
+    # that removes a degree (``.*\r\n`` alone is cheaper charged), so the lower bound is kept
+    return min((c for c in found if c is not None), default=None)
+
+
+def _bound(scanner: _Scanner, anchored: bool) -> Cost | None:
     try:
         frame = scanner.run()
     except _Unbounded:
         return None
     found = scanner.deterministic
     degree = frame.degree + (0 if anchored else 1) + (1 if found else 0)
-    return Cost(degree, frame.constant * frame.branches * (len(pattern) + 1 + found))
+    return Cost(degree, frame.constant * frame.branches * (len(scanner.p) + 1 + found))
 
 
 class _Scanner:
-    def __init__(self, pattern: bytes, flags: tuple[bool, bool] | None = None) -> None:
+    def __init__(self, pattern: bytes, flags: tuple[bool, bool] | None = None, few: bool = False) -> None:
         self.p = pattern
         self.i = 0
         self.stack = [_Frame()]
         self.atom: _Frame | bool | None = None  # last atom: a closed group, True, or None
         self.atom_at = 0  # where the last atom starts
         self.flags = flags  # (caseless, dotall), or None: no deterministic repeats
-        self.deterministic = 0  # repeats found deterministic
+        self.deterministic = 0  # repeats found deterministic, weighed by their ways on
+        self.few = few  # look for repeats with a few ways on (:meth:`leaves_within`)
 
     def run(self) -> _Frame:
         """Step through the pattern. Most of it is runs of one-byte atoms, which change nothing
@@ -189,15 +204,32 @@ class _Scanner:
             low, high, end = (0, None, self.i + 1) if c == 0x2A else (1, None, self.i + 1) if c == 0x2B else (0, 1, self.i + 1)
         if self.p[end : end + 1] in (b"?", b"+"):
             end += 1  # lazy or possessive
-        if self.atom is True and self.is_deterministic(end):
+        ways = self.ways_on(end) if self.atom is True else None
+        if ways == 1:
             if high is None:
                 self.deterministic += 1  # one path; its failed counts: the linear term
             elif high != low:
                 self.stack[-1].constant *= high - low + 1  # one path, a few failed counts
+        elif ways is not None and high is None:
+            frame = self.stack[-1]
+            frame.constant *= ways  # at most ``ways`` paths ...
+            frame.varies = True  # ... so a repeat of the group around it is not bounded here
+            self.deterministic += ways  # a failed count stops within ``ways`` bytes
         else:
             self.charge(low, high)
         self.i = end
         self.atom = None
+
+    def ways_on(self, end: int) -> int | None:
+        """How many counts of the repeat of the one-byte atom before ``self.i`` (quantifier
+        ending at ``end``) can let the rest of the pattern go on: 1 when what follows cannot
+        start with one of its bytes (:meth:`is_deterministic`), k+1 when the k-th byte after it
+        cannot be one of them (:meth:`leaves_within`), ``None`` when neither is known."""
+        if self.flags is None:
+            return None
+        if self.is_deterministic(end):
+            return 1
+        return self.leaves_within(end) if self.few else None
 
     def is_deterministic(self, end: int) -> bool:
         """Is the repeat of the one-byte atom before ``self.i`` (the quantifier ends at ``end``)
@@ -232,6 +264,37 @@ class _Scanner:
                     return False  # unknown, can be empty, or alternatives (only the first is read)
                 follow |= body[0]
                 at = repeat
+
+    def leaves_within(self, end: int) -> int | None:
+        """k+1, when the repeat of the atom X before ``self.i`` is followed by single bytes
+        B0 ... Bk (each exactly once; plain groups that are not repeated may close between
+        them) where only Bk is disjoint from X; ``None`` otherwise. A count c of the repeat that
+        lets the rest go on from a start p puts Bk at p+c+k, outside X's run from p (which ends
+        at some q), so q-p-k <= c <= q-p: at most k+1 counts, as in ``.*\r\n`` (\n is not
+        in ``.``: 2) or ``[^,]*, x`` (3). Every other count fails within k+1 bytes."""
+        assert self.flags is not None
+        caseless, dotall = self.flags
+        atom = single_byte_mask(self.p, self.atom_at, caseless=caseless, dotall=dotall)
+        if atom is None or atom[1] != self.i:
+            return None
+        at, depth = end, len(self.stack) - 1
+        for k in range(_MAX_WAYS):
+            c = self.p[at : at + 1]
+            while c == b")":  # the byte after a group that closes here follows too
+                frame = self.stack[depth]
+                if depth == 0 or frame.kind not in (b"(", b":", b">") or self.quantifier_end(at + 1) is not None:
+                    return None
+                at, depth = at + 1, depth - 1
+                c = self.p[at : at + 1]
+            if not c or c in b"(|^$":
+                return None
+            byte = single_byte_mask(self.p, at, caseless=caseless, dotall=dotall)
+            if byte is None or self.quantifier_end(byte[1]) is not None:
+                return None
+            if not byte[0] & atom[0]:
+                return k + 1
+            at = byte[1]
+        return None
 
     def quantifier_end(self, at: int) -> int | None:
         """Where the quantifier at ``at`` ends (lazy or possessive mark included), or ``None``
