@@ -21,7 +21,7 @@ from sigc.tables import RpcEntry, ServiceEntry
 from sigc.templates import TemplateProblem, parse_template
 from sigscan.bundle.records import KeyRecord
 from sigscan.fields import Field
-from sigscan.matcher.cost import Cost, cost
+from sigscan.matcher.cost import Cost, LiteralCost, cost, literal_cost
 from sigscan.matcher.index import assign_keys
 from sigscan.template import Template
 
@@ -47,6 +47,7 @@ class AnalyzedMatch:
     templates: tuple[tuple[Field, Template], ...]  # in the order written (repeats kept)
     key: KeyRecord  # prefilter key among its probe's lines (sigscan.matcher.index.assign_keys)
     cost: Cost | None = None  # backtracking bound of the translation (None: unbounded or none)
+    literal_cost: LiteralCost | None = None  # the bound that counts literals in the subject
 
     def template(self, key: Field) -> Template | None:
         """The template Nmap uses for a field: a repeated field replaces the earlier one."""
@@ -208,7 +209,7 @@ def _chain(
 
 def _analyze_match(match: Match, line: LineFacts, key: KeyRecord, mid: int, pid: int, seq: int,
                    source: int, diagnostics: list[Diagnostic]) -> AnalyzedMatch:
-    analysis, bound, parsed = line
+    analysis, bound, literal_bound, parsed = line
     for p in analysis.problems:
         diagnostics.append(Diagnostic(p.code, p.severity, p.message, match.pattern_location.shifted(p.offset)))
     for f, (_, problems) in zip(match.fields, parsed, strict=True):
@@ -216,7 +217,7 @@ def _analyze_match(match: Match, line: LineFacts, key: KeyRecord, mid: int, pid:
         for tp in problems:
             diagnostics.append(Diagnostic(tp.code, tp.severity, tp.message, f.location.shifted(body + tp.offset)))
     templates = tuple((f.key, template) for f, (template, _) in zip(match.fields, parsed, strict=True))
-    return AnalyzedMatch(match, mid, pid, seq, source, analysis, templates, key, bound)
+    return AnalyzedMatch(match, mid, pid, seq, source, analysis, templates, key, bound, literal_bound)
 
 
 def _diag(code: str, message: str, loc: Location) -> Diagnostic:
@@ -227,7 +228,7 @@ def _diag(code: str, message: str, loc: Location) -> Diagnostic:
 
 PARALLEL_MIN = 2000  # lines below which a second process costs more than it saves
 Parsed = tuple[Template, tuple[TemplateProblem, ...]]
-LineFacts = tuple[PatternAnalysis, Cost | None, tuple[Parsed, ...]]  # pattern, bound, templates
+LineFacts = tuple[PatternAnalysis, Cost | None, LiteralCost | None, tuple[Parsed, ...]]  # pattern, bounds, templates
 ProbeFacts = tuple[list[LineFacts], list[KeyRecord]]  # a probe's lines, and their prefilter keys
 
 
@@ -284,20 +285,24 @@ def _analyze_probes(probes: Sequence[Sequence[Match]]) -> list[ProbeFacts]:
 
 def _line_facts(match: Match, templates: dict[tuple[bytes, Field], Parsed]) -> LineFacts:
     """:func:`~sigc.pcre.analyze_pattern`, the runtime's backtracking bound
-    (:func:`sigscan.matcher.cost.cost`) of its translation, and each field's parsed template.
+    (:func:`sigscan.matcher.cost.cost`, :func:`~sigscan.matcher.cost.literal_cost`) of its
+    translation, and each field's parsed template.
     Templates are parsed once per (text, field): a real file repeats most of its field texts
     (36,000 fields, 14,000 distinct texts), and a parse depends on nothing else."""
     caseless, dotall = match.caseless, match.dotall
     analysis = analyze_pattern(match.pattern, caseless=caseless, dotall=dotall)
     translated = analysis.translated
-    bound = None if translated is None else cost(translated, analysis.anchored, caseless=caseless, dotall=dotall)
+    bound = literal_bound = None
+    if translated is not None:
+        bound = cost(translated, analysis.anchored, caseless=caseless, dotall=dotall)
+        literal_bound = literal_cost(translated, analysis.anchored, caseless=caseless, dotall=dotall)
     parsed = []
     for f in match.fields:
         found = templates.get((f.text, f.key))
         if found is None:
             found = templates[f.text, f.key] = parse_template(f.text, f.key)
         parsed.append(found)
-    return analysis, bound, tuple(parsed)
+    return analysis, bound, literal_bound, tuple(parsed)
 
 
 class _KeyFacts:

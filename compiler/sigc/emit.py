@@ -228,6 +228,9 @@ def _match_row(m: AnalyzedMatch, template_data: dict[int, list[Any]]) -> list[An
         match.location.line,
         None if m.cost is None else m.cost.degree,
         None if m.cost is None else m.cost.constant,
+        None if m.literal_cost is None else [
+            m.literal_cost.degree, m.literal_cost.constant,
+            [[literal.decode("latin-1"), weight] for literal, weight in m.literal_cost.literals]],
     ]
 
 

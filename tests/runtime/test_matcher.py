@@ -289,6 +289,22 @@ def test_a_short_subject_of_a_bounded_pattern_skips_the_timeout(tmp_path: Path) 
     assert ok.untimed > 100 and evil.untimed == -1
 
 
+def test_a_subject_with_few_literals_skips_the_timeout_at_any_length(tmp_path: Path) -> None:
+    """``.*<b>bold.*<i>`` with dotall has two degrees; counted in the subject, each ``.*`` has as
+    many ways on as its literal occurs: a long page with one of each needs no budget, a page
+    full of them still gets it (and the same verdict)."""
+    b = small_bundle(tmp_path, b"Probe TCP NULL q||\nmatch page m|^HTTP/1\\.1 .*<b>bold.*<i>(x)|s\n")
+    page = b"HTTP/1.1 200 OK\r\n" + b"." * 4000 + b"<b>bold" + b"." * 4000 + b"<i>x"
+    crowded = b"HTTP/1.1 200 OK\r\n" + b"<b>bold<i>y" * 800 + b"<i>x"
+    matcher = Matcher(b)
+    (entry,) = matcher.index(0).entries
+    assert entry.untimed < len(page) and entry.literal_cost is not None
+    assert matcher.identify("NULL", "tcp", page).name == "page"
+    assert entry.compiled is not None and entry.timed is None  # re, without the budget
+    assert matcher.identify("NULL", "tcp", crowded).name == "page"
+    assert entry.timed is not None  # regex, with it
+
+
 # -- any input -----------------------------------------------------------------------------------
 
 

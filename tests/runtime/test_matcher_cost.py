@@ -10,7 +10,7 @@ import time
 
 import pytest
 
-from sigscan.matcher.cost import BUDGET, Cost, cost
+from sigscan.matcher.cost import BUDGET, Cost, LiteralCost, _weight, cost, literal_cost
 
 
 def refined(pattern: bytes, anchored: bool = True, caseless: bool = False, dotall: bool = False) -> Cost | None:
@@ -117,6 +117,51 @@ def test_at_most_k_plus_one_counts_go_on(atom: bytes, follow: bytes, ways: int) 
                     run += 1
                 counts = [c for c in range(run - start + 1) if data.startswith(follow, start + c)]
                 assert len(counts) <= ways
+
+
+@pytest.mark.parametrize(("pattern", "caseless", "bound"), [
+    # dotall .* before <title>: as many ways on as <title> occurs; the rest shares one degree,
+    # and a failed count stops within its literal: constant = length + 1 + the literals' lengths
+    (rb"^HTTP/1\.1 .*<title>Foo</title>.*Bar", False, (1, 36 + 1 + 18 + 3, ((b"<title>Foo</title>", 1), (b"Bar", 1)))),
+    # caseless: the literal lower-cased (counted in the lower-cased subject)
+    (rb"^x.*Abc.*d", True, (1, 10 + 1 + 3 + 1, ((b"abc", 1), (b"d", 1)))),
+    # a literal that can overlap itself weighs more than 1: "aXa" occurrences can share an "a"
+    (rb"^x.*aXa.*b", False, (1, 10 + 1 + 3 + 1, ((b"aXa", 2), (b"b", 1)))),
+])
+def test_literal_cost(pattern: bytes, caseless: bool, bound: tuple[int, int, tuple[tuple[bytes, int], ...]]) -> None:
+    found = literal_cost(pattern, True, caseless=caseless, dotall=True)
+    assert found == LiteralCost(*bound)
+    plain = cost(pattern, True, caseless=caseless, dotall=True)
+    assert plain is not None and plain.degree > found.degree
+
+
+@pytest.mark.parametrize("pattern", [
+    rb"^x.*Abc",  # one repeat: its degree is as cheap as a count of the literal
+    rb"^(a|aa)+.*b.*c",  # unbounded anyway
+    rb"^x.*[ab]c.*d",  # no literal right after the first .*: charged, so nothing gained
+])
+def test_no_literal_cost_when_it_is_not_lower(pattern: bytes) -> None:
+    assert literal_cost(pattern, True, caseless=False, dotall=True) is None
+
+
+def test_literal_cost_counts_the_subject() -> None:
+    bound = LiteralCost(1, 10, ((b"<t>", 1), (b"aa", 2)))
+    assert bound.cheap(b"x" * 1000)  # neither occurs: 10 * 1001
+    assert bound.cheap(b"<t>" + b"aaa" + b"x" * 1000)  # 10 * 1007 * 1 * (1 * 2)
+    assert not bound.cheap(b"<t>" * 600 + b"aa" * 600)  # 10 * 3001 * 600 * 1200
+
+
+@pytest.mark.parametrize("literal", [b"a", b"aa", b"aaa", b"abab", b"abc", b"aXa", b"abcab"])
+def test_a_counted_occurrence_stands_for_at_most_its_weight(literal: bytes) -> None:
+    """On every subject of up to 8 bytes over the literal's bytes and one other: occurrences
+    (overlapping ones included) <= bytes.count * weight, so LiteralCost never undercounts."""
+    (weight,) = [w for _, w in LiteralCost(0, 1, ((literal, _weight(literal)),)).literals]
+    alphabet = sorted(set(literal) | {ord("z")})
+    for size in range(9):
+        for subject in itertools.product(alphabet, repeat=size):
+            data = bytes(subject)
+            occurrences = sum(1 for i in range(size) if data.startswith(literal, i))
+            assert occurrences <= data.count(literal) * weight
 
 
 @pytest.mark.parametrize(("pattern", "hostile"), [

@@ -25,7 +25,8 @@ if TYPE_CHECKING:
 
 # The columns of MATCHES behind a LineRecord, in their order.
 LINE_COLUMNS = ("id", "seq", "soft", "service", "regex", "caseless", "dotall", "groups", "anchored",
-                "prefix", "required", "min_length", "source", "line", "cost_degree", "cost_constant")
+                "prefix", "required", "min_length", "source", "line", "cost_degree", "cost_constant",
+                "cost_literals")
 _MATCH_INDEX = {name: i for i, name in enumerate(MATCHES.column_names)}
 LINE_POSITIONS = tuple(_MATCH_INDEX[c] for c in LINE_COLUMNS)  # where they sit in a full row
 
@@ -62,6 +63,13 @@ def _cost(degree: int | None, constant: int | None) -> tuple[int, int] | None:
     return None if degree is None or constant is None else (degree, constant)
 
 
+def _literal_cost(value: Any) -> tuple[int, int, tuple[tuple[bytes, int], ...]] | None:
+    if value is None:
+        return None
+    degree, constant, literals = value
+    return int(degree), int(constant), tuple((_b(text), int(weight)) for text, weight in literals)
+
+
 def source(row: Sequence[Any]) -> SourceRecord:
     return SourceRecord(*row)
 
@@ -79,23 +87,24 @@ def probe(row: Sequence[Any]) -> ProbeRecord:
 def match(row: Sequence[Any]) -> MatchRecord:
     (id_, probe_id, seq, soft, service, pattern, regex, delim, flags, caseless, dotall, groups,
      anchored, prefix, required, min_length, product, fields, templates, src, line,
-     degree, constant) = row
+     degree, constant, literals) = row
     return MatchRecord(
         id_, probe_id, seq, bool(soft), service, _b(pattern), _b(regex), delim, flags,
         bool(caseless), bool(dotall), groups, bool(anchored), _b(prefix),
         tuple(_b(r) for r in required), min_length, product,
         tuple((k, d, _b(t), f) for k, d, t, f in fields), templates, src, line, _cost(degree, constant),
+        _literal_cost(literals),
     )
 
 
 def line(row: Sequence[Any]) -> LineRecord:
     """A LineRecord from the values of :data:`LINE_COLUMNS` (``required`` decoded)."""
     (id_, seq, soft, service, regex, caseless, dotall, groups, anchored, prefix, required,
-     min_length, src, line_, degree, constant) = row
+     min_length, src, line_, degree, constant, literals) = row
     return LineRecord(
         id_, seq, bool(soft), service, _b(regex), bool(caseless), bool(dotall), groups,
         bool(anchored), _b(prefix), tuple([_b(r) for r in required]), min_length, src, line_,
-        _cost(degree, constant),
+        _cost(degree, constant), _literal_cost(literals),
     )
 
 

@@ -17,6 +17,8 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any
 
+    LiteralBound = tuple[int, int, tuple[tuple[bytes, int], ...]]  # see sigscan.matcher.bound.LiteralCost
+
 
 class SourceRecord(Record):
     id: int
@@ -75,6 +77,7 @@ class MatchRecord(Record):
     source: int
     line: int
     cost: tuple[int, int] | None  # (degree, constant) of sigscan.matcher.cost, None if unbounded
+    literal_cost: LiteralBound | None = None  # (degree, constant, ((literal, weight), ...)): LiteralCost
 
 
 class LineRecord(Record):
@@ -96,6 +99,7 @@ class LineRecord(Record):
     source: int
     line: int
     cost: tuple[int, int] | None
+    literal_cost: LiteralBound | None = None
 
 
 class KeyRecord(Record):

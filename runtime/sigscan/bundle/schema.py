@@ -16,7 +16,7 @@ import enum
 
 from sigscan._record import Record
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 
 # Marks a SQLite file as a sigc bundle: PRAGMA application_id ("SIGC").
 SQLITE_APPLICATION_ID = 0x53494743
@@ -129,6 +129,9 @@ MATCHES = Table(
         _c("cost_degree", INT, "backtracking bound (sigscan.matcher.cost): work <= constant * (n+1)**degree "
                                "for a subject of n bytes; null when unbounded"),
         _c("cost_constant", INT, "see cost_degree"),
+        _c("cost_literals", JSON, "a bound that counts literals in the subject (sigscan.matcher.bound."
+                                  "LiteralCost): [degree, constant, [[literal (latin-1), weight], ...]]; "
+                                  "null when it is not lower"),
     ),
     ("id",),
     indexes=(("probe", "seq"), ("service",)),

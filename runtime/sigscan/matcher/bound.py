@@ -40,3 +40,27 @@ class Cost(Record):
         while low < cap and self.cheap(low + 1):
             low += 1
         return low
+
+
+class LiteralCost(Record):
+    """A bound that depends on the subject: ``work <= constant * ways * (n+1) ** degree``, where
+    ``ways`` is the product, over ``literals`` (each a byte string and a weight), of how often
+    the literal occurs in the subject times its weight (at least 1). Each literal follows a
+    repeat of a one-byte atom, whose counts that let the search go on are at most the literal's
+    occurrences (:func:`sigscan.matcher.cost.literal_cost`). ``bytes.count`` counts occurrences
+    that do not overlap: a literal that can overlap itself (``aa``, ``abab``) weighs its
+    length, which bounds the overlapping ones; any other weighs 1. Caseless lines store their
+    literals lower-cased and count them in the lower-cased subject."""
+
+    degree: int
+    constant: int
+    literals: tuple[tuple[bytes, int], ...]
+
+    def cheap(self, text: bytes) -> bool:
+        """Is the work on ``text`` (lower-cased for caseless lines) provably within :data:`BUDGET`?"""
+        work: int = self.constant * (len(text) + 1) ** self.degree
+        for literal, weight in self.literals:
+            if work > BUDGET:
+                return False
+            work *= max(1, text.count(literal) * weight)
+        return work <= BUDGET

@@ -23,7 +23,8 @@ there is no budget (see :mod:`sigscan.regex_engine`). A line whose pattern does 
 the engine never matches and is reported the same way.
 
 Two engines: a search whose work is provably small (:mod:`sigscan.matcher.cost`: the subject is
-no longer than the line's ``untimed`` bound), or any search when there is no timeout, needs no
+no longer than the line's ``untimed`` bound, or the line's literals occur in it few enough times
+for its ``literal_cost``), or any search when there is no timeout, needs no
 budget; with the default engine (``regex``) those run on the standard ``re`` instead, which
 compiles a pattern three times faster into a fourteenth of the memory (0.7 KB against 9 KB) and
 finds the same matches (the translated patterns mean the same to both; the equivalence tests
@@ -186,7 +187,9 @@ class Matcher:
         return match
 
     def _search(self, entry: Entry, subject: Subject, diagnostics: list[str]) -> Any:
-        if self.timeout is None or subject.length <= entry.untimed:
+        if self.timeout is None or subject.length <= entry.untimed or (
+                entry.literal_cost is not None
+                and entry.literal_cost.cheap(subject.lower() if entry.caseless else subject.data)):
             compiled = entry.compiled
             if compiled is None:
                 compiled = entry.compiled = self._compile(entry)

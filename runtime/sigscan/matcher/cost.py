@@ -29,16 +29,28 @@ k+1 counts go on (see :meth:`_Scanner.leaves_within`), and each other count fail
 bytes: a factor k+1 on the paths instead of a degree, and k+1 in place of 1 in ``m`` above. That
 only pays when it removes a degree (``.*\r\n`` once is as cheap charged), so :func:`cost` scans
 the pattern both ways and keeps the lower bound.
+
+Literals counted in the subject: a repeat of X followed by a literal S (``.*<title>`` with
+dotall, where no byte after ``.*`` leaves it) lets the search go on only at counts where S
+occurs, so at most as many counts as S occurs in the subject. :func:`literal_cost` charges such
+repeats that way (each failed count stops within S: ``len(S)`` in ``m`` above) and leaves the
+occurrences to be counted when a search has the subject in hand
+(:class:`~sigscan.matcher.bound.LiteralCost`). A page with one ``<title>`` has one way on,
+whatever its length.
 """
 
 from __future__ import annotations
 
 import re
 
-from sigscan.matcher.bound import BUDGET, Cost
+from sigscan.matcher.bound import BUDGET, Cost, LiteralCost
 from sigscan.matcher.first import continuation, single_byte_mask
 
-__all__ = ["BUDGET", "Cost", "cost"]
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+
+__all__ = ["BUDGET", "Cost", "LiteralCost", "cost", "literal_cost"]
 
 _DIGITS = b"0123456789"
 _MAX_WAYS = 16  # bytes read after a repeat for one it cannot match (:meth:`_Scanner.leaves_within`)
@@ -75,6 +87,32 @@ def cost(pattern: bytes, anchored: bool, *, caseless: bool | None = None,
     return min((c for c in found if c is not None), default=None)
 
 
+def literal_cost(pattern: bytes, anchored: bool, *, caseless: bool, dotall: bool) -> LiteralCost | None:
+    """The bound that counts, in the subject, the literal after each repeat :func:`cost`
+    charges a degree for (``.*<title>`` with dotall: only where ``<title>`` occurs can the
+    search go on), see :class:`~sigscan.matcher.bound.LiteralCost`. ``None`` when there is no
+    such repeat, the pattern is unbounded, or the bound is no lower than :func:`cost`'s even
+    where each literal occurs once."""
+    scanner = _Scanner(pattern, (caseless, dotall), few=True)
+    scanner.literals = []
+    bound = _bound(scanner, anchored)
+    if bound is None or not scanner.literals:
+        return None
+    plain = cost(pattern, anchored, caseless=caseless, dotall=dotall)
+    if plain is not None and plain <= bound:
+        return None
+    return LiteralCost(bound.degree, bound.constant, tuple((lit, _weight(lit)) for lit in scanner.literals))
+
+
+def _weight(literal: bytes) -> int:
+    """How many occurrences of ``literal`` one occurrence ``bytes.count`` counts can stand for:
+    1 when occurrences cannot overlap; else ``ceil(len / period)``, the period being the length
+    less the longest proper prefix that is also a suffix (overlapping occurrences start at
+    least a period apart, and each counted one hides only those starting within it)."""
+    border = max((size for size in range(1, len(literal)) if literal[:size] == literal[-size:]), default=0)
+    return -(-len(literal) // (len(literal) - border))
+
+
 def _bound(scanner: _Scanner, anchored: bool) -> Cost | None:
     try:
         frame = scanner.run()
@@ -95,6 +133,9 @@ class _Scanner:
         self.flags = flags  # (caseless, dotall), or None: no deterministic repeats
         self.deterministic = 0  # repeats found deterministic, weighed by their ways on
         self.few = few  # look for repeats with a few ways on (:meth:`leaves_within`)
+        # the literals after repeats that are bounded by how often they occur (literal_cost);
+        # None: such repeats are charged as usual
+        self.literals: list[bytes] | None = None
 
     def run(self) -> _Frame:
         """Step through the pattern. Most of it is runs of one-byte atoms, which change nothing
@@ -215,6 +256,10 @@ class _Scanner:
             frame.constant *= ways  # at most ``ways`` paths ...
             frame.varies = True  # ... so a repeat of the group around it is not bounded here
             self.deterministic += ways  # a failed count stops within ``ways`` bytes
+        elif high is None and self.literals is not None and (literal := self.literal_after(end)):
+            self.stack[-1].varies = True  # as many ways on as the literal occurs
+            self.deterministic += len(literal)  # a failed count stops within the literal
+            self.literals.append(literal)
         else:
             self.charge(low, high)
         self.i = end
@@ -270,31 +315,64 @@ class _Scanner:
         B0 ... Bk (each exactly once; plain groups that are not repeated may close between
         them) where only Bk is disjoint from X; ``None`` otherwise. A count c of the repeat that
         lets the rest go on from a start p puts Bk at p+c+k, outside X's run from p (which ends
-        at some q), so q-p-k <= c <= q-p: at most k+1 counts, as in ``.*\r\n`` (\n is not
+        at some q), so q-p-k <= c <= q-p: at most k+1 counts, as in ``.*\\r\\n`` (\\n is not
         in ``.``: 2) or ``[^,]*, x`` (3). Every other count fails within k+1 bytes."""
+        atom = self.repeated_mask()
+        if atom is None:
+            return None
+        for k, byte in enumerate(self.bytes_after(end)):
+            if k == _MAX_WAYS:
+                break
+            if not byte & atom:
+                return k + 1
+        return None
+
+    def literal_after(self, end: int) -> bytes | None:
+        """The literal bytes that follow the repeat of the one-byte atom before ``self.i``, as
+        :meth:`bytes_after` reads them (lower-cased when caseless), or ``None``: a count of the
+        repeat lets the rest go on only where the literal occurs (see :func:`literal_cost`)."""
+        if self.repeated_mask() is None:
+            return None
+        assert self.flags is not None
+        caseless = self.flags[0]
+        found = bytearray()
+        for mask in self.bytes_after(end):
+            byte = mask.bit_length() - 1
+            if mask == 1 << byte or (caseless and 0x61 <= byte <= 0x7A and mask == 1 << byte | 1 << (byte - 32)):
+                found.append(byte)
+            else:
+                break
+        return bytes(found) or None
+
+    def repeated_mask(self) -> int | None:
+        """The bytes of the one-byte atom before ``self.i`` (the one being repeated)."""
         assert self.flags is not None
         caseless, dotall = self.flags
         atom = single_byte_mask(self.p, self.atom_at, caseless=caseless, dotall=dotall)
-        if atom is None or atom[1] != self.i:
-            return None
+        return None if atom is None or atom[1] != self.i else atom[0]
+
+    def bytes_after(self, end: int) -> Iterator[int]:
+        """The masks of the single bytes (each exactly once) that follow the quantifier ending at
+        ``end``, read across the closing of plain groups that are not repeated; stops at
+        anything else."""
+        assert self.flags is not None
+        caseless, dotall = self.flags
         at, depth = end, len(self.stack) - 1
-        for k in range(_MAX_WAYS):
+        while True:
             c = self.p[at : at + 1]
             while c == b")":  # the byte after a group that closes here follows too
                 frame = self.stack[depth]
                 if depth == 0 or frame.kind not in (b"(", b":", b">") or self.quantifier_end(at + 1) is not None:
-                    return None
+                    return
                 at, depth = at + 1, depth - 1
                 c = self.p[at : at + 1]
             if not c or c in b"(|^$":
-                return None
+                return
             byte = single_byte_mask(self.p, at, caseless=caseless, dotall=dotall)
             if byte is None or self.quantifier_end(byte[1]) is not None:
-                return None
-            if not byte[0] & atom[0]:
-                return k + 1
+                return
+            yield byte[0]
             at = byte[1]
-        return None
 
     def quantifier_end(self, at: int) -> int | None:
         """Where the quantifier at ``at`` ends (lazy or possessive mark included), or ``None``

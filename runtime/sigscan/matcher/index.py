@@ -43,7 +43,7 @@ from __future__ import annotations
 from collections import Counter
 
 from sigscan.bundle.records import KeyRecord, LineRecord, MatchRecord, ProbeRecord
-from sigscan.matcher.bound import Cost
+from sigscan.matcher.bound import Cost, LiteralCost
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -120,11 +120,12 @@ class Entry:
     and the verdict's identity (``templates`` are read when the line first wins).
     ``compiled`` (the pattern for searches that need no time budget) and ``timed`` (with the
     engine that has one) are filled on first use; ``untimed`` is the longest subject searched
-    without a budget (see :mod:`.cost`)."""
+    without a budget (see :mod:`.cost`), and ``literal_cost`` the bound that may spare the budget
+    for a longer one, by counting literals in it (or ``None``)."""
 
     __slots__ = ("_index", "_record", "anchored", "caseless", "compiled", "dotall", "groups",
-                 "lineno", "min_length", "pos", "prefix", "regex", "required", "service", "soft",
-                 "source", "templates", "timed", "untimed")
+                 "lineno", "literal_cost", "min_length", "pos", "prefix", "regex", "required",
+                 "service", "soft", "source", "templates", "timed", "untimed")
 
     def __init__(self, pos: int, line: LineRecord | MatchRecord, index: ProbeIndex | None = None,
                  limit: int = 1 << 30) -> None:
@@ -151,6 +152,8 @@ class Entry:
         self.timed: object | None = None
         self.templates: Templates | None = None  # parsed when the line first wins
         self.untimed = -1 if line.cost is None else Cost(*line.cost).longest_cheap(limit)
+        literal = line.literal_cost
+        self.literal_cost = None if literal is None else LiteralCost(*literal)
 
     @property
     def record(self) -> MatchRecord:
