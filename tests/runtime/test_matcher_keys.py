@@ -10,17 +10,12 @@ from typing import Any
 import pytest
 
 from sigscan.bundle.loader import open_bundle
-from sigscan.matcher.index import Bucket, ProbeIndex
+from sigscan.matcher.index import ProbeIndex
 from tests.conftest import REAL_FILES
 
 
 def _shape(index: ProbeIndex) -> dict[str, Any]:
-    def lists(maps: Any) -> dict[Any, list[int]]:
-        return {k: list(v) for k, v in maps.items()}
-
-    heads = {k: (list(v.plain), lists(v.tokens)) if isinstance(v, Bucket) else list(v) for k, v in index.heads.items()}
-    return {"heads": heads, "iheads": lists(index.iheads), "tokens": lists(index.tokens), "first": lists(index.first),
-            "always": list(index.always), "keys": [(e.kind, e.value, e.key) for e in index.entries]}
+    return {**index.to_data(), "keys": [(e.kind, e.value, e.key) for e in index.entries]}
 
 
 @pytest.mark.parametrize("encoding", ["db", "json"])

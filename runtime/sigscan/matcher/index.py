@@ -40,7 +40,9 @@ computed one on the real databases.
 
 from __future__ import annotations
 
+from array import array
 from collections import Counter
+from sys import intern
 
 from sigscan.bundle.records import KeyRecord, LineRecord, MatchRecord, ProbeRecord
 from sigscan.matcher.bound import Cost, LiteralCost
@@ -53,7 +55,7 @@ if TYPE_CHECKING:
     from sigscan.bundle.loader import Bundle
     from sigscan.matcher.fill import Templates
 
-    Positions = list[int]  # line positions in file order
+    Positions = int  # a list of line positions in file order, as ProbeIndex.positions keeps it
 
     class LineFacts(Protocol):
         """What a line's key is computed from (a MatchRecord has it; so has the compiler's row)."""
@@ -74,6 +76,7 @@ if TYPE_CHECKING:
 HEAD_MAX = 8  # longest head key, in bytes
 SMALL_BUCKET = 4  # head buckets this small keep their head key (see ProbeIndex)
 HEAD, IHEAD, TOKEN, FIRST, ALWAYS = "head", "ihead", "token", "first", "always"  # key kinds
+_SHIFT, _COUNT = 24, (1 << 24) - 1  # a packed position list: start << _SHIFT | count
 _ALNUM = frozenset(b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz")
 _TOKEN_TABLE = bytes(b if b in _ALNUM else 0x20 for b in range(256))  # non-alnum -> space
 
@@ -143,7 +146,9 @@ class Entry:
         self.min_length = line.min_length
         self.regex = line.regex
         self.dotall = line.dotall
-        self.service = line.service
+        # one object per service name (7,173 lines of the benchmark corpus have 733 names);
+        # literals are too varied for a table of them to save more than it takes
+        self.service = intern(line.service)
         self.soft = line.soft
         self.groups = line.groups
         self.source = line.source
@@ -152,8 +157,8 @@ class Entry:
         self.timed: object | None = None
         self.templates: Templates | None = None  # parsed when the line first wins
         self.untimed = -1 if line.cost is None else Cost(*line.cost).longest_cheap(limit)
-        literal = line.literal_cost
-        self.literal_cost = None if literal is None else LiteralCost(*literal)
+        literal = line.literal_cost  # only of use when some subject is too long for ``untimed``
+        self.literal_cost = None if literal is None or self.untimed >= limit else LiteralCost(*literal)
 
     @property
     def record(self) -> MatchRecord:
@@ -206,15 +211,20 @@ class Bucket:
 
     __slots__ = ("plain", "token_keys", "tokens")
 
-    def __init__(self) -> None:
-        self.plain: Positions = []
-        self.tokens: dict[bytes, Positions] = {}
-        self.token_keys: frozenset[bytes] = frozenset()
+    def __init__(self, plain: Sequence[int], tokens: dict[bytes, Positions]) -> None:
+        self.plain = tuple(plain)  # candidates whenever the head is there: kept as ints, not packed
+        self.tokens = tokens
+        self.token_keys = frozenset(tokens)
 
-    def candidates(self, subject: Subject) -> list[int]:
+    def candidates(self, subject: Subject, positions: array[int]) -> list[int]:
         found = list(self.plain)
         for token in subject.tokens() & self.token_keys:
-            found += self.tokens[token]
+            code = self.tokens[token]
+            if code < 0:
+                found.append(~code)
+            else:
+                start = code >> _SHIFT
+                found += positions[start : start + (code & _COUNT)]
         return found
 
 
@@ -266,11 +276,29 @@ class ProbeIndex:
         self._keys = None
         self._entries = [None] * size
         self._loaded = 0
+        # every position list of the maps below, back to back; a map holds a list as one int,
+        # ``start << _SHIFT | count`` (see :meth:`_pack`): about a third of the memory of lists
+        self.positions: array[int] = array("I")
         self.heads: dict[bytes, Positions | Bucket] = {}
         self.iheads: dict[bytes, Positions] = {}
         self.tokens: dict[bytes, Positions] = {}
         self.first: dict[int, Positions] = {}
-        self.always: Positions = []
+        self.always: tuple[int, ...] = ()  # candidates for every response: kept as ints
+
+    def _pack(self, positions: Sequence[int]) -> Positions:
+        """The int the maps keep for ``positions``: ``~position`` for one position (negative),
+        else ``start << _SHIFT | count`` after appending them to :attr:`positions`."""
+        if len(positions) == 1:
+            return ~positions[0]
+        start = len(self.positions)
+        self.positions.extend(positions)
+        return start << _SHIFT | len(positions)
+
+    def _unpack(self, code: Positions) -> list[int]:
+        if code < 0:
+            return [~code]
+        start = code >> _SHIFT
+        return list(self.positions[start : start + (code & _COUNT)])
 
     def _build(self, keys: Sequence[KeyRecord], small_bucket: int) -> None:
         groups: dict[bytes, list[int]] = {}
@@ -290,9 +318,9 @@ class ProbeIndex:
                     first.setdefault(byte, []).append(pos)
             else:
                 always.append(pos)
+        pack = self._pack
         for head, group in groups.items():
             if len(group) > small_bucket:
-                bucket = self.heads[head] = Bucket()
                 plain: list[int] = []
                 split: dict[bytes, list[int]] = {}
                 for pos in group:
@@ -301,11 +329,13 @@ class ProbeIndex:
                         plain.append(pos)
                     else:
                         split.setdefault(token, []).append(pos)
-                bucket.plain, bucket.tokens = plain, dict(split)
-                bucket.token_keys = frozenset(bucket.tokens)
+                self.heads[head] = Bucket(plain, {t: pack(p) for t, p in split.items()})
             else:
-                self.heads[head] = group
-        self.iheads, self.tokens, self.first, self.always = dict(iheads), dict(tokens), dict(first), always
+                self.heads[head] = pack(group)
+        self.iheads = {k: pack(v) for k, v in iheads.items()}
+        self.tokens = {k: pack(v) for k, v in tokens.items()}
+        self.first = {k: pack(v) for k, v in first.items()}
+        self.always = tuple(always)
         self._finish()
 
     def _finish(self) -> None:
@@ -321,32 +351,32 @@ class ProbeIndex:
         def text(b: bytes) -> str:
             return b.decode("latin-1")
 
+        unpack = self._unpack
         return {
             "size": self.size,
-            "head": {text(k): list(v) for k, v in self.heads.items() if not isinstance(v, Bucket)},
-            "bucket": {text(k): {"plain": list(v.plain), "token": {text(t): list(p) for t, p in v.tokens.items()}}
+            "head": {text(k): unpack(v) for k, v in self.heads.items() if not isinstance(v, Bucket)},
+            "bucket": {text(k): {"plain": list(v.plain), "token": {text(t): unpack(p) for t, p in v.tokens.items()}}
                        for k, v in self.heads.items() if isinstance(v, Bucket)},
-            "ihead": {text(k): list(v) for k, v in self.iheads.items()},
-            "token": {text(k): list(v) for k, v in self.tokens.items()},
-            "first": {chr(b): list(v) for b, v in self.first.items()},
+            "ihead": {text(k): unpack(v) for k, v in self.iheads.items()},
+            "token": {text(k): unpack(v) for k, v in self.tokens.items()},
+            "first": {chr(b): unpack(v) for b, v in self.first.items()},
             "always": list(self.always),
         }
 
     def _from_data(self, data: dict[str, Any]) -> None:
-        # the position lists are kept as decoded: converting them to arrays (4 bytes a position
-        # instead of an int object) saved 1 MB over a corpus that loads 106 probes' indexes, but
-        # took the NULL probe's index from 2.8 to 6.4 ms to load, a tenth of a cold identify
-        heads: dict[bytes, Positions | Bucket] = {k.encode("latin-1"): v for k, v in data["head"].items()}
+        # packed, not kept as decoded: the benchmark corpus loads the indexes of 106 probes,
+        # 14,535 lists (10,783 of one position): 3.1 MB as decoded, 2.0 MB packed (peak RSS
+        # -1.1 MB), for about 1 us more per lookup (ints made from the array)
+        pack = self._pack
+        heads: dict[bytes, Positions | Bucket] = {k.encode("latin-1"): pack(v) for k, v in data["head"].items()}
         for head, split in data["bucket"].items():
-            bucket = heads[head.encode("latin-1")] = Bucket()
-            bucket.plain = split["plain"]
-            bucket.tokens = {t.encode("latin-1"): p for t, p in split["token"].items()}
-            bucket.token_keys = frozenset(bucket.tokens)
+            heads[head.encode("latin-1")] = Bucket(
+                split["plain"], {t.encode("latin-1"): pack(p) for t, p in split["token"].items()})
         self.heads = heads
-        self.iheads = {k.encode("latin-1"): v for k, v in data["ihead"].items()}
-        self.tokens = {k.encode("latin-1"): v for k, v in data["token"].items()}
-        self.first = {ord(k): v for k, v in data["first"].items()}
-        self.always = data["always"]
+        self.iheads = {k.encode("latin-1"): pack(v) for k, v in data["ihead"].items()}
+        self.tokens = {k.encode("latin-1"): pack(v) for k, v in data["token"].items()}
+        self.first = {ord(k): pack(v) for k, v in data["first"].items()}
+        self.always = tuple(data["always"])
         self._finish()
 
     def describe(self, pos: int) -> tuple[str, bytes]:
@@ -364,22 +394,23 @@ class ProbeIndex:
     def _describe_all(self) -> list[KeyRecord]:
         """Every line's key, read back off the maps (for ``--explain`` of a loaded index)."""
         keys = [KeyRecord(ALWAYS, b"", None)] * self.size
+        unpack = self._unpack
         for head, hit in self.heads.items():
             if isinstance(hit, Bucket):
                 for pos in hit.plain:
                     keys[pos] = KeyRecord(HEAD, head, None)
                 for token, positions in hit.tokens.items():
-                    for pos in positions:
+                    for pos in unpack(positions):
                         keys[pos] = KeyRecord(HEAD, head, token)
             else:
-                for pos in hit:
+                for pos in unpack(hit):
                     keys[pos] = KeyRecord(HEAD, head, None)
         for maps, kind in ((self.iheads, IHEAD), (self.tokens, TOKEN)):
             for key, positions in maps.items():
-                for pos in positions:
+                for pos in unpack(positions):
                     keys[pos] = KeyRecord(kind, key, None)
         for positions in self.first.values():
-            for pos in positions:
+            for pos in unpack(positions):
                 keys[pos] = KeyRecord(FIRST, b"", None)
         return keys
 
@@ -416,32 +447,52 @@ class ProbeIndex:
 
     def candidates(self, subject: Subject) -> list[int]:
         """Positions of the lines whose key the response has, in file order."""
-        data, n = subject.data, subject.length
-        found: list[int] = []
+        data, n, positions = subject.data, subject.length, self.positions
         if not n:
             return list(self.always)
+        found: list[int] = []
         heads = self.heads
         for size in self.head_sizes.get(data[0], ()):
             if size > n:
                 break
             hit = heads.get(data[:size])
             if hit is not None:
-                found += hit.candidates(subject) if hit.__class__ is Bucket else hit  # type: ignore[arg-type]
+                if hit.__class__ is Bucket:
+                    found += hit.candidates(subject, positions)
+                elif hit < 0:  # type: ignore[operator]
+                    found.append(~hit)  # type: ignore[operator]
+                else:
+                    start = hit >> _SHIFT  # type: ignore[operator]
+                    found += positions[start : start + (hit & _COUNT)]  # type: ignore[operator]
         if self.iheads:
             low = subject.lower()
             for size in self.ihead_sizes.get(low[0], ()):
                 if size > n:
                     break
-                ihit = self.iheads.get(low[:size])
-                if ihit is not None:
-                    found += ihit
+                code = self.iheads.get(low[:size])
+                if code is not None:
+                    if code < 0:
+                        found.append(~code)
+                    else:
+                        start = code >> _SHIFT
+                        found += positions[start : start + (code & _COUNT)]
         if self.token_keys:
+            tokens = self.tokens
             for token in subject.tokens() & self.token_keys:
-                found += self.tokens[token]
+                code = tokens[token]
+                if code < 0:
+                    found.append(~code)
+                else:
+                    start = code >> _SHIFT
+                    found += positions[start : start + (code & _COUNT)]
         if self.first:
-            first = self.first.get(data[0])
-            if first is not None:
-                found += first
+            code = self.first.get(data[0])
+            if code is not None:
+                if code < 0:
+                    found.append(~code)
+                else:
+                    start = code >> _SHIFT
+                    found += positions[start : start + (code & _COUNT)]
         if self.always:
             found += self.always
         found.sort()
