@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import os
 import tempfile
+import zlib
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
@@ -250,8 +251,8 @@ _BY_ROW = frozenset({MATCHES.name, PROBE_INDEX.name})
 
 
 def json_document(head: dict[str, Any], tables: dict[str, list[list[Any]]], probes: int) -> bytes:
-    """The JSON encoding: ``{"sha256": …, "header": …, "tables": {name: {"columns", "rows"}},
-    "segments": …}`` with keys sorted, and the digest over every byte after its own member.
+    """The JSON encoding: ``{"crc32": …, "header": …, "tables": {name: {"columns", "rows"}},
+    "segments": …}`` with keys sorted, and the checksum over every byte after its own member.
 
     ``segments`` (the last member) says where things are, as byte offsets in the file: each
     table's ``rows`` array (``tables``: name -> [start, end)); for the
@@ -300,8 +301,7 @@ def json_document(head: dict[str, Any], tables: dict[str, list[list[Any]]], prob
                 "rows": starts, "tables": spans}
     put(SEGMENTS_KEY + dumps(segments, option=sort) + b"}")
     body = b"".join(parts)
-    digest = hashlib.sha256(body).hexdigest().encode()
-    return JSON_PREFIX + digest + b'",' + body
+    return JSON_PREFIX + b"%08x" % zlib.crc32(body) + b'",' + body
 
 
 def write_sqlite(db: Database, path: Path, options: dict[str, Any]) -> None:

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import sqlite3
+import zlib
 from pathlib import Path
 
 import pytest
@@ -97,8 +97,7 @@ def test_tampered(tiny: dict[str, Path], suffix: str) -> None:
 def test_wrong_schema_version(tiny: dict[str, Path], tmp_path: Path) -> None:
     current = b'"schema_version":%d' % SCHEMA_VERSION
     data = tiny["json"].read_bytes().replace(current, b'"schema_version":99')
-    digest = hashlib.sha256(data[JSON_DIGEST_END:]).hexdigest().encode()
-    fixed = JSON_PREFIX + digest + data[len(JSON_PREFIX) + 64 :]
+    fixed = JSON_PREFIX + b"%08x" % zlib.crc32(data[JSON_DIGEST_END:]) + data[len(JSON_PREFIX) + 8 :]
     path = write(tmp_path, "old.json", fixed)
     with pytest.raises(BundleError, match=f"schema version 99, this sigscan reads version {SCHEMA_VERSION}"):
         open_bundle(path)
@@ -113,6 +112,13 @@ def test_not_a_bundle(tmp_path: Path) -> None:
         open_bundle(write(tmp_path, "x.txt", b"hello"))
     with pytest.raises(BundleError, match="no checksum"):
         open_bundle(write(tmp_path, "x.json", b'{"a": 1}'))
+
+
+def test_a_json_bundle_of_schema_version_3_asks_for_a_rebuild(tmp_path: Path) -> None:
+    """Version 3 began with a SHA-256; its files are recognised and refused with what to do."""
+    old = write(tmp_path, "v3.json", b'{"sha256":"' + b"0" * 64 + b'","header":{}}')
+    with pytest.raises(BundleError, match=r"older sigc \(schema version 3 or earlier\).*rebuild it with"):
+        open_bundle(old)
 
 
 def test_json_rows_read_by_offset_equal_the_document(tiny: dict[str, Path]) -> None:
@@ -139,7 +145,7 @@ def test_json_without_segments_asks_for_a_rebuild(tiny: dict[str, Path], tmp_pat
     number and a right digest, is refused with what to do."""
     data = tiny["json"].read_bytes()
     body = data[JSON_DIGEST_END : data.rindex(b',"segments":')] + b"}"
-    path = write(tmp_path, "v2.json", JSON_PREFIX + hashlib.sha256(body).hexdigest().encode() + b'",' + body)
+    path = write(tmp_path, "v2.json", JSON_PREFIX + b"%08x" % zlib.crc32(body) + b'",' + body)
     with pytest.raises(BundleError, match="has no segment list; rebuild it"):
         open_bundle(path)
 
