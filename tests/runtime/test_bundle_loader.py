@@ -134,6 +134,11 @@ def test_json_rows_read_by_offset_equal_the_document(tiny: dict[str, Path]) -> N
             assert js.probe_index(p.id) == db.probe_index(p.id)
             seqs = range(len(db.matches(p.id)))
             assert js.match_lines(p.id, seqs) == db.match_lines(p.id, seqs)
+            for seq in seqs:
+                assert js.regex(p.id, seq) == db.regex(p.id, seq) == db.match(p.id, seq).regex
+            for bundle in (js, db):
+                with pytest.raises(BundleError, match=f"probe {p.id} has no line {len(seqs)}"):
+                    bundle.regex(p.id, len(seqs))
         assert js.services() == db.services() and js.rpc() == db.rpc()
         for table in ("matches", "services", "probes"):
             assert js.count(table) == db.count(table)

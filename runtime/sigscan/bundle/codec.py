@@ -51,6 +51,11 @@ def json_text(value: Any) -> str | None:
     return None if value is None else _json.dumps(value).decode()
 
 
+def regex(value: str | None) -> bytes:
+    """A ``matches.regex`` value as the matcher compiles it."""
+    return _b(value)
+
+
 def _b(value: str | None) -> bytes:
     return b"" if value is None else value.encode("latin-1")
 

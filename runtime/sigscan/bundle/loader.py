@@ -70,6 +70,7 @@ SQLITE_MAGIC = b"SQLite format 3\x00"
 JSON_PREFIX = b'{"crc32":"'
 JSON_DIGEST_END = len(JSON_PREFIX) + 8 + 2  # the checksum (8 hex digits), its closing quote and the comma
 _OLD_JSON_PREFIX = b'{"sha256":"'  # schema version 3 and earlier
+_REGEX = MATCHES.column_names.index("regex")
 SQLITE_CRC_OFFSET = 60  # the header's user_version field
 SQLITE_APPID_OFFSET = 68
 _CHUNK = 1 << 20  # bytes read at a time for the CRC
@@ -120,6 +121,10 @@ class Bundle(ABC):
     @abstractmethod
     def match(self, probe: int, seq: int) -> MatchRecord:
         """One whole line."""
+
+    @abstractmethod
+    def regex(self, probe: int, seq: int) -> bytes:
+        """One line's translated pattern (``matches.regex``)."""
 
     @abstractmethod
     def services(self) -> tuple[ServiceRecord, ...]: ...
@@ -286,6 +291,9 @@ class JsonBundle(Bundle):
     def match(self, probe: int, seq: int) -> MatchRecord:
         return codec.match(self._match_row(probe, seq))
 
+    def regex(self, probe: int, seq: int) -> bytes:
+        return codec.regex(self._match_row(probe, seq)[_REGEX])
+
     def services(self) -> tuple[ServiceRecord, ...]:
         return self._make(SERVICES, codec.service)
 
@@ -418,6 +426,13 @@ class SqliteBundle(Bundle):
 
     def match(self, probe: int, seq: int) -> MatchRecord:
         found = self._select(MATCHES, codec.match, "probe = ? AND seq = ?", (probe, seq))
+        if not found:
+            raise BundleError(self.path, f"probe {probe} has no line {seq}")
+        return found[0]
+
+    def regex(self, probe: int, seq: int) -> bytes:
+        found = self._select(MATCHES, lambda row: codec.regex(row[0]), "probe = ? AND seq = ?", (probe, seq),
+                             columns=("regex",))
         if not found:
             raise BundleError(self.path, f"probe {probe} has no line {seq}")
         return found[0]
