@@ -58,9 +58,16 @@ class LiteralCost(Record):
 
     def cheap(self, text: bytes) -> bool:
         """Is the work on ``text`` (lower-cased for caseless lines) provably within :data:`BUDGET`?"""
-        work: int = self.constant * (len(text) + 1) ** self.degree
-        for literal, weight in self.literals:
-            if work > BUDGET:
-                return False
-            work *= max(1, text.count(literal) * weight)
-        return work <= BUDGET
+        return literal_cheap(self, text)
+
+
+def literal_cheap(bound: tuple[int, int, tuple[tuple[bytes, int], ...]], text: bytes) -> bool:
+    """:meth:`LiteralCost.cheap` of a bound in its stored form, the plain tuple a bundle's line
+    carries (the matcher keeps that, not a LiteralCost made of it)."""
+    degree, constant, literals = bound
+    work: int = constant * (len(text) + 1) ** degree
+    for literal, weight in literals:
+        if work > BUDGET:
+            return False
+        work *= max(1, text.count(literal) * weight)
+    return work <= BUDGET

@@ -39,6 +39,7 @@ from collections import deque
 
 from sigscan.bundle.loader import Bundle
 from sigscan.bundle.records import ProbeRecord
+from sigscan.matcher.bound import literal_cheap
 from sigscan.matcher.fill import Templates, Written, fill
 from sigscan.matcher.index import Entry, ProbeIndex, Subject
 from sigscan.regex_engine import DEFAULT_TIMEOUT, PatternTimeout, ReEngine, default_engine
@@ -189,7 +190,7 @@ class Matcher:
     def _search(self, entry: Entry, subject: Subject, diagnostics: list[str]) -> Any:
         if self.timeout is None or subject.length <= entry.untimed or (
                 entry.literal_cost is not None
-                and entry.literal_cost.cheap(subject.lower() if entry.caseless else subject.data)):
+                and literal_cheap(entry.literal_cost, subject.lower() if entry.caseless else subject.data)):
             compiled = entry.compiled
             if compiled is None:
                 compiled = entry.compiled = self._compile(entry)

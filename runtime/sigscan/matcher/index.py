@@ -45,7 +45,7 @@ from collections import Counter
 from sys import intern
 
 from sigscan.bundle.records import KeyRecord, LineRecord, MatchRecord, ProbeRecord
-from sigscan.matcher.bound import Cost, LiteralCost
+from sigscan.matcher.bound import Cost
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -156,8 +156,9 @@ class Entry:
         self.timed: object | None = None
         self.templates: Templates | None = None  # parsed when the line first wins
         self.untimed = -1 if line.cost is None else Cost(*line.cost).longest_cheap(limit)
-        literal = line.literal_cost  # only of use when some subject is too long for ``untimed``
-        self.literal_cost = None if literal is None or self.untimed >= limit else LiteralCost(*literal)
+        # as stored (see sigscan.matcher.bound.literal_cheap); only of use when some subject is
+        # too long for ``untimed``
+        self.literal_cost = None if self.untimed >= limit else line.literal_cost
 
     @property
     def regex(self) -> bytes:
