@@ -21,7 +21,7 @@ from sigc.tables import RpcEntry, ServiceEntry
 from sigc.templates import TemplateProblem, parse_template
 from sigscan.bundle.records import KeyRecord
 from sigscan.fields import Field
-from sigscan.matcher.cost import Cost, LiteralCost, cost, literal_cost
+from sigscan.matcher.cost import Cost, LiteralCost, bounds
 from sigscan.matcher.index import assign_keys
 from sigscan.template import Template
 
@@ -294,8 +294,7 @@ def _line_facts(match: Match, templates: dict[tuple[bytes, Field], Parsed]) -> L
     translated = analysis.translated
     bound = literal_bound = None
     if translated is not None:
-        bound = cost(translated, analysis.anchored, caseless=caseless, dotall=dotall)
-        literal_bound = literal_cost(translated, analysis.anchored, caseless=caseless, dotall=dotall)
+        bound, literal_bound = bounds(translated, analysis.anchored, caseless=caseless, dotall=dotall)
     parsed = []
     for f in match.fields:
         found = templates.get((f.text, f.key))
