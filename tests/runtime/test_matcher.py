@@ -289,6 +289,7 @@ def test_a_short_subject_of_a_bounded_pattern_skips_the_timeout(tmp_path: Path) 
     assert ok.untimed > 100 and evil.untimed == -1
 
 
+@needs_timeout
 def test_a_subject_with_few_literals_skips_the_timeout_at_any_length(tmp_path: Path) -> None:
     """``.*<b>bold.*<i>`` with dotall has two degrees; counted in the subject, each ``.*`` has as
     many ways on as its literal occurs: a long page with one of each needs no budget, a page

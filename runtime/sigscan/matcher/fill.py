@@ -40,10 +40,12 @@ class Templates(Record):
 
     @classmethod
     def of(cls, record: MatchRecord, shared: dict[Any, Any] | None = None) -> Templates:
-        """The record's templates. With ``shared`` (a dict kept by the caller), equal templates
-        of different lines are one object: thousands of lines share ``v/$1/`` or
-        ``p/Apache httpd/``, so a matcher that has seen every line keeps a third of the
-        templates it would build."""
+        """The record's templates. With ``shared`` (a dict kept by the caller), equal parts of
+        different lines are one object: the 12,171 lines of the newest database have 3,003
+        distinct varying templates (thousands share ``v/$1/``), 9,175 distinct plain values
+        and 1,863 distinct CPE lists. Whole ``Templates`` and their tuples of plain values are
+        not shared: 10,702 and 9,222 are distinct, and a table of them took more memory than
+        it saved (0.3 MB each over the benchmark corpus)."""
         data: dict[str, Any] = record.templates or {}
         intern = _Interner(shared)
         varying: list[Template] = []
@@ -60,9 +62,7 @@ class Templates(Record):
         cpe_data = data.get("cpe", ())
         fixed_cpe = _fixed_cpes(cpe_data)
         cpes = () if fixed_cpe is not None else tuple(intern.template(d) for d in cpe_data)
-        made = cls(tuple(varying), cpes, intern.one("fixed", tuple(fixed)),
-                   None if fixed_cpe is None else intern.one("cpe", fixed_cpe))
-        return intern.one("templates", made)  # type: ignore[no-any-return]
+        return cls(tuple(varying), cpes, tuple(fixed), None if fixed_cpe is None else intern.one("cpe", fixed_cpe))
 
 
 def _plain(data: list[Any]) -> bool:
