@@ -74,7 +74,7 @@ _REGEX = MATCHES.column_names.index("regex")
 SQLITE_CRC_OFFSET = 60  # the header's user_version field
 SQLITE_APPID_OFFSET = 68
 _CHUNK = 1 << 20  # bytes read at a time for the CRC
-_MAX_PARAMETERS = 500  # values per IN (...) list
+_MAX_PARAMETERS = 512  # values per IN (...) list (a power of two: see SqliteBundle.match_lines)
 CACHE_KIB = 256  # SQLite's page cache per open bundle (its default is 2 MiB)
 
 
@@ -415,10 +415,13 @@ class SqliteBundle(Bundle):
         return index
 
     def match_lines(self, probe: int, seqs: Iterable[int]) -> list[LineRecord]:
-        wanted = list(seqs)
+        wanted = list(dict.fromkeys(seqs))
         out: list[LineRecord] = []
         for start in range(0, len(wanted), _MAX_PARAMETERS):
             chunk = wanted[start : start + _MAX_PARAMETERS]
+            # padded to a power of two (repeating a value changes nothing an IN list finds):
+            # ten statement shapes instead of one per length, each kept prepared by sqlite3
+            chunk += chunk[-1:] * ((1 << (len(chunk) - 1).bit_length()) - len(chunk))
             where = f"probe = ? AND seq IN ({', '.join('?' * len(chunk))})"
             out += self._select(MATCHES, codec.line, where, (probe, *chunk), order="seq",
                                 columns=codec.LINE_COLUMNS)
