@@ -230,12 +230,7 @@ class Bucket:
     def candidates(self, subject: Subject, positions: array[int]) -> list[int]:
         found = list(self.plain)
         for token in subject.tokens() & self.token_keys:
-            code = self.tokens[token]
-            if code < 0:
-                found.append(~code)
-            else:
-                start = code >> _SHIFT
-                found += positions[start : start + (code & _COUNT)]
+            found += _positions(positions, self.tokens[token])
         return found
 
 
@@ -306,10 +301,7 @@ class ProbeIndex:
         return start << _SHIFT | len(positions)
 
     def _unpack(self, code: Positions) -> list[int]:
-        if code < 0:
-            return [~code]
-        start = code >> _SHIFT
-        return list(self.positions[start : start + (code & _COUNT)])
+        return list(_positions(self.positions, code))
 
     def _build(self, keys: Sequence[KeyRecord], small_bucket: int) -> None:
         groups: dict[bytes, list[int]] = {}
@@ -471,11 +463,8 @@ class ProbeIndex:
             if hit is not None:
                 if hit.__class__ is Bucket:
                     found += hit.candidates(subject, positions)
-                elif hit < 0:  # type: ignore[operator]
-                    found.append(~hit)  # type: ignore[operator]
                 else:
-                    start = hit >> _SHIFT  # type: ignore[operator]
-                    found += positions[start : start + (hit & _COUNT)]  # type: ignore[operator]
+                    found += _positions(positions, hit)  # type: ignore[arg-type]
         if self.iheads:
             low = subject.lower()
             for size in self.ihead_sizes.get(low[0], ()):
@@ -483,28 +472,15 @@ class ProbeIndex:
                     break
                 code = self.iheads.get(low[:size])
                 if code is not None:
-                    if code < 0:
-                        found.append(~code)
-                    else:
-                        start = code >> _SHIFT
-                        found += positions[start : start + (code & _COUNT)]
+                    found += _positions(positions, code)
         if self.token_keys:
             tokens = self.tokens
             for token in subject.tokens() & self.token_keys:
-                code = tokens[token]
-                if code < 0:
-                    found.append(~code)
-                else:
-                    start = code >> _SHIFT
-                    found += positions[start : start + (code & _COUNT)]
+                found += _positions(positions, tokens[token])
         if self.first:
             code = self.first.get(data[0])
             if code is not None:
-                if code < 0:
-                    found.append(~code)
-                else:
-                    start = code >> _SHIFT
-                    found += positions[start : start + (code & _COUNT)]
+                found += _positions(positions, code)
         if self.always:
             found += self.always
         found.sort()
@@ -518,6 +494,14 @@ class ProbeIndex:
             if entries[pos] is None:
                 return self.at(found)
         return [entries[pos] for pos in found]  # type: ignore[misc]  # none is None
+
+
+def _positions(packed: array[int], code: Positions) -> Sequence[int]:
+    """The positions a map's int stands for (see :meth:`ProbeIndex._pack`)."""
+    if code < 0:
+        return (~code,)
+    start = code >> _SHIFT
+    return packed[start : start + (code & _COUNT)]
 
 
 def _sizes_by_first_byte(heads: dict[bytes, Any]) -> dict[int, tuple[int, ...]]:
