@@ -48,8 +48,9 @@ class LiteralCost(Record):
     the literal occurs in the subject times its weight (at least 1). Each literal follows a
     repeat of a one-byte atom, whose counts that let the search go on are at most the literal's
     occurrences (:func:`sigscan.matcher.cost.literal_cost`). ``bytes.count`` counts occurrences
-    that do not overlap: a literal that can overlap itself (``aa``, ``abab``) weighs its
-    length, which bounds the overlapping ones; any other weighs 1. Caseless lines store their
+    that do not overlap: a literal that can overlap itself (``aa``, ``abab``) weighs
+    ``ceil(len / period)``, which bounds the overlapping ones (``sigscan.matcher.cost._weight``);
+    any other weighs 1. Caseless lines store their
     literals lower-cased and count them in the lower-cased subject."""
 
     degree: int

@@ -359,8 +359,8 @@ class _Scanner:
         for mask in self.bytes_after(end):
             if len(found) == _MAX_LITERAL:
                 break
-            byte = mask.bit_length() - 1
-            if mask == 1 << byte or (caseless and 0x61 <= byte <= 0x7A and mask == 1 << byte | 1 << (byte - 32)):
+            byte = mask.bit_length() - 1  # of a letter when caseless, its lower case
+            if mask == (_FOLDED[byte] if caseless else 1 << byte):
                 found.append(byte)
             else:
                 break
