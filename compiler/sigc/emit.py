@@ -232,6 +232,8 @@ def _match_row(m: AnalyzedMatch, template_data: dict[int, list[Any]]) -> list[An
         None if m.literal_cost is None else [
             m.literal_cost.degree, m.literal_cost.constant,
             [[literal.decode("latin-1"), weight] for literal, weight in m.literal_cost.literals]],
+        pa.head_length,
+        pa.rest_offset,
     ]
 
 

@@ -41,6 +41,10 @@ if TYPE_CHECKING:  # typing costs a cold process 5 ms: the protocol is for check
         def search(self, compiled: Any, subject: bytes, timeout: float | None) -> Any:
             """``compiled.search(subject)``: a match object or ``None``; :class:`PatternTimeout`."""
 
+        def match(self, compiled: Any, subject: bytes, pos: int, timeout: float | None) -> Any:
+            """``compiled.match(subject, pos)``: a match starting at ``pos``, which the pattern
+            may look behind; otherwise as :meth:`search`."""
+
 
 ENV = "SIGSCAN_REGEX"
 DEFAULT_TIMEOUT = 0.1  # seconds per search; see the module docstring
@@ -85,6 +89,12 @@ class RegexEngine:
         except TimeoutError:
             raise PatternTimeout from None
 
+    def match(self, compiled: Any, subject: bytes, pos: int, timeout: float | None) -> Any:
+        try:
+            return compiled.match(subject, pos, timeout=timeout)
+        except TimeoutError:
+            raise PatternTimeout from None
+
 
 class ReEngine:
     """The standard library's ``re``: no timeout (see the module docstring)."""
@@ -103,6 +113,9 @@ class ReEngine:
 
     def search(self, compiled: Any, subject: bytes, timeout: float | None) -> Any:
         return compiled.search(subject)
+
+    def match(self, compiled: Any, subject: bytes, pos: int, timeout: float | None) -> Any:
+        return compiled.match(subject, pos)
 
 
 def select(name: str | None = None) -> Engine:

@@ -303,6 +303,70 @@ def test_failed_parse_has_neutral_fields() -> None:
     assert (a.translated, a.groups, a.anchored, a.prefix, a.required, a.min_length) == (None, 0, False, b"", (), 0)
 
 
+# -- the literal head a matcher that checked the prefix need not match again (split_head) ------
+
+
+def cut_outcome(a: PatternAnalysis, subject: bytes, *, caseless: bool, dotall: bool, engine: str = "regex") -> Outcome:
+    """What the matcher gets from the cut pattern: nothing unless the prefilter passes, then
+    the rest matched where the head ends (``engine``: ``regex`` or ``re``)."""
+    assert a.translated is not None
+    if not prefilter_passes(a, subject, caseless=caseless):
+        return None
+    rest = a.translated[a.rest_offset:]
+    if engine == "re":
+        import re
+        compiled = re.compile(rest, (re.I if caseless else 0) | (re.S if dotall else 0))
+    else:
+        compiled = regex.compile(rest, regex_flags(caseless=caseless, dotall=dotall))
+    found = compiled.match(subject, a.head_length)
+    return None if found is None else ((0, found.end()), tuple(found.groups()))
+
+
+@pytest.mark.parametrize(("pattern", "flags", "head", "rest"), [
+    (rb"^HTTP/1\.0 200 OK\r\nServer: (\w+)", "", 25, rb"(\w+)"),
+    (rb"^abc*", "", 2, rb"c*"),  # a quantified byte is not head
+    (rb"^ABC(def)", "i", 3, rb"(def)"),  # the prefix goes on (abcdef); the head stops at the group
+    (rb"\Aab{", "", 3, rb""),  # all head: the rest is empty and matches anywhere
+    (rb"^\x00\x01\x02abc", "", 6, rb""),
+    (rb"^ab(?<=b)c", "", 2, rb"(?<=b)c"),  # the rest looks behind, across the cut
+    (rb"^ab\bc", "", 2, rb"\bc"),
+    (rb"^abc|x", "", 0, rb"^abc|x"),  # two alternatives: not anchored as a whole
+    (rb"^abc\Gx", "", 0, rb"^abc\Gx"),  # \G would hold at the cut, not in the whole
+    (rb"^ab(?:^|c)", "", 0, rb"^ab(?:^|c)"),  # so would ^
+    (rb"^ab(?=x|\Ay)", "", 0, rb"^ab(?=x|\Ay)"),
+    (rb"^(abc)d", "", 0, rb"^(abc)d"),  # a group first
+    (rb"abc", "", 0, rb"abc"),
+])
+def test_split_head(pattern: bytes, flags: str, head: int, rest: bytes) -> None:
+    a = analyze_pattern(pattern, caseless="i" in flags, dotall="s" in flags)
+    assert a.translated is not None
+    assert (a.head_length, a.translated[a.rest_offset:]) == (head, rest)
+    if head:  # the part cut off is the anchor and the prefix's first ``head`` bytes, as a pattern
+        flags_ = regex_flags(caseless="i" in flags, dotall=False)
+        assert regex.compile(a.translated[:a.rest_offset], flags_).fullmatch(a.prefix[:head])
+
+
+@pytest.mark.parametrize("engine", ["regex", "re"])
+@pytest.mark.parametrize(("pattern", "flags", "subjects"), [
+    (rb"^ab(?<=b)c", "", [b"abc", b"abd", b"xbc"]),
+    (rb"^ab(?<!a)c", "", [b"abc"]),
+    (rb"^ab\bc", "", [b"abc", b"ab c"]),
+    (rb"^ab\Bc", "", [b"abc"]),
+    (rb"^ab(\w+)?$", "", [b"ab", b"abcd", b"ab!"]),
+    (rb"^HTTP/1\.0 200 OK\r\n(.*)", "is", [b"http/1.0 200 ok\r\nServer: x\r\n", b"HTTP/1.0 200 OK\r\n"]),
+    (rb"^\x16\x03(?:\x01|\x03)(.)\1", "", [b"\x16\x03\x01aa", b"\x16\x03\x03ab"]),
+])
+def test_cut_pattern_matches_as_the_whole(pattern: bytes, flags: str, subjects: list[bytes], engine: str) -> None:
+    caseless, dotall = "i" in flags, "s" in flags
+    a = analyze_pattern(pattern, caseless=caseless, dotall=dotall)
+    assert a.translated is not None and a.head_length
+    whole = regex.compile(a.translated, regex_flags(caseless=caseless, dotall=dotall))
+    for subject in subjects:
+        found = whole.search(subject)
+        expected = None if found is None else (found.span(), tuple(found.groups()))
+        assert cut_outcome(a, subject, caseless=caseless, dotall=dotall, engine=engine) == expected, subject
+
+
 # -- fuzzing: never raises; a translation always compiles and agrees with PCRE2 ---------------
 
 SEEDS = [c.pattern for c in CASES] + [p for p, *_ in ANALYSES] + [p for p, _ in PROBLEMS]
@@ -372,3 +436,6 @@ def test_fuzzed_translations_agree_with_pcre2(pattern: bytes, caseless: bool, do
         assert (found and (found.span(), found.groups())) == (expected and (expected.span(), expected.groups())), subject
         if found is not None:
             assert prefilter_passes(a, subject, caseless=caseless), subject
+        if a.head_length and (found is None or found.start() == 0):
+            cut = cut_outcome(a, subject, caseless=caseless, dotall=dotall)
+            assert cut == (found and ((0, found.end()), found.groups())), subject

@@ -279,6 +279,26 @@ def test_max_compiled_bounds_the_compiled_patterns(tmp_path: Path) -> None:
     assert [e.compiled is not None for e in matcher.index(0).entries] == [True, False, False, True, False, False]
 
 
+@pytest.mark.parametrize("suffix", ["db", "json"])
+def test_a_literal_head_is_checked_by_the_prefix_and_not_compiled(tmp_path: Path, suffix: str) -> None:
+    """``^SRV-1\\.0 `` is what ``prefix`` proves: only the rest is compiled, matched at offset 8,
+    looking behind across the cut; the verdicts are those of the whole pattern (naive)."""
+    b = small_bundle(tmp_path, b"Probe TCP NULL q||\nmatch t m|^SRV-1\\.0 (?<=0 )(\\w+)\\b(?: (\\d))?| p/$1/ v/$2/\n"
+                     b"match u m|^srv-(\\d)|i p/U $1/\nmatch evil m=^EV (a|aa)+$=\n", suffix=suffix)
+    matcher, naive = Matcher(b), NaiveMatcher(b)
+    for data in (b"SRV-1.0 abc 7", b"SRV-1.0 abc", b"SRV-1.0 ", b"SRV-1.0", b"SRV-1.1 abc", b"srv-1.0 abc", b"xSRV-1.0 abc",
+                 b"EV aaa", b"EV ", b"ev aa"):
+        assert matcher.identify("NULL", "tcp", data) == naive.identify("NULL", "tcp", data), data
+    assert matcher.identify("NULL", "tcp", b"SRV-1.0 abc 7").version == "7"
+    assert matcher.identify("NULL", "tcp", b"sRv-9").product == "U 9"
+    t, u, evil = matcher.index(0).entries
+    assert (t.skip, u.skip, evil.skip) == (8, 4, 3)
+    assert t.compiled.pattern == b"(?<=0 )(\\w+)\\b(?: (\\d))?" and u.compiled.pattern == b"(\\d)"  # type: ignore[attr-defined]
+    # (a|aa)+ is unbounded: with regex, searched with the budget, on the rest too
+    assert (evil.timed if REGEX else evil.compiled).pattern == b"(a|aa)+$"  # type: ignore[attr-defined]
+    assert t.regex.startswith(b"^SRV-1\\.0 ") and t.record.head_length == 8
+
+
 def test_a_short_subject_of_a_bounded_pattern_skips_the_timeout(tmp_path: Path) -> None:
     b = small_bundle(tmp_path, b"Probe TCP NULL q||\nmatch ok m|^SSH-([\\d.]+)-([\\w.]+)\\r?\\n|\n"
                      b"match evil m=^(a|aa)+$=\n")

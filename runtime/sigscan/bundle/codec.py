@@ -26,7 +26,7 @@ if TYPE_CHECKING:
 # The columns of MATCHES behind a LineRecord, in their order.
 LINE_COLUMNS = ("id", "seq", "soft", "service", "regex", "caseless", "dotall", "groups", "anchored",
                 "prefix", "required", "min_length", "source", "line", "cost_degree", "cost_constant",
-                "cost_literals")
+                "cost_literals", "head_length")
 _MATCH_INDEX = {name: i for i, name in enumerate(MATCHES.column_names)}
 LINE_POSITIONS = tuple(_MATCH_INDEX[c] for c in LINE_COLUMNS)  # where they sit in a full row
 
@@ -51,9 +51,9 @@ def json_text(value: Any) -> str | None:
     return None if value is None else _json.dumps(value).decode()
 
 
-def regex(value: str | None) -> bytes:
-    """A ``matches.regex`` value as the matcher compiles it."""
-    return _b(value)
+def regex(value: str | None, offset: int = 0) -> bytes:
+    """A ``matches.regex`` value as the matcher compiles it, from ``offset`` on."""
+    return _b(value[offset:] if value is not None else None)
 
 
 def _b(value: str | None) -> bytes:
@@ -92,24 +92,24 @@ def probe(row: Sequence[Any]) -> ProbeRecord:
 def match(row: Sequence[Any]) -> MatchRecord:
     (id_, probe_id, seq, soft, service, pattern, regex, delim, flags, caseless, dotall, groups,
      anchored, prefix, required, min_length, product, fields, templates, src, line,
-     degree, constant, literals) = row
+     degree, constant, literals, head_length, rest_offset) = row
     return MatchRecord(
         id_, probe_id, seq, bool(soft), service, _b(pattern), _b(regex), delim, flags,
         bool(caseless), bool(dotall), groups, bool(anchored), _b(prefix),
         tuple(_b(r) for r in required), min_length, product,
         tuple((k, d, _b(t), f) for k, d, t, f in fields), templates, src, line, _cost(degree, constant),
-        _literal_cost(literals),
+        _literal_cost(literals), head_length, rest_offset,
     )
 
 
 def line(row: Sequence[Any]) -> LineRecord:
     """A LineRecord from the values of :data:`LINE_COLUMNS` (``required`` decoded)."""
     (id_, seq, soft, service, regex, caseless, dotall, groups, anchored, prefix, required,
-     min_length, src, line_, degree, constant, literals) = row
+     min_length, src, line_, degree, constant, literals, head_length) = row
     return LineRecord(
         id_, seq, bool(soft), service, _b(regex), bool(caseless), bool(dotall), groups,
         bool(anchored), _b(prefix), tuple([_b(r) for r in required]), min_length, src, line_,
-        _cost(degree, constant), _literal_cost(literals),
+        _cost(degree, constant), _literal_cost(literals), head_length,
     )
 
 

@@ -71,6 +71,7 @@ JSON_PREFIX = b'{"crc32":"'
 JSON_DIGEST_END = len(JSON_PREFIX) + 8 + 2  # the checksum (8 hex digits), its closing quote and the comma
 _OLD_JSON_PREFIX = b'{"sha256":"'  # schema version 3 and earlier
 _REGEX = MATCHES.column_names.index("regex")
+_REST_OFFSET = MATCHES.column_names.index("rest_offset")
 SQLITE_CRC_OFFSET = 60  # the header's user_version field
 SQLITE_APPID_OFFSET = 68
 _CHUNK = 1 << 20  # bytes read at a time for the CRC
@@ -123,8 +124,9 @@ class Bundle(ABC):
         """One whole line."""
 
     @abstractmethod
-    def regex(self, probe: int, seq: int) -> bytes:
-        """One line's translated pattern (``matches.regex``)."""
+    def regex(self, probe: int, seq: int, rest: bool = False) -> bytes:
+        """One line's translated pattern (``matches.regex``); with ``rest``, only the part after
+        its literal head (from ``matches.rest_offset``, see ``sigc.pcre.split_head``)."""
 
     @abstractmethod
     def services(self) -> tuple[ServiceRecord, ...]: ...
@@ -291,8 +293,9 @@ class JsonBundle(Bundle):
     def match(self, probe: int, seq: int) -> MatchRecord:
         return codec.match(self._match_row(probe, seq))
 
-    def regex(self, probe: int, seq: int) -> bytes:
-        return codec.regex(self._match_row(probe, seq)[_REGEX])
+    def regex(self, probe: int, seq: int, rest: bool = False) -> bytes:
+        row = self._match_row(probe, seq)
+        return codec.regex(row[_REGEX], row[_REST_OFFSET] if rest else 0)
 
     def services(self) -> tuple[ServiceRecord, ...]:
         return self._make(SERVICES, codec.service)
@@ -433,9 +436,9 @@ class SqliteBundle(Bundle):
             raise BundleError(self.path, f"probe {probe} has no line {seq}")
         return found[0]
 
-    def regex(self, probe: int, seq: int) -> bytes:
-        found = self._select(MATCHES, lambda row: codec.regex(row[0]), "probe = ? AND seq = ?", (probe, seq),
-                             columns=("regex",))
+    def regex(self, probe: int, seq: int, rest: bool = False) -> bytes:
+        found = self._select(MATCHES, lambda row: codec.regex(row[0], row[1] if rest else 0), "probe = ? AND seq = ?",
+                             (probe, seq), columns=("regex", "rest_offset"))
         if not found:
             raise BundleError(self.path, f"probe {probe} has no line {seq}")
         return found[0]

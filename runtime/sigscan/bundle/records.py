@@ -78,6 +78,8 @@ class MatchRecord(Record):
     line: int
     cost: tuple[int, int] | None  # (degree, constant) of sigscan.matcher.cost, None if unbounded
     literal_cost: LiteralBound | None = None  # (degree, constant, ((literal, weight), ...)): LiteralCost
+    head_length: int = 0  # bytes of the literal head that prefix proves (sigc.pcre.split_head)
+    rest_offset: int = 0  # where the pattern for the rest of the subject begins in regex
 
 
 class LineRecord(Record):
@@ -100,6 +102,7 @@ class LineRecord(Record):
     line: int
     cost: tuple[int, int] | None
     literal_cost: LiteralBound | None = None
+    head_length: int = 0
 
 
 class KeyRecord(Record):

@@ -16,7 +16,7 @@ import enum
 
 from sigscan._record import Record
 
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 
 # Marks a SQLite file as a sigc bundle: PRAGMA application_id ("SIGC").
 SQLITE_APPLICATION_ID = 0x53494743
@@ -132,6 +132,9 @@ MATCHES = Table(
         _c("cost_literals", JSON, "a bound that counts literals in the subject (sigscan.matcher.bound."
                                   "LiteralCost): [degree, constant, [[literal (latin-1), weight], ...]]; "
                                   "null when it is not lower"),
+        _c("head_length", INT, "bytes of the literal head after ^ that prefix proves, which a matcher that "
+                               "checked prefix need not match again (sigc.pcre.split_head); 0: no such head"),
+        _c("rest_offset", INT, "where in regex the pattern for the rest begins, matched at offset head_length"),
     ),
     ("id",),
     indexes=(("probe", "seq"), ("service",)),

@@ -71,7 +71,15 @@ class Matcher:
     searches without a budget (``re`` by default, about 0.7 KB each; the oldest is dropped
     first and recompiled if needed again); ``None``, the default, keeps them all (about 8 MB if
     every line of the database is tried). ``max_timed``: the same for patterns compiled with the
-    timed engine (``regex``, about 9 KB each), :data:`MAX_TIMED` by default."""
+    timed engine (``regex``, about 9 KB each), :data:`MAX_TIMED` by default.
+
+    ``cut_heads``: a line whose pattern starts with ``^`` and literal bytes (``^HTTP/1\\.0 200
+    OK\\r\\n``) is tried only after the response is seen to start with them (its ``prefix``), so
+    only the rest of the pattern is compiled and matched, at the offset where the head ends
+    (:meth:`Entry.rest`). A subclass that searches lines without checking ``prefix`` first
+    sets it to ``False``."""
+
+    cut_heads = True
 
     def __init__(self, bundle: Bundle, engine: Engine | None = None,
                  timeout: float | None = DEFAULT_TIMEOUT, limit: int | None = LIMIT,
@@ -197,6 +205,9 @@ class Matcher:
                 if self.max_compiled is not None:
                     _bound(self._compiled, entry, self.max_compiled, "compiled")
             if compiled is not _FAILED:
+                skip = entry.skip if self.cut_heads else 0
+                if skip:
+                    return self.untimed_engine.match(compiled, subject.data, skip, None)
                 return self.untimed_engine.search(compiled, subject.data, None)
             if self.untimed_engine is self.engine:
                 return self._failed(entry, diagnostics)
@@ -223,7 +234,10 @@ class Matcher:
                   timeout: float | None) -> Any:
         if compiled is _FAILED:
             return self._failed(entry, diagnostics)
+        skip = entry.skip if self.cut_heads else 0
         try:
+            if skip:
+                return self.engine.match(compiled, subject.data, skip, timeout)
             return self.engine.search(compiled, subject.data, timeout)
         except PatternTimeout:
             diagnostics.append(f"line {entry.lineno}: regex timed out after {timeout} s; "
@@ -236,9 +250,10 @@ class Matcher:
 
     def _compile(self, entry: Entry, engine: Engine | None = None) -> object:
         """The entry's pattern compiled with ``engine`` (by default the one for searches without a
-        budget), or ``_FAILED``."""
+        budget), or ``_FAILED``; only the part after its literal head when :attr:`cut_heads`."""
+        pattern = entry.rest() if entry.skip and self.cut_heads else entry.regex
         try:
-            return (engine or self.untimed_engine).compile(entry.regex, caseless=entry.caseless,
+            return (engine or self.untimed_engine).compile(pattern, caseless=entry.caseless,
                                                            dotall=entry.dotall)
         except Exception:  # the engine's own error type; reported when the line is tried
             return _FAILED

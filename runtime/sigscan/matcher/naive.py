@@ -15,6 +15,8 @@ from sigscan.regex_engine import RegexEngine
 
 
 class NaiveMatcher(Matcher):
+    cut_heads = False  # no prefilter: every line is searched whole
+
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         kwargs.setdefault("engine", RegexEngine())
         kwargs.setdefault("timeout", None)
