@@ -295,8 +295,17 @@ def test_a_literal_head_is_checked_by_the_prefix_and_not_compiled(tmp_path: Path
     assert (t.skip, u.skip, evil.skip) == (8, 4, 3)
     assert t.compiled.pattern == b"(?<=0 )(\\w+)\\b(?: (\\d))?" and u.compiled.pattern == b"(\\d)"  # type: ignore[attr-defined]
     # (a|aa)+ is unbounded: with regex, searched with the budget, on the rest too
-    assert (evil.timed if REGEX else evil.compiled).pattern == b"(a|aa)+$"  # type: ignore[attr-defined]
+    assert (matcher._timed[evil] if REGEX else evil.compiled).pattern == b"(a|aa)+$"  # type: ignore[attr-defined]
     assert t.regex.startswith(b"^SRV-1\\.0 ") and t.record.head_length == 8
+
+
+@needs_timeout
+def test_max_timed_bounds_the_patterns_compiled_with_the_budget(tmp_path: Path) -> None:
+    b = small_bundle(tmp_path, b"Probe TCP NULL q||\nmatch a m=^A(a|aa)+$=\nmatch b m=^B(a|aa)+$=\n")
+    matcher = Matcher(b, max_timed=1)
+    assert [matcher.identify("NULL", "tcp", data).name for data in (b"Aaa", b"Baa", b"Aaaa")] == ["a", "b", "a"]
+    a, _ = matcher.index(0).entries
+    assert list(matcher._timed) == [a]  # b's was dropped when a's came back
 
 
 def test_a_short_subject_of_a_bounded_pattern_skips_the_timeout(tmp_path: Path) -> None:
@@ -319,11 +328,14 @@ def test_a_subject_with_few_literals_skips_the_timeout_at_any_length(tmp_path: P
     crowded = b"HTTP/1.1 200 OK\r\n" + b"<b>bold<i>y" * 800 + b"<i>x"
     matcher = Matcher(b)
     (entry,) = matcher.index(0).entries
-    assert entry.untimed < len(page) and entry.literal_cost is not None
+    assert entry.untimed < len(page) and entry.literal_cost is True  # in the bundle, not read yet
+    assert matcher.identify("NULL", "tcp", b"HTTP/1.1 200 OK\r\n<b>bold<i>x").name == "page"
+    assert entry.literal_cost is True  # short enough for the static bound: still not read
     assert matcher.identify("NULL", "tcp", page).name == "page"
-    assert entry.compiled is not None and entry.timed is None  # re, without the budget
+    assert entry.literal_cost == entry.record.literal_cost and entry.literal_cost is not None
+    assert entry.compiled is not None and entry not in matcher._timed  # re, without the budget
     assert matcher.identify("NULL", "tcp", crowded).name == "page"
-    assert entry.timed is not None  # regex, with it
+    assert entry in matcher._timed  # regex, with it
 
 
 # -- any input -----------------------------------------------------------------------------------

@@ -24,7 +24,7 @@ if TYPE_CHECKING:
     from typing import Any
 
 # The columns of MATCHES behind a LineRecord, in their order.
-LINE_COLUMNS = ("id", "seq", "soft", "service", "regex", "caseless", "dotall", "groups", "anchored",
+LINE_COLUMNS = ("id", "seq", "soft", "service", "caseless", "dotall", "anchored",
                 "prefix", "required", "min_length", "source", "line", "cost_degree", "cost_constant",
                 "cost_literals", "head_length")
 _MATCH_INDEX = {name: i for i, name in enumerate(MATCHES.column_names)}
@@ -68,7 +68,8 @@ def _cost(degree: int | None, constant: int | None) -> tuple[int, int] | None:
     return None if degree is None or constant is None else (degree, constant)
 
 
-def _literal_cost(value: Any) -> tuple[int, int, tuple[tuple[bytes, int], ...]] | None:
+def literal_cost(value: Any) -> tuple[int, int, tuple[tuple[bytes, int], ...]] | None:
+    """A ``matches.cost_literals`` value (decoded JSON) as the matcher keeps it."""
     if value is None:
         return None
     degree, constant, literals = value
@@ -98,18 +99,18 @@ def match(row: Sequence[Any]) -> MatchRecord:
         bool(caseless), bool(dotall), groups, bool(anchored), _b(prefix),
         tuple(_b(r) for r in required), min_length, product,
         tuple((k, d, _b(t), f) for k, d, t, f in fields), templates, src, line, _cost(degree, constant),
-        _literal_cost(literals), head_length, rest_offset,
+        literal_cost(literals), head_length, rest_offset,
     )
 
 
 def line(row: Sequence[Any]) -> LineRecord:
     """A LineRecord from the values of :data:`LINE_COLUMNS` (``required`` decoded)."""
-    (id_, seq, soft, service, regex, caseless, dotall, groups, anchored, prefix, required,
+    (id_, seq, soft, service, caseless, dotall, anchored, prefix, required,
      min_length, src, line_, degree, constant, literals, head_length) = row
     return LineRecord(
-        id_, seq, bool(soft), service, _b(regex), bool(caseless), bool(dotall), groups,
+        id_, seq, bool(soft), service, bool(caseless), bool(dotall),
         bool(anchored), _b(prefix), tuple([_b(r) for r in required]), min_length, src, line_,
-        _cost(degree, constant), _literal_cost(literals), head_length,
+        _cost(degree, constant), literals is not None, head_length,
     )
 
 

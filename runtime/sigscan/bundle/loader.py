@@ -64,6 +64,8 @@ if TYPE_CHECKING:
     from os import PathLike
     from typing import Any, TypeVar
 
+    from sigscan.bundle.records import LiteralBound
+
     R = TypeVar("R")
 
 SQLITE_MAGIC = b"SQLite format 3\x00"
@@ -72,6 +74,7 @@ JSON_DIGEST_END = len(JSON_PREFIX) + 8 + 2  # the checksum (8 hex digits), its c
 _OLD_JSON_PREFIX = b'{"sha256":"'  # schema version 3 and earlier
 _REGEX = MATCHES.column_names.index("regex")
 _REST_OFFSET = MATCHES.column_names.index("rest_offset")
+_LITERALS = MATCHES.column_names.index("cost_literals")
 SQLITE_CRC_OFFSET = 60  # the header's user_version field
 SQLITE_APPID_OFFSET = 68
 _CHUNK = 1 << 20  # bytes read at a time for the CRC
@@ -127,6 +130,10 @@ class Bundle(ABC):
     def regex(self, probe: int, seq: int, rest: bool = False) -> bytes:
         """One line's translated pattern (``matches.regex``); with ``rest``, only the part after
         its literal head (from ``matches.rest_offset``, see ``sigc.pcre.split_head``)."""
+
+    @abstractmethod
+    def literal_cost(self, probe: int, seq: int) -> LiteralBound | None:
+        """One line's literal-counting bound (``matches.cost_literals``), as the matcher keeps it."""
 
     @abstractmethod
     def services(self) -> tuple[ServiceRecord, ...]: ...
@@ -297,6 +304,9 @@ class JsonBundle(Bundle):
         row = self._match_row(probe, seq)
         return codec.regex(row[_REGEX], row[_REST_OFFSET] if rest else 0)
 
+    def literal_cost(self, probe: int, seq: int) -> LiteralBound | None:
+        return codec.literal_cost(self._match_row(probe, seq)[_LITERALS])
+
     def services(self) -> tuple[ServiceRecord, ...]:
         return self._make(SERVICES, codec.service)
 
@@ -437,8 +447,14 @@ class SqliteBundle(Bundle):
         return found[0]
 
     def regex(self, probe: int, seq: int, rest: bool = False) -> bytes:
-        found = self._select(MATCHES, lambda row: codec.regex(row[0], row[1] if rest else 0), "probe = ? AND seq = ?",
-                             (probe, seq), columns=("regex", "rest_offset"))
+        return self._one(probe, seq, lambda row: codec.regex(row[0], row[1] if rest else 0), "regex", "rest_offset")
+
+    def literal_cost(self, probe: int, seq: int) -> LiteralBound | None:
+        return self._one(probe, seq, lambda row: codec.literal_cost(row[0]), "cost_literals")
+
+    def _one(self, probe: int, seq: int, make: Callable[[Sequence[Any]], R], *columns: str) -> R:
+        """``make`` of some columns of one line."""
+        found = self._select(MATCHES, make, "probe = ? AND seq = ?", (probe, seq), columns=columns)
         if not found:
             raise BundleError(self.path, f"probe {probe} has no line {seq}")
         return found[0]

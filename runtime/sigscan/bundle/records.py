@@ -83,17 +83,17 @@ class MatchRecord(Record):
 
 
 class LineRecord(Record):
-    """The part of a match line the matcher needs until the line wins (no templates): what the
-    prefilter checks, what compiling and timing the search take, and the verdict's identity."""
+    """The part of a match line the matcher needs for every candidate: what the prefilter checks,
+    what timing the search takes, and the verdict's identity. The pattern, the literal-counting
+    bound and the templates are read when they are needed (``Bundle.regex``, ``literal_cost``,
+    ``match``)."""
 
     id: int
     seq: int
     soft: bool
     service: str
-    regex: bytes
     caseless: bool
     dotall: bool
-    groups: int
     anchored: bool
     prefix: bytes
     required: tuple[bytes, ...]
@@ -101,7 +101,7 @@ class LineRecord(Record):
     source: int
     line: int
     cost: tuple[int, int] | None
-    literal_cost: LiteralBound | None = None
+    has_literal_cost: bool = False  # the bound itself is read when needed (Bundle.literal_cost)
     head_length: int = 0
 
 

@@ -94,7 +94,9 @@ class Matcher:
         self.max_compiled = max_compiled
         self.max_timed = max_timed
         self._compiled: deque[Entry] = deque()
-        self._timed: deque[Entry] = deque()
+        # patterns compiled with the timed engine, oldest first: a few lines need one (61 over
+        # the benchmark corpus), so they are kept here rather than in a slot of every entry
+        self._timed: dict[Entry, object] = {}
         self._indexes: dict[int, ProbeIndex] = {}
         self._shared: dict[Any, Any] = {}  # equal template parts of different lines, made one
         self._sources: dict[int, str] | None = None
@@ -197,13 +199,12 @@ class Matcher:
 
     def _search(self, entry: Entry, subject: Subject, diagnostics: list[str]) -> Any:
         if self.timeout is None or subject.length <= entry.untimed or (
-                entry.literal_cost is not None
-                and literal_cheap(entry.literal_cost, subject.lower() if entry.caseless else subject.data)):
+                entry.literal_cost is not None and self._literals_cheap(entry, subject)):
             compiled = entry.compiled
             if compiled is None:
                 compiled = entry.compiled = self._compile(entry)
                 if self.max_compiled is not None:
-                    _bound(self._compiled, entry, self.max_compiled, "compiled")
+                    _bound(self._compiled, entry, self.max_compiled)
             if compiled is not _FAILED:
                 skip = entry.skip if self.cut_heads else 0
                 if skip:
@@ -217,17 +218,23 @@ class Matcher:
             if compiled is None:
                 compiled = entry.compiled = self._compile(entry)
                 if self.max_compiled is not None:
-                    _bound(self._compiled, entry, self.max_compiled, "compiled")
+                    _bound(self._compiled, entry, self.max_compiled)
             return self._searched(entry, compiled, subject, diagnostics, self.timeout)
         return self._search_timed(entry, subject, diagnostics, self.timeout)
 
+    @staticmethod
+    def _literals_cheap(entry: Entry, subject: Subject) -> bool:
+        """Is the search provably small by the line's literal-counting bound?"""
+        bound = entry.literal_bound()
+        return bound is not None and literal_cheap(bound, subject.lower() if entry.caseless else subject.data)
+
     def _search_timed(self, entry: Entry, subject: Subject, diagnostics: list[str],
                       timeout: float | None) -> Any:
-        compiled = entry.timed
+        compiled = self._timed.get(entry)
         if compiled is None:
-            compiled = entry.timed = self._compile(entry, self.engine)
-            if self.max_timed is not None:
-                _bound(self._timed, entry, self.max_timed, "timed")
+            compiled = self._timed[entry] = self._compile(entry, self.engine)
+            if self.max_timed is not None and len(self._timed) > max(self.max_timed, 1):
+                del self._timed[next(iter(self._timed))]  # the oldest
         return self._searched(entry, compiled, subject, diagnostics, timeout)
 
     def _searched(self, entry: Entry, compiled: object, subject: Subject, diagnostics: list[str],
@@ -265,7 +272,8 @@ class Matcher:
         templates = entry.templates
         if templates is None:
             templates = entry.templates = Templates.of(index.record(entry.pos), self._shared)
-        filled = fill(templates, match.groups(), entry.groups, subject.length, entry.lineno,
+        groups = match.groups()
+        filled = fill(templates, groups, len(groups), subject.length, entry.lineno,
                       lambda: Written.of(index.record(entry.pos)))
         return Verdict(
             name=entry.service,
@@ -294,12 +302,12 @@ class Matcher:
         return f"no {proto.upper()} probe named {name!r} in {self.bundle.path}; {hint}"
 
 
-def _bound(kept: deque[Entry], entry: Entry, most: int, slot: str) -> None:
-    """Remember that ``entry`` holds a compiled pattern in ``slot``; drop the oldest beyond
-    ``most`` (at least one is kept)."""
+def _bound(kept: deque[Entry], entry: Entry, most: int) -> None:
+    """Remember that ``entry`` holds a compiled pattern; drop the oldest beyond ``most`` (at
+    least one is kept)."""
     kept.append(entry)
     while len(kept) > max(most, 1):
-        setattr(kept.popleft(), slot, None)
+        kept.popleft().compiled = None
 
 
 def _member(trace: dict[str, Any], index: ProbeIndex) -> list[dict[str, Any]]:

@@ -53,6 +53,7 @@ if TYPE_CHECKING:
     from typing import Any, Protocol
 
     from sigscan.bundle.loader import Bundle
+    from sigscan.bundle.records import LiteralBound
     from sigscan.matcher.fill import Templates
 
     Positions = int  # a list of line positions in file order, as ProbeIndex.positions keeps it
@@ -121,21 +122,28 @@ class Subject:
 class Entry:
     """One match line with what the prefilter checks, what compiling and timing its search take,
     and the verdict's identity (``templates`` are read when the line first wins).
-    ``compiled`` (the pattern for searches that need no time budget) and ``timed`` (with the
-    engine that has one) are filled on first use; a matcher that checks ``prefix`` first
-    compiles only :meth:`rest` and matches it at offset ``skip`` (see ``sigc.pcre.split_head``); ``untimed`` is the longest subject searched
-    without a budget (see :mod:`.cost`), and ``literal_cost`` the bound that may spare the budget
-    for a longer one, by counting literals in it (or ``None``)."""
+    ``compiled`` (the pattern for searches that need no time budget) is filled on first use; a
+    matcher that checks ``prefix`` first compiles only :meth:`rest` and matches it at offset
+    ``skip`` (see ``sigc.pcre.split_head``). ``untimed`` is the longest subject searched without
+    a budget (see :mod:`.cost`), and ``literal_cost`` the bound that may spare the budget for a
+    longer one by counting literals in it: ``None`` when there is none (or no subject is too
+    long for ``untimed``), ``True`` while it is only in the bundle (:meth:`literal_bound` reads
+    it), then the bound as stored.
 
-    __slots__ = ("_index", "_record", "anchored", "caseless", "compiled", "dotall", "groups",
-                 "lineno", "literal_cost", "min_length", "pos", "prefix", "required",
-                 "service", "skip", "soft", "source", "templates", "timed", "untimed")
+    Only what every candidate needs is held: the benchmark corpus makes 7,173 lines candidates,
+    of which 5,063 are ever compiled, 4,969 win and 506 have a subject long enough to need their
+    literal bound. Everything else is read from the bundle when it is needed."""
+
+    __slots__ = ("_index", "anchored", "caseless", "compiled", "dotall", "lineno", "literal_cost",
+                 "min_length", "pos", "prefix", "required", "service", "skip", "soft", "source",
+                 "templates", "untimed")
+
+    literal_cost: LiteralBound | bool | None
 
     def __init__(self, pos: int, line: LineRecord | MatchRecord, index: ProbeIndex | None = None,
                  limit: int = 1 << 30) -> None:
         self.pos = pos
         self._index = index
-        self._record = line if isinstance(line, MatchRecord) else None
         self.anchored = line.anchored
         self.caseless = line.caseless
         self.prefix = prefix = line.prefix
@@ -151,16 +159,15 @@ class Entry:
         # literals are too varied for a table of them to save more than it takes
         self.service = intern(line.service)
         self.soft = line.soft
-        self.groups = line.groups
         self.source = line.source
         self.lineno = line.line  # the line's number in its source file
         self.compiled: object | None = None
-        self.timed: object | None = None
         self.templates: Templates | None = None  # parsed when the line first wins
         self.untimed = -1 if line.cost is None else Cost(*line.cost).longest_cheap(limit)
-        # as stored (see sigscan.matcher.bound.literal_cheap); only of use when some subject is
-        # too long for ``untimed``
-        self.literal_cost = None if self.untimed >= limit else line.literal_cost
+        # read when a subject is too long for ``untimed`` (about one line in three that has a
+        # bound: 440 KB if all were held over the benchmark corpus)
+        stored = line.literal_cost is not None if isinstance(line, MatchRecord) else line.has_literal_cost
+        self.literal_cost = True if stored and self.untimed < limit else None
 
     @property
     def regex(self) -> bytes:
@@ -168,28 +175,36 @@ class Entry:
         compiled pattern keeps a reference of its own. (Held on every entry, it took 1.1 MB
         over the benchmark corpus, a third of it on the 2,110 of 7,173 candidate lines that the
         literal checks always ruled out, which are never compiled.)"""
-        if self._record is not None:
-            return self._record.regex
-        assert self._index is not None and self._index._bundle is not None
-        return self._index._bundle.regex(self._index.probe.id, self.pos)
+        return self._bundle().regex(self._probe_id(), self.pos)
 
     def rest(self) -> bytes:
         """The pattern after the literal head (``skip`` bytes of the subject, which ``prefix``
         proves): compiled in place of :attr:`regex` where ``prefix`` is checked first, it
         matches at offset ``skip`` exactly when the whole pattern matches (about a third less
         memory per compiled pattern on the real databases)."""
-        if self._record is not None:
-            return self._record.regex[self._record.rest_offset:]
-        assert self._index is not None and self._index._bundle is not None
-        return self._index._bundle.regex(self._index.probe.id, self.pos, rest=True)
+        return self._bundle().regex(self._probe_id(), self.pos, rest=True)
+
+    def literal_bound(self) -> LiteralBound | None:
+        """The literal-counting bound as stored (``None`` if the line has none), read from the
+        bundle on first use and then kept."""
+        bound = self.literal_cost
+        if bound is True:
+            bound = self.literal_cost = self._bundle().literal_cost(self._probe_id(), self.pos)
+        return bound or None
 
     @property
     def record(self) -> MatchRecord:
-        """The whole line (read from the bundle when the entry was made from a LineRecord)."""
-        if self._record is not None:
-            return self._record
+        """The whole line, read from the bundle."""
         assert self._index is not None
         return self._index.record(self.pos)
+
+    def _bundle(self) -> Bundle:
+        assert self._index is not None and self._index._bundle is not None
+        return self._index._bundle
+
+    def _probe_id(self) -> int:
+        assert self._index is not None
+        return self._index.probe.id
 
     @property
     def kind(self) -> str:
@@ -228,6 +243,30 @@ class Entry:
         return None
 
 
+class RecordEntry(Entry):
+    """An entry made from a whole line (what ``sigc`` and the tests index), which it keeps."""
+
+    __slots__ = ("_record",)
+
+    def __init__(self, pos: int, record: MatchRecord, index: ProbeIndex | None = None,
+                 limit: int = 1 << 30) -> None:
+        super().__init__(pos, record, index, limit)
+        self._record = record
+        if self.literal_cost is True:
+            self.literal_cost = record.literal_cost
+
+    @property
+    def regex(self) -> bytes:
+        return self._record.regex
+
+    def rest(self) -> bytes:
+        return self._record.regex[self._record.rest_offset:]
+
+    @property
+    def record(self) -> MatchRecord:
+        return self._record
+
+
 class Bucket:
     """The lines of a big head bucket, split by each line's token (``plain``: no usable token,
     a candidate whenever the head is there)."""
@@ -260,7 +299,7 @@ class ProbeIndex:
                  small_bucket: int = SMALL_BUCKET, limit: int = 1 << 30) -> None:
         lines = list(records)
         self._start(probe, len(lines), limit)
-        self._entries = [Entry(pos, r, self, limit) for pos, r in enumerate(lines)]
+        self._entries = [RecordEntry(pos, r, self, limit) for pos, r in enumerate(lines)]
         self._loaded = len(lines)
         self._keys = assign_keys(lines, small_bucket)
         self._build(self._keys, small_bucket)
@@ -454,7 +493,7 @@ class ProbeIndex:
     def record(self, pos: int) -> MatchRecord:
         """The whole line at ``pos``."""
         entry = self._entries[pos]
-        if entry is not None and entry._record is not None:
+        if isinstance(entry, RecordEntry):
             return entry._record
         assert self._bundle is not None
         return self._bundle.match(self.probe.id, pos)
