@@ -200,27 +200,24 @@ class Matcher:
     def _search(self, entry: Entry, subject: Subject, diagnostics: list[str]) -> Any:
         if self.timeout is None or subject.length <= entry.untimed or (
                 entry.literal_cost is not None and self._literals_cheap(entry, subject)):
-            compiled = entry.compiled
-            if compiled is None:
-                compiled = entry.compiled = self._compile(entry)
-                if self.max_compiled is not None:
-                    _bound(self._compiled, entry, self.max_compiled)
+            compiled = self._compiled_pattern(entry)
             if compiled is not _FAILED:
-                skip = entry.skip if self.cut_heads else 0
-                if skip:
-                    return self.untimed_engine.match(compiled, subject.data, skip, None)
-                return self.untimed_engine.search(compiled, subject.data, None)
+                return self._apply(self.untimed_engine, compiled, entry, subject, None)
             if self.untimed_engine is self.engine:
                 return self._failed(entry, diagnostics)
             return self._search_timed(entry, subject, diagnostics, None)  # re refused it
         if self.untimed_engine is self.engine:  # one engine: one compiled pattern
-            compiled = entry.compiled
-            if compiled is None:
-                compiled = entry.compiled = self._compile(entry)
-                if self.max_compiled is not None:
-                    _bound(self._compiled, entry, self.max_compiled)
-            return self._searched(entry, compiled, subject, diagnostics, self.timeout)
+            return self._searched(entry, self._compiled_pattern(entry), subject, diagnostics, self.timeout)
         return self._search_timed(entry, subject, diagnostics, self.timeout)
+
+    def _compiled_pattern(self, entry: Entry) -> object:
+        """The entry's pattern for searches without a budget, compiled on first use."""
+        compiled = entry.compiled
+        if compiled is None:
+            compiled = entry.compiled = self._compile(entry)
+            if self.max_compiled is not None:
+                _bound(self._compiled, entry, self.max_compiled)
+        return compiled
 
     @staticmethod
     def _literals_cheap(entry: Entry, subject: Subject) -> bool:
@@ -241,15 +238,19 @@ class Matcher:
                   timeout: float | None) -> Any:
         if compiled is _FAILED:
             return self._failed(entry, diagnostics)
-        skip = entry.skip if self.cut_heads else 0
         try:
-            if skip:
-                return self.engine.match(compiled, subject.data, skip, timeout)
-            return self.engine.search(compiled, subject.data, timeout)
+            return self._apply(self.engine, compiled, entry, subject, timeout)
         except PatternTimeout:
             diagnostics.append(f"line {entry.lineno}: regex timed out after {timeout} s; "
                                "counted as no match")
             return None
+
+    def _apply(self, engine: Engine, compiled: object, entry: Entry, subject: Subject,
+               timeout: float | None) -> Any:
+        """One search of ``compiled`` (what :meth:`_compile` made of ``entry``)."""
+        if entry.skip and self.cut_heads:  # the rest, where the head the prefix proved ends
+            return engine.match(compiled, subject.data, entry.skip, timeout)
+        return engine.search(compiled, subject.data, timeout)
 
     def _failed(self, entry: Entry, diagnostics: list[str]) -> None:
         diagnostics.append(f"line {entry.lineno}: pattern does not compile with "
