@@ -441,10 +441,7 @@ class SqliteBundle(Bundle):
         return out
 
     def match(self, probe: int, seq: int) -> MatchRecord:
-        found = self._select(MATCHES, codec.match, "probe = ? AND seq = ?", (probe, seq))
-        if not found:
-            raise BundleError(self.path, f"probe {probe} has no line {seq}")
-        return found[0]
+        return self._one(probe, seq, codec.match, *MATCHES.column_names)
 
     def regex(self, probe: int, seq: int, rest: bool = False) -> bytes:
         return self._one(probe, seq, lambda row: codec.regex(row[0], row[1] if rest else 0), "regex", "rest_offset")
