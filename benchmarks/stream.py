@@ -4,8 +4,11 @@ processes import it and nothing else beyond what they measure)."""
 from __future__ import annotations
 
 import struct
-from collections.abc import Iterable, Iterator
-from typing import BinaryIO
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # not imported at run time: the child processes measure sigscan, not typing
+    from collections.abc import Iterable, Iterator
+    from typing import BinaryIO
 
 Case = tuple[str, str, bytes]  # probe, protocol, response
 _HEADER = struct.Struct(">HI")

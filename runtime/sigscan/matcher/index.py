@@ -271,16 +271,17 @@ class Bucket:
     """The lines of a big head bucket, split by each line's token (``plain``: no usable token,
     a candidate whenever the head is there)."""
 
-    __slots__ = ("plain", "token_keys", "tokens")
+    __slots__ = ("plain", "tokens")
 
     def __init__(self, plain: Sequence[int], tokens: dict[bytes, Positions]) -> None:
         self.plain = tuple(plain)  # candidates whenever the head is there: kept as ints, not packed
         self.tokens = tokens
-        self.token_keys = frozenset(tokens)
 
     def candidates(self, subject: Subject, positions: array[int]) -> list[int]:
         found = list(self.plain)
-        for token in subject.tokens() & self.token_keys:
+        # the dict's keys, not a frozenset of them: 0.2 us more per lookup, and no second
+        # table per bucket (the 275 buckets of the benchmark corpus had 316 KB of them)
+        for token in subject.tokens() & self.tokens.keys():
             found += _positions(positions, self.tokens[token])
         return found
 
@@ -395,7 +396,6 @@ class ProbeIndex:
     def _finish(self) -> None:
         self.head_sizes = _sizes_by_first_byte(self.heads)
         self.ihead_sizes = _sizes_by_first_byte(self.iheads)
-        self.token_keys = frozenset(self.tokens)
 
     # -- the stored form ---------------------------------------------------------------------------
 
@@ -524,9 +524,9 @@ class ProbeIndex:
                 code = self.iheads.get(low[:size])
                 if code is not None:
                     found += _positions(positions, code)
-        if self.token_keys:
+        if self.tokens:
             tokens = self.tokens
-            for token in subject.tokens() & self.token_keys:
+            for token in subject.tokens() & tokens.keys():
                 found += _positions(positions, tokens[token])
         if self.first:
             code = self.first.get(data[0])
