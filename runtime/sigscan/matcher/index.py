@@ -128,19 +128,21 @@ class Entry:
     a budget (see :mod:`.cost`), and ``literal_cost`` the bound that may spare the budget for a
     longer one by counting literals in it: ``None`` when there is none (or no subject is too
     long for ``untimed``), ``True`` while it is only in the bundle (:meth:`literal_bound` reads
-    it), then the bound as stored.
+    it), then the bound as stored. :attr:`lineno` and :attr:`source` (where the line is
+    written) are kept by the index in two arrays: as an int object per entry they took 230 KB
+    over the benchmark corpus, and only verdicts and diagnostics read them.
 
     Only what every candidate needs is held: the benchmark corpus makes 7,173 lines candidates,
     of which 5,063 are ever compiled, 4,969 win and 506 have a subject long enough to need their
     literal bound. Everything else is read from the bundle when it is needed."""
 
-    __slots__ = ("_index", "anchored", "caseless", "compiled", "dotall", "lineno", "literal_cost",
-                 "min_length", "pos", "prefix", "required", "service", "skip", "soft", "source",
-                 "templates", "untimed")
+    __slots__ = ("_index", "anchored", "caseless", "compiled", "dotall", "literal_cost",
+                 "min_length", "pos", "prefix", "required", "service", "skip", "soft", "templates",
+                 "untimed")
 
     literal_cost: LiteralBound | bool | None
 
-    def __init__(self, pos: int, line: LineRecord | MatchRecord, index: ProbeIndex | None = None,
+    def __init__(self, pos: int, line: LineRecord | MatchRecord, index: ProbeIndex,
                  limit: int = 1 << 30) -> None:
         self.pos = pos
         self._index = index
@@ -159,8 +161,8 @@ class Entry:
         # literals are too varied for a table of them to save more than it takes
         self.service = intern(line.service)
         self.soft = line.soft
-        self.source = line.source
-        self.lineno = line.line  # the line's number in its source file
+        index.linenos[pos] = line.line
+        index.sources[pos] = line.source
         self.compiled: object | None = None
         self.templates: Templates | None = None  # parsed when the line first wins
         self.untimed = -1 if line.cost is None else Cost(*line.cost).longest_cheap(limit)
@@ -168,6 +170,16 @@ class Entry:
         # bound: 440 KB if all were held over the benchmark corpus)
         stored = line.literal_cost is not None if isinstance(line, MatchRecord) else line.has_literal_cost
         self.literal_cost = True if stored and self.untimed < limit else None
+
+    @property
+    def lineno(self) -> int:
+        """The line's number in its source file."""
+        return self._index.linenos[self.pos]
+
+    @property
+    def source(self) -> int:
+        """The id of the line's source file (``Bundle.sources``)."""
+        return self._index.sources[self.pos]
 
     @property
     def regex(self) -> bytes:
@@ -195,27 +207,23 @@ class Entry:
     @property
     def record(self) -> MatchRecord:
         """The whole line, read from the bundle."""
-        assert self._index is not None
         return self._index.record(self.pos)
 
     def _bundle(self) -> Bundle:
-        assert self._index is not None and self._index._bundle is not None
+        assert self._index._bundle is not None
         return self._index._bundle
 
     def _probe_id(self) -> int:
-        assert self._index is not None
         return self._index.probe.id
 
     @property
     def kind(self) -> str:
         """The key's kind as the index uses it: head, head+token, token, first or always."""
-        assert self._index is not None
         return self._index.describe(self.pos)[0]
 
     @property
     def value(self) -> bytes:
         """The head, the token, or ``b""`` (first, always)."""
-        assert self._index is not None
         return self._index.describe(self.pos)[1]
 
     @property
@@ -248,8 +256,7 @@ class RecordEntry(Entry):
 
     __slots__ = ("_record",)
 
-    def __init__(self, pos: int, record: MatchRecord, index: ProbeIndex | None = None,
-                 limit: int = 1 << 30) -> None:
+    def __init__(self, pos: int, record: MatchRecord, index: ProbeIndex, limit: int = 1 << 30) -> None:
         super().__init__(pos, record, index, limit)
         self._record = record
         if self.literal_cost is True:
@@ -334,6 +341,9 @@ class ProbeIndex:
         self._keys = None
         self._entries = [None] * size
         self._loaded = 0
+        # where each loaded line is written (see Entry.lineno): 8 bytes a line of the probe
+        self.linenos: array[int] = array("I", bytes(4 * size))
+        self.sources: array[int] = array("I", bytes(4 * size))
         # every position list of the maps below, back to back; a map holds a list as one int,
         # ``start << _SHIFT | count`` (see :meth:`_pack`): about a third of the memory of lists
         self.positions: array[int] = array("I")
