@@ -1,5 +1,5 @@
-"""Filling a line's fields: the matcher expands plain-text fields once (``Templates.fixed``,
-``fixed_cpe``) and the rest per match. Every line of both real databases must give what
+"""Filling a line's fields: the matcher expands plain-text fields once (the pairs in
+``Templates.fields``, merged ``cpes``) and the rest per match. Every line of both real databases must give what
 expanding each of its templates at every match gives (:func:`sigscan.template.expand`, the
 function the Nmap differential test checks), with the warnings in the same order."""
 
@@ -65,9 +65,10 @@ def test_fill_equals_expanding_every_template(name: str, built: dict[tuple[str, 
         fixed = 0
         for record in records:
             templates = Templates.of(record, {})
-            fixed += len(templates.fixed) + bool(templates.fixed_cpe)
+            fixed += sum(isinstance(item, tuple) for item in templates.fields)
+            fixed += bool(templates.cpes) and isinstance(templates.cpes[0], str)
             for groups in GROUPS:
-                filled = fill(templates, groups, record.groups, 100, record.line, partial(Written.of, record))
+                filled = fill(*templates, groups, record.groups, 100, record.line, partial(Written.of, record))
                 values, cpe, warnings = expected(record, groups)
                 assert (filled.values, filled.cpe, len(filled.warnings)) == (values, cpe, warnings), record.line
     assert fixed > len(records) // 2  # most lines have a plain-text field: the precomputing is used
@@ -79,6 +80,6 @@ def test_a_plain_field_too_long_warns_at_every_match() -> None:
     record = MatchRecord(0, 0, 0, False, "x", b"", b"", "m", "", False, False, 0, False, b"", (),
                          0, None, (("p", "/", b"p" * 200, ""),), record_templates, 0, 7, None)
     templates = Templates.of(record)
-    assert templates.fixed == () and templates.varying == (product,)
-    filled = fill(templates, (), 0, 42, 7, lambda: Written.of(record))
+    assert templates.fields == (product,) and templates.cpes == ()
+    filled = fill(*templates, (), 0, 42, 7, lambda: Written.of(record))
     assert filled.values == {} and "failed to fill product_template (subjectlen: 42" in filled.warnings[0]

@@ -270,11 +270,11 @@ class Matcher:
 
     def _verdict(self, index: ProbeIndex, entry: Entry, match: Any, subject: Subject,
                  diagnostics: list[str]) -> Verdict:
-        templates = entry.templates
-        if templates is None:
-            templates = entry.templates = Templates.of(index.record(entry.pos), self._shared)
+        fields, cpes = entry.fields, entry.cpes
+        if fields is None:
+            fields, cpes = entry.fields, entry.cpes = Templates.of(index.record(entry.pos), self._shared)
         groups = match.groups()
-        filled = fill(templates, groups, len(groups), subject.length, entry.lineno,
+        filled = fill(fields, cpes, groups, len(groups), subject.length, entry.lineno,
                       lambda: Written.of(index.record(entry.pos)))
         return Verdict(
             name=entry.service,
