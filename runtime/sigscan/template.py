@@ -248,7 +248,8 @@ def _latin1(text: str) -> bytes:
 # Expansion
 
 _WHITESPACE = b" \t\n\v\f\r"  # C isspace() in the C locale
-_CPE_RESERVED = frozenset(b":/?#[]@!$&'()*+,;=%<>\"")
+_TRAILING = _WHITESPACE + b","  # stripped from the end of a value
+_CPE_RESERVED = b":/?#[]@!$&'()*+,;=%<>\""
 _UNPRINTABLE = bytes(b for b in range(256) if not 0x20 <= b <= 0x7E)
 _DOTS = bytes(b if 0x20 <= b <= 0x7E else 0x2E for b in range(256))
 _CPE_BYTES = tuple(
@@ -257,6 +258,8 @@ _CPE_BYTES = tuple(
     else bytes((b,)).lower()
     for b in range(256)
 )
+# _CPE_BYTES for a value without reserved bytes, one translate instead of a join over its bytes
+_CPE_TABLE = bytes(0x5F if b in _WHITESPACE else bytes((b,)).lower()[0] for b in range(256))
 
 
 def expand(template: Template, groups: Sequence[bytes | None], ngroups: int) -> bytes | None:
@@ -265,25 +268,43 @@ def expand(template: Template, groups: Sequence[bytes | None], ngroups: int) -> 
     ``groups[i]`` holds group i+1 (``None`` if it did not take part in the match); ``ngroups``
     is the pattern's group count. An empty result (``b""``) means the field is simply unset.
     """
-    size = template.field.size
-    cpe = template.field is Field.CPE
-    out = bytearray()
+    field = template.field
+    size = field.size
+    cpe = field is Field.CPE
+    out = b""  # most templates have one or two parts: bytes concatenation beats a bytearray
     ends_in_literal = False
     for part in template.parts:
-        if isinstance(part, Literal):
-            out += part.text
-            ends_in_literal = bool(part.text) or ends_in_literal
+        kind = part.__class__
+        if kind is Literal:
+            text = part.text  # type: ignore[union-attr]  # a Literal
+            out += text
+            ends_in_literal = ends_in_literal or bool(text)
+            if len(out) >= size:
+                return None
+            continue
+        if kind is Group:  # the common case of _substitute, inline
+            value = _group(part.n, groups, ngroups)  # type: ignore[union-attr]  # a Group
+            if value is not None and b"\0" in value:
+                value = value[: value.index(0)]
         else:
             value = _substitute(part, groups, ngroups)
-            if value is None:
-                return None
-            out += b"".join(_CPE_BYTES[b] for b in value) if cpe else value
-            ends_in_literal = False
-        if len(out) > size - 1:
+        if value is None:
+            return None
+        out += _cpe_text(value) if cpe else value
+        ends_in_literal = False
+        if len(out) >= size:
             return None
     if len(out) > (size - 1 if ends_in_literal else size - 2):
         return None
-    return bytes(out).rstrip(_WHITESPACE + b",").translate(_DOTS)
+    return out.rstrip(_TRAILING).translate(_DOTS)
+
+
+def _cpe_text(value: bytes) -> bytes:
+    """A substitution as a CPE holds it: lower case, whitespace as ``_``, reserved bytes as
+    ``%XX``."""
+    if len(value.translate(None, _CPE_RESERVED)) == len(value):  # none reserved: one table
+        return value.translate(_CPE_TABLE)
+    return b"".join(_CPE_BYTES[b] for b in value)
 
 
 def _substitute(part: Part, groups: Sequence[bytes | None], ngroups: int) -> bytes | None:

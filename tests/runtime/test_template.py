@@ -157,6 +157,20 @@ def test_cpe_whitespace_becomes_underscore_and_trim_comes_after_escaping() -> No
     assert fill(CPE, b"cpe:/a:x:", Group(1), b", ", groups=[b"V"]) == b"cpe:/a:x:v"
 
 
+def test_cpe_maps_every_byte_as_nmap_does() -> None:
+    """Each byte alone and beside plain letters (a value with no reserved byte takes a faster
+    path than one with some): lower case, whitespace to ``_``, reserved to ``%XX``, the rest
+    (after trimming) printable or ``.``."""
+    reserved = b":/?#[]@!$&'()*+,;=%<>\""
+    for byte in range(256):
+        mapped = (b"%%%02X" % byte if byte in reserved else b"_" if byte in b" \t\n\v\f\r"
+                  else bytes([byte]).lower())
+        if byte == 0:
+            mapped = b""  # the group is a C string: it ends at a NUL
+        expected = b"cpe:/a:x:q" + b"".join(bytes([b]) if 0x20 <= b <= 0x7E else b"." for b in mapped) + b"z"
+        assert fill(CPE, b"cpe:/a:x:", Group(1), b"z", groups=[b"Q" + bytes([byte])]) == expected, byte
+
+
 def test_cpe_length_counts_the_escaped_text() -> None:
     head = b"cpe:/a:x:"  # 9 bytes; room for 78 - 9 = 69 bytes after it
     assert fill(CPE, head, Group(1), groups=[b"a" * 66 + b"!"]) == head + b"a" * 66 + b"%21"

@@ -192,6 +192,9 @@ def _cpe_text(written: Written, i: int) -> bytes:
 
 def _literal_head(template: Template) -> bytes:
     """The literal text a template starts with (Nmap routes a CPE by it, before substitution)."""
+    parts = template.parts
+    if len(parts) > 1 and parts[0].__class__ is Literal and parts[1].__class__ is not Literal:
+        return parts[0].text  # the usual cpe:/a:vendor:product:$1
     head = bytearray()
     for part in template.parts:
         if not isinstance(part, Literal):
