@@ -279,19 +279,17 @@ def expand(template: Template, groups: Sequence[bytes | None], ngroups: int) -> 
             text = part.text  # type: ignore[union-attr]  # a Literal
             out += text
             ends_in_literal = ends_in_literal or bool(text)
-            if len(out) >= size:
-                return None
-            continue
-        if kind is Group:  # the common case of _substitute, inline
-            value = _group(part.n, groups, ngroups)  # type: ignore[union-attr]  # a Group
-            if value is not None and b"\0" in value:
-                value = value[: value.index(0)]
         else:
-            value = _substitute(part, groups, ngroups)
-        if value is None:
-            return None
-        out += _cpe_text(value) if cpe else value
-        ends_in_literal = False
+            if kind is Group:  # the common case of _substitute, inline
+                value = _group(part.n, groups, ngroups)  # type: ignore[union-attr]  # a Group
+                if value is not None and b"\0" in value:
+                    value = value[: value.index(0)]
+            else:
+                value = _substitute(part, groups, ngroups)
+            if value is None:
+                return None
+            out += _cpe_text(value) if cpe else value
+            ends_in_literal = False
         if len(out) >= size:
             return None
     if len(out) > (size - 1 if ends_in_literal else size - 2):

@@ -53,9 +53,9 @@ class Templates(Record):
         """The record's templates. With ``shared`` (a dict kept by the caller), equal parts of
         different lines are one object: the 12,171 lines of the newest database have 3,003
         distinct varying templates (thousands share ``v/$1/``), 9,175 distinct plain values
-        and 1,863 distinct CPE lists. Whole ``Templates`` and their tuples of plain values are
-        not shared: 10,702 and 9,222 are distinct, and a table of them took more memory than
-        it saved (0.3 MB each over the benchmark corpus)."""
+        and 1,863 distinct CPE lists. Whole ``fields`` tuples are not shared: most lines have
+        their own (10,702 distinct sets of templates, 9,222 of plain values), and a table of
+        them took more memory than it saved (0.3 MB over the benchmark corpus)."""
         data: dict[str, Any] = record.templates or {}
         intern = _Interner(shared)
         varying: list[Template] = []
