@@ -11,9 +11,7 @@ from sigscan.template import Literal, Template, cpe_slot, expand, merge_cpes
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Callable, Sequence
-    from typing import Any
-
-    from typing_extensions import TypeIs  # typing's own from Python 3.13
+    from typing import Any, TypeGuard
 
     Fields = tuple[tuple[str, str] | Template, ...]  # see Templates.fields
     Cpes = tuple[str, ...] | tuple[Template, ...]  # see Templates.cpes
@@ -157,20 +155,21 @@ def fill(fields: Fields, cpes: Cpes, groups: Sequence[bytes | None], ngroups: in
             warnings.append(_warning(field, written().text(field.value), subjectlen, line))
         elif value:
             values[field.attribute] = value.decode("ascii")
-    if not _merged(cpes):
-        cpes = _cpes(cpes, groups, ngroups, subjectlen, line, warnings, written)
-    return Filled(values, cpes, tuple(warnings))
+    if _merged(cpes):
+        return Filled(values, cpes, tuple(warnings))
+    return Filled(values, _cpes(cpes, groups, ngroups, subjectlen, line, warnings, written), tuple(warnings))
 
 
-def _merged(cpes: Cpes) -> TypeIs[tuple[str, ...]]:
+def _merged(cpes: Cpes) -> TypeGuard[tuple[str, ...]]:
     """Are these the merged values (plain text), not templates?"""
     return not cpes or isinstance(cpes[0], str)
 
 
-def _cpes(templates: tuple[Template, ...], groups: Sequence[bytes | None], ngroups: int, subjectlen: int,
+def _cpes(templates: Cpes, groups: Sequence[bytes | None], ngroups: int, subjectlen: int,
           line: int, warnings: list[str], written: Callable[[], Written]) -> tuple[str, ...]:
     results: list[tuple[str | None, bytes | None]] = []
     for i, template in enumerate(templates):
+        assert isinstance(template, Template)  # not merged (see _merged)
         slot = cpe_slot(_literal_head(template))
         if slot is None:
             warnings.append(f"Warning: Servicescan ignored a CPE whose part is not a, h or o. "
