@@ -359,6 +359,9 @@ def cpe_slot(value: bytes) -> str | None:
 def template_slot(template: Template) -> str | None:
     """The slot of a ``cpe:`` template: Nmap routes a CPE by its text before substitution, so
     ``cpe:/$1…`` has none (and is ignored with a warning at match time)."""
+    parts = template.parts
+    if len(parts) > 1 and parts[0].__class__ is Literal and parts[1].__class__ is not Literal:
+        return cpe_slot(parts[0].text)  # the usual cpe:/a:vendor:product:$1
     head = bytearray()
     for part in template.parts:
         if not isinstance(part, Literal):

@@ -6,7 +6,7 @@ from __future__ import annotations
 from sigscan._record import Record
 from sigscan.bundle.records import MatchRecord
 from sigscan.fields import Field
-from sigscan.template import Literal, Template, cpe_slot, expand, merge_cpes
+from sigscan.template import Template, expand, merge_cpes, template_slot
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -86,7 +86,7 @@ def _fixed_cpes(cpes: list[Any]) -> tuple[str, ...] | None:
         if not _plain(item):
             return None
         template = Template.from_data(item)
-        slot = cpe_slot(_literal_head(template))
+        slot = template_slot(template)
         value = expand(template, (), 0)
         if slot is None or value is None:
             return None
@@ -170,7 +170,7 @@ def _cpes(templates: Cpes, groups: Sequence[bytes | None], ngroups: int, subject
     results: list[tuple[str | None, bytes | None]] = []
     for i, template in enumerate(templates):
         assert isinstance(template, Template)  # not merged (see _merged)
-        slot = cpe_slot(_literal_head(template))
+        slot = template_slot(template)
         if slot is None:
             warnings.append(f"Warning: Servicescan ignored a CPE whose part is not a, h or o. "
                             f"Match string was line {line}: cpe:/{_show(_cpe_text(written(), i))}/")
@@ -187,19 +187,6 @@ def _cpes(templates: Cpes, groups: Sequence[bytes | None], ngroups: int, subject
 
 def _cpe_text(written: Written, i: int) -> bytes:
     return written.cpes[i] if i < len(written.cpes) else b""
-
-
-def _literal_head(template: Template) -> bytes:
-    """The literal text a template starts with (Nmap routes a CPE by it, before substitution)."""
-    parts = template.parts
-    if len(parts) > 1 and parts[0].__class__ is Literal and parts[1].__class__ is not Literal:
-        return parts[0].text  # the usual cpe:/a:vendor:product:$1
-    head = bytearray()
-    for part in template.parts:
-        if not isinstance(part, Literal):
-            break
-        head += part.text
-    return bytes(head)
 
 
 def _warning(field: Field, written: bytes, subjectlen: int, line: int) -> str:
