@@ -8,6 +8,12 @@ rpcbind cannot be told where to listen (``-h 127.0.0.1`` crashes in Debian 12), 
 ones. rpcbind and sshd also get a private tmpfs on ``/run`` (their lock file, socket and privsep
 folder live there), mounted in the mount namespace ``ip netns exec`` makes for each command, so
 nothing of theirs is written to the machine's ``/run``.
+
+Each program is taken from the machine's own package, else from the private root where
+``scripts/setup.sh`` unpacks a package that apt could install only by replacing one the machine
+has (vsftpd where proftpd is installed, postfix where exim4 is): :data:`ROOTS`, in that order.
+A daemon from the private root gets the paths its package has built in pointed there (postfix:
+its daemon, library and meta folders).
 """
 
 from __future__ import annotations
@@ -18,7 +24,7 @@ import pwd
 import shlex
 import subprocess
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,6 +32,10 @@ from pathlib import Path
 from tests.services.netns import Proto
 
 HERE = Path(__file__).resolve().parent
+SYSTEM = Path("/")
+PRIVATE = HERE.parents[1] / ".deps"  # scripts/packages.py unpacks into its root/
+PRIVATE_ROOT = PRIVATE / "root"
+ROOTS: tuple[Path, ...] = (SYSTEM, PRIVATE_ROOT)
 CERT_NAME = "sigscan.test"
 TOOL_TIMEOUT = 30.0  # seconds, for openssl, ssh-keygen and gcc
 
@@ -60,11 +70,32 @@ ENDPOINTS: tuple[Endpoint, ...] = (
 
 
 @dataclass(frozen=True)
+class Found:
+    """Where a program is: its file, and the root its package's files are under (``/`` for the
+    machine's own package)."""
+
+    path: Path
+    root: Path
+
+    @property
+    def private(self) -> bool:
+        return self.root != SYSTEM
+
+
+@dataclass(frozen=True)
 class Program:
     """An executable the harness needs and the Debian package that has it."""
 
-    path: str
+    path: str  # where the package puts it
     package: str
+
+    def find(self, roots: Sequence[Path] = ROOTS) -> Found | None:
+        """The program under the first of ROOTS that has it, executable."""
+        for root in roots:
+            path = root / self.path.lstrip("/")
+            if os.access(path, os.X_OK):
+                return Found(path, root)
+        return None
 
 
 PROGRAMS: dict[str, Program] = {
@@ -87,21 +118,43 @@ PROGRAMS: dict[str, Program] = {
 }
 
 
-def missing_packages() -> list[str]:
-    """Debian packages whose programs the harness needs and this machine lacks."""
-    return sorted({p.package for p in PROGRAMS.values() if not os.access(p.path, os.X_OK)})
+def missing_packages(roots: Sequence[Path] = ROOTS) -> list[str]:
+    """Debian packages whose programs the harness needs and none of ROOTS has."""
+    return sorted({p.package for p in PROGRAMS.values() if p.find(roots) is None})
+
+
+def package_version(package: str, private: Path = PRIVATE) -> str:
+    """The Debian version of PACKAGE (``1:9.2p1-2+deb12u10``): the machine's if installed, else
+    the one unpacked into the PRIVATE folder (its ``unpacked/PACKAGE`` file)."""
+    result = subprocess.run(["dpkg-query", "-W", "-f", "${db:Status-Status} ${Version}", package],
+                            capture_output=True, text=True, timeout=TOOL_TIMEOUT, check=False)
+    status, _, version = result.stdout.partition(" ")
+    if result.returncode == 0 and status == "installed":
+        return version.strip()
+    try:
+        return (private / "unpacked" / package).read_text().strip()
+    except FileNotFoundError:
+        raise RuntimeError(f"{package} is neither installed nor unpacked in {private}") from None
 
 
 @dataclass(frozen=True)
 class Material:
     """What the daemons share, made at start: a TLS certificate and key (CN=sigscan.test), an
-    SSH host key, and the bind-to-loopback preload library."""
+    SSH host key, the bind-to-loopback preload library; and the roots programs are taken from."""
 
     folder: Path
     cert: Path
     key: Path
     ssh_host_key: Path
     preload: Path
+    roots: tuple[Path, ...] = ROOTS
+
+    def program(self, name: str) -> Found:
+        found = PROGRAMS[name].find(self.roots)
+        if found is None:
+            raise RuntimeError(f"{PROGRAMS[name].path} ({PROGRAMS[name].package}) is under none "
+                               f"of {', '.join(map(str, self.roots))}")
+        return found
 
 
 @dataclass(frozen=True)
@@ -126,18 +179,18 @@ class Daemon:
         return command
 
 
-def prepare(folder: Path) -> Material:
+def prepare(folder: Path, roots: Sequence[Path] = ROOTS) -> Material:
     """Make the certificate, the SSH host key and the preload library (the three at once)."""
     material = Material(folder, folder / "cert.pem", folder / "key.pem",
-                        folder / "ssh_host_ed25519_key", folder / "bind_loopback.so")
+                        folder / "ssh_host_ed25519_key", folder / "bind_loopback.so", tuple(roots))
     commands = [
-        [PROGRAMS["openssl"].path, "req", "-x509", "-newkey", "ec", "-pkeyopt",
+        [str(material.program("openssl").path), "req", "-x509", "-newkey", "ec", "-pkeyopt",
          "ec_paramgen_curve:prime256v1", "-nodes", "-days", "2", "-subj", f"/CN={CERT_NAME}",
          "-keyout", str(material.key), "-out", str(material.cert)],
-        [PROGRAMS["ssh-keygen"].path, "-q", "-t", "ed25519", "-N", "", "-C", "sigscan-harness",
-         "-f", str(material.ssh_host_key)],
-        [PROGRAMS["gcc"].path, "-shared", "-fPIC", "-O2", "-Wall", "-o", str(material.preload),
-         str(HERE / "bind_loopback.c"), "-ldl"],
+        [str(material.program("ssh-keygen").path), "-q", "-t", "ed25519", "-N", "", "-C",
+         "sigscan-harness", "-f", str(material.ssh_host_key)],
+        [str(material.program("gcc").path), "-shared", "-fPIC", "-O2", "-Wall", "-o",
+         str(material.preload), str(HERE / "bind_loopback.c"), "-ldl"],
     ]
     with ExitStack() as stack:
         running = [stack.enter_context(subprocess.Popen(c, stdin=subprocess.DEVNULL,
@@ -168,7 +221,7 @@ PermitRootLogin no
 PasswordAuthentication no
 KbdInteractiveAuthentication no
 """)
-    return Daemon("sshd", (PROGRAMS["sshd"].path, "-D", "-e", "-f", str(config)), (SSH,),
+    return Daemon("sshd", (str(m.program("sshd").path), "-D", "-e", "-f", str(config)), (SSH,),
                   private_run=("/run/sshd",))
 
 
@@ -199,7 +252,7 @@ http {{
     }}
 }}
 """)
-    return Daemon("nginx", (PROGRAMS["nginx"].path, "-e", "stderr", "-p", str(prefix), "-c",
+    return Daemon("nginx", (str(m.program("nginx").path), "-e", "stderr", "-p", str(prefix), "-c",
                             str(config)), (HTTP, HTTPS))
 
 
@@ -231,6 +284,7 @@ postlog   unix-dgram n  -       n       -       1       postlogd
 
 def postfix(m: Material) -> Daemon:
     """Postfix's master in the foreground (``-d``) with a config folder and queue of its own."""
+    master = m.program("postfix")
     root = m.folder / "postfix"
     queue, data = root / "spool", root / "data"
     owner, postdrop = pwd.getpwnam("postfix").pw_uid, grp.getgrnam("postdrop").gr_gid
@@ -259,15 +313,36 @@ data_directory = {data}
 maillog_file = /dev/stdout
 alias_maps =
 alias_database =
-""")
+{_postfix_paths(master)}""")
     _write(root / "master.cf", f"127.0.0.1:{SMTP.port} inet n - n - - smtpd\n{_POSTFIX_SERVICES}")
     # Postfix rereads a config file modified in the last second or two until it is older (its
     # guard against half-written files): date them back, or master binds only ~2 s later.
     past = time.time() - 60
     for name in ("main.cf", "master.cf"):
         os.utime(root / name, (past, past))
-    return Daemon("postfix", (PROGRAMS["postfix"].path, "-d", "-c", str(root)), (SMTP,),
-                  env=(("MAIL_CONFIG", str(root)),))
+    env = [("MAIL_CONFIG", str(root))]
+    if master.private:  # its libpostfix-*.so: the binaries' RUNPATH names the machine's folder
+        env.append(("LD_LIBRARY_PATH", str(master.root / _POSTFIX_LIBS)))
+    return Daemon("postfix", (str(master.path), "-d", "-c", str(root)), (SMTP,), env=tuple(env))
+
+
+_POSTFIX_LIBS = "usr/lib/postfix"
+# Postfix 3.7's default import_environment: master passes only these to the daemons it starts.
+_POSTFIX_ENVIRONMENT = ("MAIL_CONFIG MAIL_DEBUG MAIL_LOGTAG TZ XAUTHORITY DISPLAY LANG=C "
+                        "POSTLOG_SERVICE POSTLOG_HOSTNAME")
+
+
+def _postfix_paths(master: Found) -> str:
+    """main.cf lines that point a privately unpacked Postfix at its own files (the built-in
+    defaults are the machine's /usr/lib/postfix and /etc/postfix); none for the machine's own."""
+    if not master.private:
+        return ""
+    libs = master.root / _POSTFIX_LIBS
+    return f"""daemon_directory = {master.path.parent}
+shlib_directory = {libs}
+meta_directory = {master.root / "etc/postfix"}
+import_environment = {_POSTFIX_ENVIRONMENT} LD_LIBRARY_PATH={libs}
+"""
 
 
 def vsftpd(m: Material) -> Daemon:
@@ -292,13 +367,13 @@ xferlog_enable=NO
 syslog_enable=NO
 vsftpd_log_file={root / "vsftpd.log"}
 """)
-    return Daemon("vsftpd", (PROGRAMS["vsftpd"].path, str(config)), (FTP,))
+    return Daemon("vsftpd", (str(m.program("vsftpd").path), str(config)), (FTP,))
 
 
 def redis(m: Material) -> Daemon:
     folder = m.folder / "redis"
     folder.mkdir(parents=True, exist_ok=True)
-    return Daemon("redis", (PROGRAMS["redis"].path, "--bind", "127.0.0.1", "--port", str(REDIS.port),
+    return Daemon("redis", (str(m.program("redis").path), "--bind", "127.0.0.1", "--port", str(REDIS.port),
                             "--save", "", "--appendonly", "no", "--daemonize", "no",
                             "--protected-mode", "yes", "--dir", str(folder), "--logfile", ""),
                   (REDIS,))
@@ -315,16 +390,16 @@ no-poll
 pid-file=
 log-facility=-
 """)
-    return Daemon("dnsmasq", (PROGRAMS["dnsmasq"].path, "-k", "-C", str(config)), (DNS_TCP, DNS_UDP))
+    return Daemon("dnsmasq", (str(m.program("dnsmasq").path), "-k", "-C", str(config)), (DNS_TCP, DNS_UDP))
 
 
 def memcached(m: Material) -> Daemon:
-    return Daemon("memcached", (PROGRAMS["memcached"].path, "-u", "memcache", "-l", "127.0.0.1",
+    return Daemon("memcached", (str(m.program("memcached").path), "-u", "memcache", "-l", "127.0.0.1",
                                 "-p", str(MEMCACHED.port), "-U", "0"), (MEMCACHED,))
 
 
 def rpcbind(m: Material) -> Daemon:
-    return Daemon("rpcbind", (PROGRAMS["rpcbind"].path, "-f"), (RPCBIND_TCP, RPCBIND_UDP),
+    return Daemon("rpcbind", (str(m.program("rpcbind").path), "-f"), (RPCBIND_TCP, RPCBIND_UDP),
                   env=(("LD_PRELOAD", str(m.preload)),), private_run=())
 
 
@@ -337,7 +412,7 @@ sysLocation sigscan harness
 sysContact root@{CERT_NAME}
 """)
     # -I -smux: no SMUX listener (Debian's default opens 0.0.0.0:199); -C: no other config file.
-    return Daemon("snmpd", (PROGRAMS["snmpd"].path, "-f", "-Lo", "-C", "-c", str(config), "-I", "-smux"),
+    return Daemon("snmpd", (str(m.program("snmpd").path), "-f", "-Lo", "-C", "-c", str(config), "-I", "-smux"),
                   (SNMP,), env=(("SNMPCONFPATH", str(folder)), ("SNMP_PERSISTENT_DIR", str(folder)),
                                 ("MIBS", "")))
 
@@ -352,7 +427,7 @@ connect = 127.0.0.1:{SMTP.port}
 cert = {m.cert}
 key = {m.key}
 """)
-    return Daemon("stunnel", (PROGRAMS["stunnel"].path, str(config)), (SMTPS,))
+    return Daemon("stunnel", (str(m.program("stunnel").path), str(config)), (SMTPS,))
 
 
 DAEMONS: tuple[Callable[[Material], Daemon], ...] = (

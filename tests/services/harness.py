@@ -20,7 +20,15 @@ from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
 
-from tests.services.daemons import DAEMONS, Daemon, Endpoint, missing_packages, prepare
+from tests.services.daemons import (
+    DAEMONS,
+    ROOTS,
+    Daemon,
+    Endpoint,
+    Material,
+    missing_packages,
+    prepare,
+)
 from tests.services.netns import Listener, Namespace, Proto
 
 START_TIMEOUT = 20.0  # seconds for every daemon to be bound and accept connections
@@ -44,6 +52,7 @@ for port in map(int, sys.argv[2:]):
 
 
 RunInHarness = Callable[..., subprocess.CompletedProcess[bytes]]
+MakeDaemon = Callable[[Material], Daemon]
 
 
 class HarnessError(RuntimeError):
@@ -67,9 +76,12 @@ class Running:
 class Harness:
     """The running daemons. ``run`` and ``argv`` put a command where they are reachable."""
 
-    def __init__(self, namespace: Namespace, folder: Path) -> None:
+    def __init__(self, namespace: Namespace, folder: Path, daemons: Sequence[MakeDaemon] = DAEMONS,
+                 roots: Sequence[Path] = ROOTS) -> None:
         self.namespace = namespace
         self.folder = folder
+        self.daemons = tuple(daemons)
+        self.roots = tuple(roots)  # where the daemons' programs are taken from, in this order
         self.running: dict[str, Running] = {}
         self.startup_seconds = 0.0
         self.listeners_at_start: list[Listener] = []
@@ -113,8 +125,8 @@ class Harness:
 
     def start(self, timeout: float = START_TIMEOUT) -> None:
         began = time.monotonic()
-        material = prepare(self.folder)
-        for make in DAEMONS:
+        material = prepare(self.folder, self.roots)
+        for make in self.daemons:
             daemon = make(material)
             log = self.folder / f"{daemon.name}.log"
             with log.open("wb") as out:
@@ -215,14 +227,17 @@ def unavailable() -> str | None:
 
 
 @contextmanager
-def harness_session(timeout: float = START_TIMEOUT, keep: bool = False) -> Iterator[Harness]:
-    """Start every daemon in a new namespace; stop them and delete it (and, unless KEEP, the
-    folder with the configs and logs) on the way out, whatever happens."""
+def harness_session(timeout: float = START_TIMEOUT, keep: bool = False,
+                    daemons: Sequence[MakeDaemon] = DAEMONS,
+                    roots: Sequence[Path] = ROOTS) -> Iterator[Harness]:
+    """Start DAEMONS (every one) in a new namespace, their programs taken from the first of ROOTS
+    that has each; stop them and delete the namespace (and, unless KEEP, the folder with the
+    configs and logs) on the way out, whatever happens."""
     folder = Path(tempfile.mkdtemp(prefix="sigscan-harness-"))
     folder.chmod(0o755)  # daemons that drop privileges read their files here
     try:
         namespace = Namespace.create()
-        harness = Harness(namespace, folder)
+        harness = Harness(namespace, folder, daemons, roots)
         try:
             harness.start(timeout)
             yield harness

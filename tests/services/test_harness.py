@@ -4,12 +4,11 @@ other interface; and the real ``nmap -sV`` names each service as these daemons a
 from __future__ import annotations
 
 import re
-import subprocess
 from dataclasses import dataclass
 
 import pytest
 
-from tests.services.daemons import ENDPOINTS, Endpoint
+from tests.services.daemons import ENDPOINTS, Endpoint, package_version
 from tests.services.harness import Harness, RunInHarness
 from tests.services.netns import host_listeners
 from tests.services.nmap_reference import Reference
@@ -22,10 +21,10 @@ def upstream_version(package: str) -> str:
 
 
 def debian_version(package: str) -> str:
-    """The installed package's version without its epoch: ``9.2p1-2+deb12u10``."""
-    result = subprocess.run(["dpkg-query", "-W", "-f", "${Version}", package],
-                            capture_output=True, text=True, timeout=10, check=True)
-    return result.stdout.strip().partition(":")[2] or result.stdout.strip()
+    """The version of the package the harness runs (the machine's or the privately unpacked
+    one) without its epoch: ``9.2p1-2+deb12u10``."""
+    full = package_version(package)
+    return full.partition(":")[2] or full
 
 
 def openssh_version() -> str:
