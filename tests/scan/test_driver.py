@@ -209,3 +209,54 @@ def test_job_queue_ends_when_closed_and_drained() -> None:
             queue.put(PortJob("h", 2, Proto.TCP))
 
     asyncio.run(run())
+
+
+def test_job_queue_wakes_one_getter_per_job() -> None:
+    """A put wakes one sleeping getter, not all of them (an event's cost must not grow with the
+    number of getters); close wakes them all, and they all end."""
+    async def run() -> None:
+        queue = JobQueue()
+        getters = [asyncio.create_task(queue.get()) for _ in range(50)]
+        await asyncio.sleep(0.01)
+        assert queue.waiting == 50
+        queue.put(PortJob("h", 1, Proto.TCP))
+        assert queue.waiting == 49  # one woken, the others never stirred
+        await asyncio.sleep(0.01)
+        assert sum(g.done() for g in getters) == 1
+        queue.close()
+        assert queue.waiting == 0
+        results = await asyncio.wait_for(asyncio.gather(*getters), 1)
+        assert results.count(None) == 49
+
+    asyncio.run(run())
+
+
+def test_job_queue_passes_on_the_wake_up_of_a_cancelled_getter() -> None:
+    async def run() -> None:
+        queue = JobQueue()
+        first = asyncio.create_task(queue.get())
+        second = asyncio.create_task(queue.get())
+        await asyncio.sleep(0.01)
+        queue.put(PortJob("h", 1, Proto.TCP))  # wakes `first`...
+        first.cancel()  # ...which is cancelled before it runs
+        assert await asyncio.wait_for(second, 1) == PortJob("h", 1, Proto.TCP)
+        assert first.cancelled()
+
+    asyncio.run(run())
+
+
+def test_job_queue_end_reaches_every_getter_held_by_the_per_host_bound() -> None:
+    async def run() -> None:
+        queue = JobQueue(per_host=1)
+        queue.put(PortJob("h", 1, Proto.TCP))
+        queue.put(PortJob("h", 2, Proto.TCP))
+        queue.close()
+        taken = await queue.get()
+        assert taken is not None
+        waiting = [asyncio.create_task(queue.get()) for _ in range(3)]  # h is at its bound
+        await asyncio.sleep(0.01)
+        queue.done(taken)
+        results = await asyncio.wait_for(asyncio.gather(*waiting), 1)
+        assert sorted(results, key=lambda j: j is None) == [PortJob("h", 2, Proto.TCP), None, None]
+
+    asyncio.run(run())
