@@ -6,7 +6,8 @@ detection job at once, so detection overlaps discovery; UDP ports are queued as
 ``open|filtered`` after the host's TCP ports (Nmap queues open ports first). Every requested
 port is reported exactly once to ``on_port``: closed and filtered ports as the connect scan
 found them, the others when detection ends. ``on_host`` gets a :class:`HostResult` when all
-of a host's ports are done. After a cancellation (Ctrl-C), :meth:`Scanner.unfinished` gives the
+of a host's ports are done; ``on_note`` gets what ``-v`` says (a port judged without an answer
+from it, the parallelism the file descriptor limit allows). After a cancellation (Ctrl-C), :meth:`Scanner.unfinished` gives the
 hosts that were not reported, with the ports finished so far.
 """
 
@@ -80,9 +81,10 @@ class Scanner:
     def __init__(self, catalog: Catalog, config: EngineConfig, options: ScanOptions = ScanOptions(), *,
                  on_port: Callable[[PortResult], None] = lambda _: None,
                  on_host: Callable[[HostResult], None] = lambda _: None,
+                 on_note: Callable[[str], None] = lambda _: None,
                  network: Network | None = None) -> None:
         self.catalog, self.config, self.options = catalog, config, options
-        self.on_port, self.on_host = on_port, on_host
+        self.on_port, self.on_host, self.on_note = on_port, on_host, on_note
         self.network = network or Network()
         self._hosts: dict[str, _Host] = {}
 
@@ -136,6 +138,8 @@ class Scanner:
         self._check(host)
 
     def _found(self, host: _Host, status: PortStatus, jobs: JobQueue) -> None:
+        if status.note is not None:
+            self.on_note(f"{host.address} port {status.port}/tcp: {status.note}")
         if status.state is PortState.OPEN:
             if status.rtt is not None:
                 host.rtt.add(status.rtt)
