@@ -116,7 +116,12 @@ class _PortIO:
         return None
 
     async def next_event(self, loop: asyncio.AbstractEventLoop) -> Event:
-        """The next event in arrival order, or a :class:`Timer` once the deadline has passed."""
+        """The next event in arrival order, or a :class:`Timer` once the deadline has passed.
+
+        An event queued when the deadline is honoured comes before the Timer, as Nmap's nsock
+        handles ready I/O before expired timers. It matters when the loop runs late (a loaded
+        machine): the loop then reads the sockets that became readable meanwhile in the same
+        turn as it fires the timer, and a reply that came in time must not become a timeout."""
         if self.events.empty():
             if self.deadline is None:
                 if not self.conns:
@@ -127,7 +132,9 @@ class _PortIO:
                     async with asyncio.timeout_at(self.deadline):
                         event = await self.events.get()
                 except TimeoutError:
-                    return Timer(max(loop.time(), self.deadline))
+                    if self.events.empty():
+                        return Timer(max(loop.time(), self.deadline))
+                    event = self.events.get_nowait()
         else:
             event = self.events.get_nowait()
         if isinstance(event, Data):

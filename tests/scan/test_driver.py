@@ -8,6 +8,7 @@ same time finishes at once: no port waits for another.
 from __future__ import annotations
 
 import asyncio
+import time
 from dataclasses import dataclass
 
 import pytest
@@ -15,8 +16,9 @@ import pytest
 from sigscan.driver import Driver, JobQueue, PortJob
 from sigscan.engine import Catalog, EngineConfig, Profile, Proto
 from sigscan.engine.catalog import wait_seconds
+from sigscan.engine.events import Connected, Event
 from sigscan.results import PortResult, PortState
-from sigscan.transport import Network
+from sigscan.transport import Connection, Endpoint, Network, Sink
 from tests.scan.servers import (
     ServerThread,
     banner,
@@ -260,3 +262,39 @@ def test_job_queue_end_reaches_every_getter_held_by_the_per_host_bound() -> None
         assert sorted(results, key=lambda j: j is None) == [PortJob("h", 2, Proto.TCP), None, None]
 
     asyncio.run(run())
+
+
+# -- a loaded machine ---------------------------------------------------------------------------
+
+
+class StallingNetwork(Network):
+    """A real network whose event loop stops for ``stall`` seconds just after the first
+    connection is up, as on a loaded machine: the server's banner arrives meanwhile, and when
+    the loop runs again the fast profile's NULL wait is long over."""
+
+    def __init__(self, stall: float) -> None:
+        super().__init__()
+        self.stall = stall
+        self.stalled = False
+
+    def connection(self, conn: int, endpoint: Endpoint, tls: bool, sink: Sink) -> Connection:
+        def stalling(event: Event) -> None:
+            sink(event)
+            if isinstance(event, Connected) and not self.stalled:
+                self.stalled = True
+                time.sleep(self.stall)  # blocks the whole loop, on purpose
+        return super().connection(conn, endpoint, tls, stalling)
+
+
+def test_a_late_event_loop_keeps_a_banner_that_came_in_time(catalog: Catalog, servers: ServerThread) -> None:
+    """The banner came at once, but the loop was stalled past the fast profile's wait. The
+    timer used to win over the data already read, the NULL probe timed out empty and the port
+    lost its name. Data the loop brings when it honours a deadline now comes first."""
+    port, _ = servers.serve(banner, unlisted_port(catalog))
+    config = EngineConfig(intensity=0, profile=Profile.FAST, rtt=0.0)
+    network = StallingNetwork(stall=2 * config.fast_min_wait)
+    driver = Driver(catalog, config, network=network)
+    result = asyncio.run(driver.detect(PortJob("127.0.0.1", port, Proto.TCP)))
+    assert network.stalled
+    assert result.service is not None
+    assert (result.service.name, result.service.product) == ("ssh", "OpenSSH")
