@@ -49,12 +49,11 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from sigscan.results import PortState
+from sigscan.transport import FIRST_PAUSE, MAX_PAUSE, SHORTAGE
 
 DEFAULT_PARALLEL = 128  # connects in flight
 DEFAULT_TIMEOUT = 3.0  # seconds: the kernel retransmits an unanswered SYN once in that time
 SHORTAGE_PATIENCE = 30.0  # seconds a port waits for this machine to give it a socket
-FIRST_PAUSE = 0.01  # seconds before the first retry after a shortage; doubles each time
-MAX_PAUSE = 0.5
 STRANGE_TRIES = 3  # connects given to a port whose errno says nothing Nmap knows
 STRANGE_PAUSE = 0.2  # seconds between them
 _LINGER_RESET = struct.pack("ii", 1, 0)
@@ -76,9 +75,6 @@ ANSWERS: dict[int, tuple[PortState, str]] = {
     errno.EPROTO: (PortState.FILTERED, "param-problem"),
     errno.EOPNOTSUPP: (PortState.FILTERED, "dest-unreach"),
 }
-SHORTAGE = frozenset({errno.EMFILE, errno.ENFILE, errno.ENOBUFS, errno.ENOMEM,
-                      errno.EADDRNOTAVAIL, errno.EADDRINUSE, errno.EAGAIN})
-
 
 @dataclass(frozen=True, slots=True)
 class PortStatus:

@@ -6,11 +6,14 @@ from __future__ import annotations
 
 import json
 import os
+import re
+import resource
 import select
 import shutil
 import subprocess
 import sys
 import xml.etree.ElementTree as ET
+from collections import Counter
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -24,6 +27,8 @@ from tests.scan.servers import ResetListeners, ServerThread, banner, server_thre
 from tests.services.netns import IP, Namespace, NamespaceError
 
 HUGE_PARALLEL = 100_000
+FD_LIMIT = 48
+FD_PORTS = 64
 NMAP = "/usr/bin/nmap"
 RESET_PORTS = 100
 ROOT = Path(__file__).resolve().parents[2]
@@ -178,3 +183,103 @@ def test_every_connect_errno_gives_nmaps_state_and_reason(
             assert ours[target, port] == verdict, (target, port)
     notes = [line for line in done.stderr.decode().splitlines() if "connect failed 3 times" in line]
     assert len(notes) == len(ports) and all("10.7.0.1" in n and "EINVAL" in n for n in notes)
+
+
+def text_ports(text: str) -> Counter[int]:
+    return Counter(int(m) for m in re.findall(r"^(\d+)/tcp ", text, re.M))
+
+
+def scan_with_fd_limit(ports: list[int], limit: int, profile: str, bundle_path: Path,
+                       tmp_path: Path) -> tuple[dict[str, Counter[int]], list[dict[str, object]], str]:
+    """A scan of PORTS under RLIMIT_NOFILE LIMIT with every output: the ports each output holds,
+    the NDJSON records, and stderr."""
+    files = {kind: tmp_path / f"out.{kind}" for kind in ("txt", "xml", "ndjson")}
+    outcome = run_bounded("sigscan", "scan", "127.0.0.1", "-p", ",".join(map(str, ports)), "-v",
+                          "--bundle", str(bundle_path), "--profile", profile,
+                          "-oN", str(files["txt"]), "-oX", str(files["xml"]),
+                          "-oJ", str(files["ndjson"]), timeout=120, codes={0},
+                          rlimits={resource.RLIMIT_NOFILE: limit})
+    records = [json.loads(line) for line in files["ndjson"].read_text().splitlines()]
+    found = {"stdout": text_ports(outcome.out), "-oN": text_ports(files["txt"].read_text()),
+             "-oX": Counter(port for _, port in states(files["xml"].read_text())),
+             "-oJ": Counter(int(r["port"]) for r in records)}
+    return found, records, outcome.err
+
+
+@pytest.mark.parametrize("profile", ["nmap", "fast"])
+def test_few_file_descriptors_lose_no_port(catalog: Catalog, servers: ServerThread, bundle_path: Path,
+                                           tmp_path: Path, profile: str) -> None:
+    """64 open ports under a limit of 48 descriptors: the scan used to die with an ExceptionGroup
+    and write none. Its parallelism now fits the limit, and -v says so."""
+    ports = [servers.serve(banner, unlisted_port(catalog))[0] for _ in range(FD_PORTS)]
+    found, records, err = scan_with_fd_limit(ports, FD_LIMIT, profile, bundle_path, tmp_path)
+    for output, counted in found.items():
+        assert counted == Counter(ports), output
+    assert {(r["state"], r["name"]) for r in records} == {("open", "ssh")}
+    sized = re.search(rf"RLIMIT_NOFILE {FD_LIMIT} with (\d+) descriptors open: (\d+) connects and "
+                      r"(\d+) ports in detection at once", err)
+    assert sized is not None, err
+    used, connects, detecting = map(int, sized.groups())
+    per_port = 2 if profile == "fast" else 1
+    assert connects + per_port * detecting <= FD_LIMIT - used
+
+
+# Runs under a small RLIMIT_NOFILE: fills every free descriptor, frees one 0.3 s later, and
+# meanwhile asks discovery, then a detection connection, for a socket to a listening port.
+WAIT_FOR_A_SOCKET = """
+import asyncio, os, socket
+from sigscan.discovery import probe_port
+from sigscan.engine.events import Proto
+from sigscan.transport import Endpoint, Network
+
+def fill():
+    fillers = []
+    while True:
+        try:
+            fillers.append(os.open(os.devnull, os.O_RDONLY))
+        except OSError:  # EMFILE: not one descriptor left
+            return fillers
+
+async def main():
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(8)
+    port = listener.getsockname()[1]
+    loop = asyncio.get_running_loop()
+    loop.call_later(0.3, os.close, fill()[-1])
+    status = await probe_port("127.0.0.1", port)
+    print("discovery", status.state.value, status.reason)
+    loop.call_later(0.3, os.close, fill()[-1])
+    events = []
+    conn = Network().connection(0, Endpoint("127.0.0.1", port, Proto.TCP), False, events.append)
+    await conn.open(loop.time() + 5)
+    print("detection", type(events[0]).__name__)
+    conn.close()
+
+asyncio.run(main())
+"""
+
+
+def test_a_socket_that_cannot_be_had_now_is_waited_for() -> None:
+    """Out of descriptors (EMFILE) while a socket is wanted: discovery used to stop the whole scan
+    and a detection connect to fail the port. Both now wait until a descriptor is free."""
+    done = subprocess.run([sys.executable, "-c", WAIT_FOR_A_SOCKET], capture_output=True, text=True,
+                          timeout=30, check=False, preexec_fn=lambda: resource.setrlimit(
+                              resource.RLIMIT_NOFILE, (64, resource.getrlimit(resource.RLIMIT_NOFILE)[1])))
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.splitlines() == ["discovery open syn-ack", "detection Connected"]
+
+
+def test_a_limit_that_leaves_two_sockets_loses_no_port(catalog: Catalog, servers: ServerThread,
+                                                       bundle_path: Path, tmp_path: Path) -> None:
+    """Fewer descriptors than discovery and one fast port need at once, so sockets run out again
+    and again: no port is lost and no verdict changes."""
+    ports = [servers.serve(banner, unlisted_port(catalog))[0] for _ in range(16)]
+    (tmp_path / "probe").mkdir()
+    _, _, err = scan_with_fd_limit(ports[:1], FD_LIMIT, "fast", bundle_path, tmp_path / "probe")
+    used = re.search(r"with (\d+) descriptors open", err)
+    assert used is not None, err
+    found, records, _ = scan_with_fd_limit(ports, int(used.group(1)) + 2, "fast", bundle_path, tmp_path)
+    for output, counted in found.items():
+        assert counted == Counter(ports), output
+    assert {(r["state"], r["name"]) for r in records} == {("open", "ssh")}
