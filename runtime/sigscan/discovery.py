@@ -27,8 +27,9 @@ blackhole route, ``EPERM`` from a local firewall rule, ``ENETDOWN``…) is, as N
 again (:data:`STRANGE_TRIES` in all) and then reported ``filtered``/``no-response`` with a note
 naming it. A note is said on stderr with ``-v``.
 
-A timeout is honoured only after asking the socket itself: a connect the kernel finished while
-the event loop was late (a loaded machine) counts with its real outcome, not as no answer.
+The outcome is always read from the socket itself, when it turns writable or when the time is
+up, whichever the loop sees first: a connect the kernel finished while the event loop was late
+(a loaded machine) counts with its real outcome, not as no answer.
 
 The connects of a scan share one bound (``limiter``, :data:`DEFAULT_PARALLEL` by default) and
 tasks are made only when a slot is free, so a ``-p-`` scan holds a bounded number of sockets and
@@ -137,26 +138,48 @@ async def _attempt(address: str, port: int, timeout: float) -> tuple[int, float 
         sock.setblocking(False)
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, _LINGER_RESET)
         started = loop.time()
-        async with asyncio.timeout(timeout):
-            await loop.sock_connect(sock, (address, port))
-        return 0, loop.time() - started
-    except TimeoutError:
-        return _settled(sock), None
+        code = sock.connect_ex((address, port))
+        if code != errno.EINPROGRESS:
+            return code, (loop.time() - started if code == 0 else None)
+        in_time = await _writable(loop, sock, timeout)
+        code = _settled(sock)
+        return code, (loop.time() - started if code == 0 and in_time else None)
     except OSError as exc:
         return _code(exc), None
     finally:
         sock.close()
 
 
+async def _writable(loop: asyncio.AbstractEventLoop, sock: socket.socket, timeout: float) -> bool:
+    """Wait until ``sock`` turns writable (its connect ended), at most ``timeout``: whether it did.
+    Either way the caller reads the outcome from the socket itself, so an answer the kernel holds
+    when a late loop fires the timeout still counts."""
+    ready: asyncio.Future[None] = loop.create_future()
+    loop.add_writer(sock, _wake, ready)
+    try:
+        async with asyncio.timeout(timeout):
+            await ready
+    except TimeoutError:
+        return False
+    finally:
+        loop.remove_writer(sock)
+    return True
+
+
+def _wake(ready: asyncio.Future[None]) -> None:
+    if not ready.done():
+        ready.set_result(None)
+
+
 def _settled(sock: socket.socket) -> int:
-    """The outcome of a connect whose time ran out: the kernel may have finished it while the
-    event loop was too late to see it."""
+    """The outcome of a connect, read from the socket: its pending error, else 0 when connected,
+    else ``ETIMEDOUT`` (still in progress: no answer)."""
     code = sock.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR)
     if code:
         return code
     try:
         sock.getpeername()
-    except OSError:  # still in progress: no answer
+    except OSError:
         return errno.ETIMEDOUT
     return 0
 
