@@ -77,6 +77,7 @@ ANSWERS: dict[int, tuple[PortState, str]] = {
     errno.EOPNOTSUPP: (PortState.FILTERED, "dest-unreach"),
 }
 
+
 @dataclass(frozen=True, slots=True)
 class PortStatus:
     """What the connect scan found for one TCP port; ``rtt`` is the connect time when open;
