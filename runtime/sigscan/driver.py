@@ -12,12 +12,13 @@ Concurrency (nmap-semantics §5). ``max_parallel`` bounds the ports in flight ov
 ``ideal_parallelism`` for the default timing (``-T3``) is 20 services in flight, each running
 its probes in sequence, with no per-host bound; sigscan's default is the same 20
 (:data:`DEFAULT_MAX_PARALLEL`). ``max_host_parallel`` bounds the ports of one host in flight
-(default: the overall bound, i.e. no separate limit, as Nmap). A fixed pool of ``max_parallel``
-workers takes jobs from a :class:`JobQueue`, which hands them out fairly (round-robin over
-hosts, each host's jobs in arrival order) while respecting the per-host bound, so memory is
-bounded by the pool, not by the number of ports queued. The fast profile may use two
-connections per port (see :mod:`sigscan.engine.port`); the bound counts ports, as Nmap's counts
-services.
+(default: the overall bound, i.e. no separate limit, as Nmap). :meth:`Driver.run` takes jobs
+from a :class:`JobQueue`, which hands them out fairly (round-robin over hosts, each host's jobs
+in arrival order) while respecting the per-host bound, and makes a task for a job only when one
+of the ``max_parallel`` slots is free: memory and the cost of each queue event follow the ports
+in flight, never the bound (``--max-parallel 100000`` costs what the ports need). The fast
+profile may use two connections per port (see :mod:`sigscan.engine.port`); the bound counts
+ports, as Nmap's counts services.
 
 Results are handed to a callback as each port finishes, so NDJSON output streams.
 """
@@ -115,7 +116,12 @@ class _PortIO:
         return None
 
     async def next_event(self, loop: asyncio.AbstractEventLoop) -> Event:
-        """The next event in arrival order, or a :class:`Timer` once the deadline has passed."""
+        """The next event in arrival order, or a :class:`Timer` once the deadline has passed.
+
+        An event queued when the deadline is honoured comes before the Timer, as Nmap's nsock
+        handles ready I/O before expired timers. It matters when the loop runs late (a loaded
+        machine): the loop then reads the sockets that became readable meanwhile in the same
+        turn as it fires the timer, and a reply that came in time must not become a timeout."""
         if self.events.empty():
             if self.deadline is None:
                 if not self.conns:
@@ -126,7 +132,9 @@ class _PortIO:
                     async with asyncio.timeout_at(self.deadline):
                         event = await self.events.get()
                 except TimeoutError:
-                    return Timer(max(loop.time(), self.deadline))
+                    if self.events.empty():
+                        return Timer(max(loop.time(), self.deadline))
+                    event = self.events.get_nowait()
         else:
             event = self.events.get_nowait()
         if isinstance(event, Data):
@@ -144,7 +152,12 @@ class _PortIO:
 class JobQueue:
     """Ports waiting for detection: per host in arrival order, handed out round-robin over hosts,
     never more than ``per_host`` of one host at a time. :meth:`close` says no more jobs will
-    come; :meth:`get` then returns None once everything queued has been handed out."""
+    come; :meth:`get` then returns None once everything queued has been handed out.
+
+    Cost: waiting getters form a FIFO and every event (:meth:`put`, :meth:`done`) wakes at most
+    one of them, so an event costs the same whatever the number of getters; only :meth:`close`
+    wakes them all (each then returns None or takes what is left). A getter that is cancelled
+    after being woken passes the wake-up on, so no job is left waiting while a getter sleeps."""
 
     def __init__(self, per_host: int | None = None) -> None:
         if per_host is not None and per_host < 1:
@@ -152,38 +165,46 @@ class JobQueue:
         self.per_host = per_host
         self._queued: dict[str, deque[PortJob]] = {}
         self._running: dict[str, int] = {}
-        self._waiters: list[asyncio.Future[None]] = []
+        self._waiters: deque[asyncio.Future[None]] = deque()
         self._closed = False
         self._count = 0
 
     def __len__(self) -> int:
         return self._count
 
+    @property
+    def waiting(self) -> int:
+        """Getters asleep in :meth:`get` (a snapshot for tests and statistics)."""
+        return sum(1 for waiter in self._waiters if not waiter.done())
+
     def put(self, job: PortJob) -> None:
         if self._closed:
             raise RuntimeError("put() on a closed JobQueue")
         self._queued.setdefault(job.address, deque()).append(job)
         self._count += 1
-        self._wake()
+        self._wake_one()
 
     def close(self) -> None:
         self._closed = True
-        self._wake()
+        while self._wake_one():
+            pass
 
     async def get(self) -> PortJob | None:
         while True:
             job = self._pick()
+            if self._closed and not self._count:
+                self._wake_one()  # the end is passed from getter to getter
+                return job
             if job is not None:
                 return job
-            if self._closed and not self._count:
-                return None
             waiter = asyncio.get_running_loop().create_future()
             self._waiters.append(waiter)
             try:
                 await waiter
-            finally:
-                if waiter in self._waiters:
-                    self._waiters.remove(waiter)
+            except asyncio.CancelledError:
+                if waiter.done() and not waiter.cancelled():  # woken, then cancelled: pass it on
+                    self._wake_one()
+                raise
 
     def done(self, job: PortJob) -> None:
         """A job handed out by :meth:`get` is finished (its host may take another)."""
@@ -192,7 +213,7 @@ class JobQueue:
             self._running[job.address] = left
         else:
             self._running.pop(job.address, None)
-        self._wake()
+        self._wake_one()
 
     def _pick(self) -> PortJob | None:
         for host in list(self._queued):
@@ -208,11 +229,14 @@ class JobQueue:
             return job
         return None
 
-    def _wake(self) -> None:
-        waiters, self._waiters = self._waiters, []
-        for waiter in waiters:
+    def _wake_one(self) -> bool:
+        """Wake the longest-waiting getter still asleep; whether there was one."""
+        while self._waiters:
+            waiter = self._waiters.popleft()
             if not waiter.done():
                 waiter.set_result(None)
+                return True
+        return False
 
 
 class Driver:
@@ -233,10 +257,16 @@ class Driver:
 
     async def run(self, jobs: JobQueue, on_result: Callable[[PortResult], None]) -> None:
         """Take jobs until the queue is closed and drained; ``on_result`` gets each result as
-        soon as its port finishes."""
-        async with asyncio.TaskGroup() as workers:
-            for _ in range(self.max_parallel):
-                workers.create_task(self._worker(jobs, on_result))
+        soon as its port finishes. A task is made for each job taken, when a slot is free, so
+        tasks, memory and the cost of a queue event follow the ports in flight, not the bound."""
+        slots = asyncio.Semaphore(self.max_parallel)
+        async with asyncio.TaskGroup() as ports:
+            while True:
+                await slots.acquire()  # first: a job is taken only when it can start at once
+                job = await jobs.get()
+                if job is None:
+                    return
+                ports.create_task(self._port(job, jobs, slots, on_result))
 
     async def scan(self, jobs: Iterable[PortJob], on_result: Callable[[PortResult], None]) -> None:
         """Detection of a known list of ports."""
@@ -253,10 +283,11 @@ class Driver:
                             config=config, reason=job.reason)
         return await run_port(engine, job.endpoint, self.network)
 
-    async def _worker(self, jobs: JobQueue, on_result: Callable[[PortResult], None]) -> None:
-        while (job := await jobs.get()) is not None:
-            try:
-                result = await self.detect(job)
-            finally:
-                jobs.done(job)
-            on_result(result)
+    async def _port(self, job: PortJob, jobs: JobQueue, slots: asyncio.Semaphore,
+                    on_result: Callable[[PortResult], None]) -> None:
+        try:
+            result = await self.detect(job)
+        finally:
+            jobs.done(job)
+            slots.release()
+        on_result(result)

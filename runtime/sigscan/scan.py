@@ -6,7 +6,8 @@ detection job at once, so detection overlaps discovery; UDP ports are queued as
 ``open|filtered`` after the host's TCP ports (Nmap queues open ports first). Every requested
 port is reported exactly once to ``on_port``: closed and filtered ports as the connect scan
 found them, the others when detection ends. ``on_host`` gets a :class:`HostResult` when all
-of a host's ports are done. After a cancellation (Ctrl-C), :meth:`Scanner.unfinished` gives the
+of a host's ports are done; ``on_note`` gets what ``-v`` says (a port judged without an answer
+from it, the parallelism the file descriptor limit allows). After a cancellation (Ctrl-C), :meth:`Scanner.unfinished` gives the
 hosts that were not reported, with the ports finished so far.
 """
 
@@ -17,6 +18,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 
+from sigscan.descriptors import room
 from sigscan.discovery import (
     DEFAULT_PARALLEL,
     DEFAULT_TIMEOUT,
@@ -25,7 +27,7 @@ from sigscan.discovery import (
     connect_scan,
 )
 from sigscan.driver import DEFAULT_MAX_PARALLEL, Driver, JobQueue, PortJob
-from sigscan.engine import Catalog, EngineConfig, Proto
+from sigscan.engine import Catalog, EngineConfig, Profile, Proto
 from sigscan.ports import PortSpec
 from sigscan.results import HostResult, PortGroup, PortResult, PortState
 from sigscan.targets import Target
@@ -44,6 +46,24 @@ class ScanOptions:
     discovery_parallel: int = DEFAULT_PARALLEL
     connect_timeout: float = DEFAULT_TIMEOUT
     max_hosts: int = DEFAULT_MAX_HOSTS
+
+
+# Sockets a port in detection holds at most: the fast profile races two connections.
+SOCKETS_PER_PORT = {Profile.NMAP: 1, Profile.FAST: 2}
+
+
+def fit_parallelism(options: ScanOptions, free: int | None, per_port: int) -> ScanOptions:
+    """``options`` with discovery's connects and detection's ports cut to fit ``free`` sockets
+    (None: no bound), each port holding up to ``per_port``. When both do not fit, discovery
+    gets at most half and detection what is left, then discovery what detection does not use;
+    neither goes below 1 (a socket that cannot be had is then waited for)."""
+    wanted = options.discovery_parallel + per_port * options.max_parallel
+    if free is None or wanted <= free:
+        return options
+    discovery = min(options.discovery_parallel, max(free // 2, 1))
+    detection = max(1, min(options.max_parallel, (free - discovery) // per_port))
+    discovery = max(1, min(options.discovery_parallel, free - per_port * detection))
+    return replace(options, discovery_parallel=discovery, max_parallel=detection)
 
 
 @dataclass(slots=True)
@@ -80,9 +100,10 @@ class Scanner:
     def __init__(self, catalog: Catalog, config: EngineConfig, options: ScanOptions = ScanOptions(), *,
                  on_port: Callable[[PortResult], None] = lambda _: None,
                  on_host: Callable[[HostResult], None] = lambda _: None,
+                 on_note: Callable[[str], None] = lambda _: None,
                  network: Network | None = None) -> None:
         self.catalog, self.config, self.options = catalog, config, options
-        self.on_port, self.on_host = on_port, on_host
+        self.on_port, self.on_host, self.on_note = on_port, on_host, on_note
         self.network = network or Network()
         self._hosts: dict[str, _Host] = {}
 
@@ -90,11 +111,12 @@ class Scanner:
         """Scan every target (each with its own ports if it names some, else ``ports``)."""
         loop = asyncio.get_running_loop()
         config = replace(self.config, unix_time=time.time(), unix_time_clock=loop.time())
+        options = self._fitted()
         driver = Driver(self.catalog, config, network=self.network,
-                        max_parallel=self.options.max_parallel,
-                        max_host_parallel=self.options.max_host_parallel)
+                        max_parallel=options.max_parallel,
+                        max_host_parallel=options.max_host_parallel)
         jobs = driver.queue()
-        connects = asyncio.Semaphore(self.options.discovery_parallel)
+        connects = asyncio.Semaphore(options.discovery_parallel)
         hosts = asyncio.Semaphore(self.options.max_hosts)
         async with asyncio.TaskGroup() as group:
             group.create_task(driver.run(jobs, self._detected))
@@ -106,6 +128,20 @@ class Scanner:
                     await hosts.acquire()
                     discovery.create_task(self._discover(host, jobs, connects, hosts))
             jobs.close()
+
+    def _fitted(self) -> ScanOptions:
+        """The options with parallelism this process's descriptors can hold (said with -v)."""
+        per_port = SOCKETS_PER_PORT[self.config.profile]
+        space = room()
+        fitted = fit_parallelism(self.options, space.free, per_port)
+        limit = "no file descriptor limit" if space.limit is None else (
+            f"RLIMIT_NOFILE {space.limit} with {space.used} descriptors open")
+        asked = self.options.discovery_parallel, self.options.max_parallel
+        cut = "" if (fitted.discovery_parallel, fitted.max_parallel) == asked else (
+            f" (asked for {asked[0]} and {asked[1]}; a port in detection holds up to {per_port} socket{'s' if per_port > 1 else ''})")
+        self.on_note(f"{limit}: {fitted.discovery_parallel} connects and {fitted.max_parallel} "
+                     f"ports in detection at once{cut}")
+        return fitted
 
     def unfinished(self) -> list[HostResult]:
         """Hosts not reported yet that have finished ports (after an interruption)."""
@@ -136,6 +172,8 @@ class Scanner:
         self._check(host)
 
     def _found(self, host: _Host, status: PortStatus, jobs: JobQueue) -> None:
+        if status.note is not None:
+            self.on_note(f"{host.address} port {status.port}/tcp: {status.note}")
         if status.state is PortState.OPEN:
             if status.rtt is not None:
                 host.rtt.add(status.rtt)

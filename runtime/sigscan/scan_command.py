@@ -70,16 +70,24 @@ def run_scan(args: argparse.Namespace) -> int:
                         tcp_ports=_union(targets, ports, "tcp"),
                         udp_ports=_union(targets, ports, "udp"), verbose=verbose)
         with _Outputs(args, info, table) as outputs:
-            return _run(bundle, config, options, targets, ports, outputs)
+            return _run(bundle, config, options, targets, ports, outputs, verbose)
 
 
 def _run(bundle: Bundle, config: EngineConfig, options: ScanOptions, targets: list[Target],
-         ports: PortSpec, outputs: _Outputs) -> int:
+         ports: PortSpec, outputs: _Outputs, verbose: int = 0) -> int:
     catalog = Catalog.from_bundle(bundle)
     total = sum(len(t.ports if t.ports is not None else ports) for t in _unique(targets))
     progress = _Progress(total) if sys.stderr.isatty() else None
     outputs.progress = progress
-    scanner = Scanner(catalog, config, options, on_port=outputs.port, on_host=outputs.host)
+
+    def note(message: str) -> None:
+        if verbose:
+            if progress is not None:
+                progress.clear()
+            print(f"sigscan: {message}", file=sys.stderr)
+
+    scanner = Scanner(catalog, config, options, on_port=outputs.port, on_host=outputs.host,
+                      on_note=note)
     try:
         asyncio.run(_scan(scanner, targets, ports, outputs))
     except BaseExceptionGroup as group:  # a task failed: a bundle error goes out as one line

@@ -11,6 +11,9 @@ progress) and silences it: no event follows a close.
 Errors are mapped here, once: an ``OSError`` becomes its errno name (``ECONNREFUSED``,
 ``ECONNRESET``, ``EPIPE``, ``EHOSTUNREACH``…), a timeout ``ETIMEDOUT``, and a TLS error ``EIO`` (what
 Nmap's nsock reports for a failed SSL read; its read handler then moves to the next probe).
+A socket this machine cannot give now (:data:`SHORTAGE`: out of descriptors, buffers, memory or
+local ports) is waited for, with pauses doubling from 10 ms to 0.5 s, up to the connection's
+deadline; only then is the shortage reported as the connect's failure.
 
 Reading and memory. A TCP or TLS read hands over what one ``recv`` returns, at most
 :data:`READ_SIZE` bytes (Nmap's nsock also delivers whatever is available in one go, and the
@@ -50,6 +53,12 @@ from sigscan.engine.events import (
     TlsReady,
 )
 
+# errnos that say this machine is short of something (descriptors, buffers, memory, local
+# ports), not what the peer did: the socket is tried again after a pause
+SHORTAGE = frozenset({errno.EMFILE, errno.ENFILE, errno.ENOBUFS, errno.ENOMEM,
+                      errno.EADDRNOTAVAIL, errno.EADDRINUSE, errno.EAGAIN})
+FIRST_PAUSE = 0.01  # seconds before the first retry after a shortage; doubles each time
+MAX_PAUSE = 0.5
 READ_SIZE = 65536  # bytes per read event at most
 MAX_PENDING = 2  # read events of one TCP/TLS connection waiting for the driver before reading pauses
 MAX_PENDING_DATAGRAMS = 16  # datagrams of one UDP socket waiting for the driver before drops
@@ -137,13 +146,15 @@ class Connection:
     # -- what the driver calls ------------------------------------------------------------------
 
     async def open(self, deadline: float) -> None:
-        """Connect (and shake hands) by ``deadline`` on the loop's clock; report the outcome."""
+        """Connect (and shake hands) by ``deadline`` on the loop's clock; report the outcome.
+        A socket this machine cannot give now (:data:`SHORTAGE`) is waited for, up to the
+        deadline."""
         if self._closed:
             return
         self._opening = asyncio.current_task()
         try:
             if self.endpoint.proto is Proto.UDP:
-                await self._open_udp()
+                await self._open_udp(deadline)
             else:
                 await self._open_tcp(deadline)
         finally:
@@ -180,12 +191,11 @@ class Connection:
 
     async def _open_tcp(self, deadline: float) -> None:
         loop = asyncio.get_running_loop()
-        sock = socket.socket(self.endpoint.family, socket.SOCK_STREAM)
+        sock: socket.socket | None = None
         phase = "connect"
         try:
-            sock.setblocking(False)
             async with asyncio.timeout_at(deadline):
-                await loop.sock_connect(sock, (self.endpoint.address, self.endpoint.port))
+                sock = await _connected(self.endpoint, socket.SOCK_STREAM, deadline)
                 if not self.tls:
                     await loop.create_connection(lambda: _Stream(self), sock=sock)
                     return
@@ -195,25 +205,24 @@ class Connection:
                     server_hostname=self.endpoint.server_name or "",
                     ssl_handshake_timeout=max(deadline - loop.time(), 0.0) + HANDSHAKE_SLACK)
         except (OSError, TimeoutError) as exc:  # ssl.SSLError is an OSError
-            sock.close()
+            _close(sock)
             failed = TlsFailed if phase == "tls" else ConnectFailed
             self._emit(failed(self.conn, loop.time(), errno_name(exc)))
         except BaseException:  # cancelled (closed while connecting): nothing to report
-            sock.close()
+            _close(sock)
             raise
 
-    async def _open_udp(self) -> None:
+    async def _open_udp(self, deadline: float) -> None:
         loop = asyncio.get_running_loop()
-        sock = socket.socket(self.endpoint.family, socket.SOCK_DGRAM)
+        sock: socket.socket | None = None
         try:
-            sock.setblocking(False)
-            sock.connect((self.endpoint.address, self.endpoint.port))  # no packet: immediate
+            sock = await _connected(self.endpoint, socket.SOCK_DGRAM, deadline)
             await loop.create_datagram_endpoint(lambda: _Datagram(self), sock=sock)
         except OSError as exc:
-            sock.close()
+            _close(sock)
             self._emit(ConnectFailed(self.conn, loop.time(), errno_name(exc)))
         except BaseException:
-            sock.close()
+            _close(sock)
             raise
 
     # -- what the protocols call ------------------------------------------------------------------
@@ -269,6 +278,38 @@ class Connection:
             transport.abort()
         else:
             transport.close()
+
+
+async def _connected(endpoint: Endpoint, kind: socket.SocketKind, deadline: float) -> socket.socket:
+    """A non-blocking socket connected to ``endpoint`` (UDP: at once, no packet). A shortage
+    (:data:`SHORTAGE`) is tried again after pauses that double up to :data:`MAX_PAUSE`; once
+    the next pause would pass ``deadline``, its error is raised."""
+    loop = asyncio.get_running_loop()
+    pause = FIRST_PAUSE
+    while True:
+        sock = None
+        try:
+            sock = socket.socket(endpoint.family, kind)
+            sock.setblocking(False)
+            if kind == socket.SOCK_DGRAM:
+                sock.connect((endpoint.address, endpoint.port))
+            else:
+                await loop.sock_connect(sock, (endpoint.address, endpoint.port))
+            return sock
+        except OSError as exc:
+            _close(sock)
+            if exc.errno not in SHORTAGE or loop.time() + pause >= deadline:
+                raise
+        except BaseException:
+            _close(sock)
+            raise
+        await asyncio.sleep(pause)
+        pause = min(pause * 2, MAX_PAUSE)
+
+
+def _close(sock: socket.socket | None) -> None:
+    if sock is not None:
+        sock.close()
 
 
 class _Stream(asyncio.BufferedProtocol):

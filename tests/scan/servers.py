@@ -12,17 +12,22 @@ Hostile behaviours (issue 4, acceptance 5):
 - :func:`reset_mid_probe`: part of a reply, then a TCP reset;
 - :func:`tls_garbage`: answers a TLS ClientHello with bytes that look like a ServerHello but are
   garbage (Nmap's ``ssl`` line matches them, so detection restarts through TLS, which fails);
-- :func:`silent`: accepts and never sends nor closes.
+- :func:`silent`: accepts and never sends nor closes;
+- :class:`ResetListeners`: many ports that accept and reset at once (``SO_LINGER`` 0), from a
+  thread of their own that does nothing else, so the reset often beats the client's look at its
+  connect.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import selectors
 import socket
 import ssl
 import struct
 import threading
+import time
 from collections.abc import Awaitable, Callable, Iterator
 from concurrent.futures import Future
 from dataclasses import dataclass, field
@@ -258,3 +263,42 @@ def server_thread() -> Iterator[ServerThread]:
         yield servers
     finally:
         servers.stop()
+
+
+class ResetListeners:
+    """``count`` loopback ports whose every connection is accepted and reset at once; the
+    accepting thread ends with :meth:`close`, or after ``lifetime`` seconds."""
+
+    def __init__(self, count: int, host: str = "127.0.0.1", lifetime: float = 120.0) -> None:
+        self.sockets: list[socket.socket] = []
+        self.selector = selectors.DefaultSelector()
+        for _ in range(count):
+            sock = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET)
+            sock.bind((host, 0))
+            sock.listen(512)
+            sock.setblocking(False)
+            self.selector.register(sock, selectors.EVENT_READ)
+            self.sockets.append(sock)
+        self.ports = [sock.getsockname()[1] for sock in self.sockets]
+        self.resets = 0
+        self.lifetime = lifetime
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._serve, daemon=True)
+        self._thread.start()
+
+    def _serve(self) -> None:
+        deadline = time.monotonic() + self.lifetime
+        while not self._stop.is_set() and time.monotonic() < deadline:
+            for key, _ in self.selector.select(0.1):
+                with contextlib.suppress(BlockingIOError, ConnectionAbortedError):
+                    conn, _ = key.fileobj.accept()  # type: ignore[union-attr]
+                    conn.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+                    conn.close()
+                    self.resets += 1
+
+    def close(self) -> None:
+        self._stop.set()
+        self._thread.join(timeout=10)
+        self.selector.close()
+        for sock in self.sockets:
+            sock.close()

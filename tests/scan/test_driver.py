@@ -8,6 +8,7 @@ same time finishes at once: no port waits for another.
 from __future__ import annotations
 
 import asyncio
+import time
 from dataclasses import dataclass
 
 import pytest
@@ -15,8 +16,9 @@ import pytest
 from sigscan.driver import Driver, JobQueue, PortJob
 from sigscan.engine import Catalog, EngineConfig, Profile, Proto
 from sigscan.engine.catalog import wait_seconds
+from sigscan.engine.events import Connected, Event
 from sigscan.results import PortResult, PortState
-from sigscan.transport import Network
+from sigscan.transport import Connection, Endpoint, Network, Sink
 from tests.scan.servers import (
     ServerThread,
     banner,
@@ -209,3 +211,90 @@ def test_job_queue_ends_when_closed_and_drained() -> None:
             queue.put(PortJob("h", 2, Proto.TCP))
 
     asyncio.run(run())
+
+
+def test_job_queue_wakes_one_getter_per_job() -> None:
+    """A put wakes one sleeping getter, not all of them (an event's cost must not grow with the
+    number of getters); close wakes them all, and they all end."""
+    async def run() -> None:
+        queue = JobQueue()
+        getters = [asyncio.create_task(queue.get()) for _ in range(50)]
+        await asyncio.sleep(0.01)
+        assert queue.waiting == 50
+        queue.put(PortJob("h", 1, Proto.TCP))
+        assert queue.waiting == 49  # one woken, the others never stirred
+        await asyncio.sleep(0.01)
+        assert sum(g.done() for g in getters) == 1
+        queue.close()
+        assert queue.waiting == 0
+        results = await asyncio.wait_for(asyncio.gather(*getters), 1)
+        assert results.count(None) == 49
+
+    asyncio.run(run())
+
+
+def test_job_queue_passes_on_the_wake_up_of_a_cancelled_getter() -> None:
+    async def run() -> None:
+        queue = JobQueue()
+        first = asyncio.create_task(queue.get())
+        second = asyncio.create_task(queue.get())
+        await asyncio.sleep(0.01)
+        queue.put(PortJob("h", 1, Proto.TCP))  # wakes `first`...
+        first.cancel()  # ...which is cancelled before it runs
+        assert await asyncio.wait_for(second, 1) == PortJob("h", 1, Proto.TCP)
+        assert first.cancelled()
+
+    asyncio.run(run())
+
+
+def test_job_queue_end_reaches_every_getter_held_by_the_per_host_bound() -> None:
+    async def run() -> None:
+        queue = JobQueue(per_host=1)
+        queue.put(PortJob("h", 1, Proto.TCP))
+        queue.put(PortJob("h", 2, Proto.TCP))
+        queue.close()
+        taken = await queue.get()
+        assert taken is not None
+        waiting = [asyncio.create_task(queue.get()) for _ in range(3)]  # h is at its bound
+        await asyncio.sleep(0.01)
+        queue.done(taken)
+        results = await asyncio.wait_for(asyncio.gather(*waiting), 1)
+        assert sorted(results, key=lambda j: j is None) == [PortJob("h", 2, Proto.TCP), None, None]
+
+    asyncio.run(run())
+
+
+# -- a loaded machine ---------------------------------------------------------------------------
+
+
+class StallingNetwork(Network):
+    """A real network whose event loop stops for ``stall`` seconds just after the first
+    connection is up, as on a loaded machine: the server's banner arrives meanwhile, and when
+    the loop runs again the fast profile's NULL wait is long over."""
+
+    def __init__(self, stall: float) -> None:
+        super().__init__()
+        self.stall = stall
+        self.stalled = False
+
+    def connection(self, conn: int, endpoint: Endpoint, tls: bool, sink: Sink) -> Connection:
+        def stalling(event: Event) -> None:
+            sink(event)
+            if isinstance(event, Connected) and not self.stalled:
+                self.stalled = True
+                time.sleep(self.stall)  # blocks the whole loop, on purpose
+        return super().connection(conn, endpoint, tls, stalling)
+
+
+def test_a_late_event_loop_keeps_a_banner_that_came_in_time(catalog: Catalog, servers: ServerThread) -> None:
+    """The banner came at once, but the loop was stalled past the fast profile's wait. The
+    timer used to win over the data already read, the NULL probe timed out empty and the port
+    lost its name. Data the loop brings when it honours a deadline now comes first."""
+    port, _ = servers.serve(banner, unlisted_port(catalog))
+    config = EngineConfig(intensity=0, profile=Profile.FAST, rtt=0.0)
+    network = StallingNetwork(stall=2 * config.fast_min_wait)
+    driver = Driver(catalog, config, network=network)
+    result = asyncio.run(driver.detect(PortJob("127.0.0.1", port, Proto.TCP)))
+    assert network.stalled
+    assert result.service is not None
+    assert (result.service.name, result.service.product) == ("ssh", "OpenSSH")
