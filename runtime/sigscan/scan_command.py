@@ -115,8 +115,8 @@ async def _scan(scanner: Scanner, targets: list[Target], ports: PortSpec, output
 
 def _port_spec(args: argparse.Namespace, table: ServiceTable) -> PortSpec:
     protocols = tuple(p for p, on in (("tcp", args.tcp or not args.udp), ("udp", args.udp)) if on)
-    try:
-        spec = parse_ports(args.ports, protocols=protocols, table=table) if args.ports else None
+    try:  # an empty -p '' is a specification too (refused, as Nmap does), not a missing one
+        spec = parse_ports(args.ports, protocols=protocols, table=table) if args.ports is not None else None
         if args.top_ports is not None or spec is None:
             count = DEFAULT_TOP_PORTS if args.top_ports is None else args.top_ports
             spec = top_ports(table, count, protocols=protocols, within=spec)
