@@ -293,6 +293,9 @@ def _temporary(where: Target, parents: bool) -> tuple[int, str]:
             os.makedirs(folder, exist_ok=True)
         fd, temp = tempfile.mkstemp(prefix=base + ".", suffix=".tmp", dir=folder)
     except OSError as exc:
+        if where.kind is Kind.REGULAR:  # the file may be writable, its folder is what refused
+            reason = f"{exc.strerror or exc} (it is replaced through a new file in {folder or '.'})"
+            raise OutputError(where.name, reason) from None
         raise OutputError.of(where.name, exc) from None
     try:
         _take_mode(fd, where.path)

@@ -82,16 +82,18 @@ def run_bounded(
     cwd: Path | None = None,
     one_line: bool = True,
     stdout: IO[bytes] | None = None,
+    under: Sequence[str] = (),
 ) -> Outcome:
     """Run ``python -m PROGRAM ARGS…`` and assert the hostile-input contract (see the module
     docstring); ``one_line``: a non-zero exit prints exactly one non-empty line on stderr;
     ``stdout``: an open file to give the program as its standard output (``Outcome.stdout`` is
-    then empty), instead of a pipe read here."""
+    then empty), instead of a pipe read here; ``under``: a command to run Python under (``setpriv
+    … --``)."""
     assert program in ("sigc", "sigscan")
     before = {path: FileState.of(path) for path in unchanged}
     limits = _limits(rlimits) if rlimits else None
     start = time.monotonic()
-    with subprocess.Popen([sys.executable, "-m", program, *args], cwd=cwd,
+    with subprocess.Popen([*under, sys.executable, "-m", program, *args], cwd=cwd,
                           stdin=subprocess.PIPE if stdin is not None else subprocess.DEVNULL,
                           stdout=subprocess.PIPE if stdout is None else stdout, stderr=subprocess.PIPE,
                           start_new_session=True, preexec_fn=limits) as proc:

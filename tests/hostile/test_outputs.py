@@ -102,10 +102,11 @@ def writer(request: pytest.FixtureRequest) -> Writer:
 
 def run(writer: Writer, world: World, target: Path | str, *, codes: tuple[int, ...] = (0,),
         given: Path | None = None, unchanged: Sequence[Path] = (),
-        rlimits: Mapping[int, int] | None = None, stdout: IO[bytes] | None = None) -> Outcome:
+        rlimits: Mapping[int, int] | None = None, stdout: IO[bytes] | None = None,
+        under: Sequence[str] = ()) -> Outcome:
     program, args = writer.command(world, target, given)
     return run_bounded(program, *args, timeout=TIMEOUT, codes=codes, unchanged=unchanged,
-                       rlimits=rlimits, stdout=stdout)
+                       rlimits=rlimits, stdout=stdout, under=under)
 
 
 def leftovers(folder: Path) -> list[Path]:
@@ -257,6 +258,46 @@ def test_a_folder_that_cannot_hold_files_is_one_line(writer: Writer, world: Worl
     target = f"/proc/sigc-no-such-file{writer.suffix}"
     outcome = run(writer, world, target, codes=(2,))
     assert f"cannot write {target}: " in outcome.err
+
+
+# Root without the capabilities that bypass file permissions: permissions count as for a user.
+UNPRIVILEGED = ("setpriv", "--bounding-set=-all", "--inh-caps=-all",
+                "--securebits=+noroot,+noroot_locked,+no_setuid_fixup", "--")
+NOBODY = 65534
+
+
+def unprivileged() -> tuple[str, ...]:
+    if os.geteuid() != 0 or shutil.which("setpriv") is None:
+        pytest.skip("needs root and setpriv (util-linux) to give files to another user and drop "
+                    "the capabilities that bypass their permissions")
+    return UNPRIVILEGED
+
+
+def test_a_file_a_plain_write_may_not_touch_is_left_alone(writer: Writer, world: World, tmp_path: Path) -> None:
+    """Another user's read-only file in a folder we may write: replacing it through the folder
+    would succeed, but a plain write would be refused, so the write is refused."""
+    under = unprivileged()
+    tmp_path.chmod(0o777)
+    target = tmp_path / f"theirs{writer.suffix}"
+    target.write_bytes(b"old\n")
+    os.chown(target, NOBODY, NOBODY)
+    outcome = run(writer, world, target, codes=(2,), unchanged=[target], under=under)
+    assert f"cannot write {target}: {os.strerror(errno.EACCES)}" in outcome.err
+    assert leftovers(tmp_path) == []
+
+
+def test_a_folder_that_refuses_new_files_is_one_line(writer: Writer, world: World, tmp_path: Path) -> None:
+    """A writable file in another user's folder: it can only be replaced through a new file
+    beside it, which the folder refuses: one line saying so, the file unchanged."""
+    under = unprivileged()
+    folder = tmp_path / "theirs"
+    folder.mkdir()
+    target = folder / f"out{writer.suffix}"
+    target.write_bytes(b"old\n")
+    target.chmod(0o666)
+    os.chown(folder, NOBODY, NOBODY)
+    outcome = run(writer, world, target, codes=(2,), unchanged=[target], under=under)
+    assert f"it is replaced through a new file in {folder}" in outcome.err
 
 
 def test_a_missing_folder(writer: Writer, world: World, tmp_path: Path) -> None:
