@@ -85,3 +85,11 @@ def test_python_dash_m_runs_each_command() -> None:
                              check=False)
         assert out.returncode == 0, out.stderr
         assert out.stdout.startswith(f"usage: {package} ")
+
+
+def test_the_files_helper_stands_alone() -> None:
+    """``sigscan.files`` (how both halves read inputs and write outputs) imports only the
+    standard library: the compiler imports it besides the bundle format, and it must be able to
+    move with either half when the packages split by phase."""
+    stdlib = set(sys.stdlib_module_names)
+    assert _imports(RUNTIME / "files.py") - stdlib == set()

@@ -12,10 +12,11 @@ from pathlib import Path
 
 from sigc import emit
 from sigc.analyze import Database, SourceInfo, analyze
-from sigc.diagnostics import Diagnostic, Severity
+from sigc.diagnostics import Diagnostic, Location, Severity
 from sigc.parser import parse_file
 from sigc.sources import Inputs
 from sigc.tables import RpcEntry, ServiceEntry, read_rpc, read_services
+from sigscan import files
 
 
 @dataclass(frozen=True, slots=True)
@@ -24,6 +25,7 @@ class BuildResult:
     output: Path | None  # None when errors stopped the build
     encoding: str | None
     seconds: dict[str, float] = field(default_factory=dict)
+    size: int | None = None  # bytes written
 
     @property
     def diagnostics(self) -> tuple[Diagnostic, ...]:
@@ -38,21 +40,27 @@ def compile_inputs(inputs: Inputs, meanwhile: Callable[[], object] | None = None
     """Parse and analyse every input; all problems end up in ``Database.diagnostics``.
     ``meanwhile`` runs while the analysis waits for its second process, if it has one."""
     clock = time.perf_counter()
-    files = [parse_file(p) for p in inputs.probes]
+    probe_files = [parse_file(p) for p in inputs.probes]
     parsed = time.perf_counter()
     services: list[ServiceEntry] = []
     rpc: list[RpcEntry] = []
     extra: list[SourceInfo] = []
     table_problems: list[Diagnostic] = []
     if inputs.services is not None:
-        services, problems = read_services(inputs.services)
+        try:
+            services, problems = read_services(inputs.services)
+            extra.append(_source("services", inputs.services))
+        except OSError as exc:
+            problems = [_unreadable(inputs.services, exc)]
         table_problems += problems
-        extra.append(_source("services", inputs.services))
     if inputs.rpc is not None:
-        rpc, problems = read_rpc(inputs.rpc)
+        try:
+            rpc, problems = read_rpc(inputs.rpc)
+            extra.append(_source("rpc", inputs.rpc))
+        except OSError as exc:
+            problems = [_unreadable(inputs.rpc, exc)]
         table_problems += problems
-        extra.append(_source("rpc", inputs.rpc))
-    db = analyze(files, services=services, rpc=rpc, extra_sources=extra, meanwhile=meanwhile)
+    db = analyze(probe_files, services=services, rpc=rpc, extra_sources=extra, meanwhile=meanwhile)
     if table_problems:
         db = Database(db.sources, db.exclude, db.probes, db.matches, db.services, db.rpc,
                       db.diagnostics + tuple(table_problems))
@@ -62,15 +70,18 @@ def compile_inputs(inputs: Inputs, meanwhile: Callable[[], object] | None = None
 
 def build(inputs: Inputs, output: Path, options: dict[str, object] | None = None) -> BuildResult:
     """Compile ``inputs`` and write ``output`` (``.json`` selects JSON, anything else SQLite).
-    Nothing is written when an error-level diagnostic was found."""
+    Nothing is written when an error-level diagnostic was found. An output the rules of
+    :mod:`sigscan.files` refuse (a directory, one of the inputs) is refused before compiling,
+    with :class:`sigscan.files.OutputError`."""
+    files.target(output, inputs=inputs.paths())
     with paused_gc():
         db, seconds = compile_inputs(inputs, lambda: emit.preload(output))
         if any(d.severity is Severity.ERROR for d in db.diagnostics):
             return BuildResult(db, None, None, seconds)
         clock = time.perf_counter()
-        encoding = emit.write(db, output, dict(options or {}))
+        encoding, size = emit.write(db, output, dict(options or {}))
         seconds["write"] = time.perf_counter() - clock
-    return BuildResult(db, output, encoding, seconds)
+    return BuildResult(db, output, encoding, seconds, size)
 
 
 @contextmanager
@@ -93,8 +104,15 @@ def paused_gc() -> Iterator[None]:
             gc.enable()
 
 
+def _unreadable(path: Path, exc: OSError) -> Diagnostic:
+    """SIG120 for a table that cannot be read (as the parser reports a probe file)."""
+    shown = str(path)
+    return Diagnostic("SIG120", Severity.ERROR, f"cannot read {shown!r}: {exc.strerror or exc}",
+                      Location(shown, 1, 1))
+
+
 def _source(kind: str, path: Path) -> SourceInfo:
-    data = path.read_bytes()
+    data = files.read_bounded(path)
     version = None
     for line in data.splitlines()[:40]:
         if b"$Id" in line:

@@ -3,26 +3,24 @@
 from __future__ import annotations
 
 import argparse
-import io
 import os
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from pathlib import Path
-from typing import TextIO
 
 import sigc
-from sigc import report
-from sigc.build import build, compile_inputs, paused_gc
+from sigc import emit, report
+from sigc.build import BuildResult, build, compile_inputs, paused_gc
 from sigc.codes import all_codes, markdown
-from sigc.diagnostics import Diagnostic, Severity
+from sigc.diagnostics import Severity
 from sigc.dump import dump
 from sigc.emit import encoding_of
 from sigc.lint import all_findings
 from sigc.parser import parse_file
 from sigc.sources import PROBES_FILE, SIGNATURES_GLOB, Inputs, NoDatabase, resolve
 from sigc.stats import bundle_stats, is_bundle, source_stats
-from sigscan import _json
+from sigscan import _json, files
 from sigscan.bundle.errors import BundleError
 from sigscan.bundle.loader import open_bundle
 
@@ -46,10 +44,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         code: int = args.run(args)
-    except (UsageError, NoDatabase, BundleError) as exc:
+    except (UsageError, NoDatabase, BundleError, files.OutputError) as exc:
         print(f"sigc: error: {exc}", file=sys.stderr)
         return EXIT_UNUSABLE
-    except BrokenPipeError:
+    except BrokenPipeError:  # standard error's reader went away: nothing left to tell
+        files.silence_stdout()
         return EXIT_OK
     except KeyboardInterrupt:
         print("sigc: interrupted", file=sys.stderr)
@@ -108,44 +107,60 @@ def cmd_build(args: argparse.Namespace) -> int:
     elapsed = time.perf_counter() - clock
     findings = result.diagnostics
     errors = [d for d in findings if d.severity is Severity.ERROR]
+    unreadable = next((d for d in errors if d.code == "SIG120"), None)
+    if unreadable is not None:
+        raise UsageError(unreadable.message)
     if errors:
         sys.stderr.write(report.render_text(errors, _source_lines(result.database)))
         print(f"sigc: {len(errors)} error(s); no bundle written", file=sys.stderr)
         return EXIT_FINDINGS
     if not args.quiet:
-        _summary(sys.stdout, inputs, findings, output, result.encoding or "", elapsed, result.seconds)
+        summary = _summary(result, inputs, elapsed)
+        if files.is_stdout(output):  # the bundle went to standard output: keep it clean
+            sys.stderr.write(summary)
+        else:
+            _print(summary)
     return EXIT_OK
 
 
-def _summary(
-    out: TextIO,
-    inputs: Inputs,
-    findings: Sequence[Diagnostic],
-    output: Path,
-    encoding: str,
-    elapsed: float,
-    seconds: dict[str, float],
-) -> None:
-    """One screen on what was built, read back from the bundle that was written."""
-    with open_bundle(output) as bundle:
-        counts = dict(bundle.header["counts"])
-        services = len(bundle.services())
-        rpc = len(bundle.rpc())
-    warnings = sum(1 for d in findings if d.severity is Severity.WARNING)
-    infos = sum(1 for d in findings if d.severity is Severity.INFO)
-    size = output.stat().st_size
-    steps = ", ".join(f"{k} {v:.2f}s" for k, v in seconds.items())
+def _summary(result: BuildResult, inputs: Inputs, elapsed: float) -> str:
+    """One screen on what was built."""
+    db = result.database
+    counts = emit.counts(db)
+    warnings = sum(1 for d in result.diagnostics if d.severity is Severity.WARNING)
+    infos = sum(1 for d in result.diagnostics if d.severity is Severity.INFO)
+    size = result.size or 0
+    steps = ", ".join(f"{k} {v:.2f}s" for k, v in result.seconds.items())
     lines = [f"  source       {p}" for p in inputs.probes]
     lines += [
         f"  probes       {counts['probes']} ({counts['tcp_probes']} TCP, {counts['udp_probes']} UDP)",
         f"  matches      {counts['matches']}",
         f"  softmatches  {counts['softmatches']}",
         f"  services     {counts['services']} names in match lines",
-        f"  tables       nmap-services: {services} entries, nmap-rpc: {rpc} programs",
+        f"  tables       nmap-services: {len(db.services)} entries, nmap-rpc: {len(db.rpc)} programs",
         f"  findings     0 errors, {warnings} warnings, {infos} info (details: sigc lint)",
-        f"  wrote        {output} ({encoding}, {size / 1e6:.1f} MB) in {elapsed:.2f}s ({steps})",
+        f"  wrote        {result.output} ({result.encoding}, {size / 1e6:.1f} MB) in {elapsed:.2f}s ({steps})",
     ]
-    out.write("sigc build\n" + "\n".join(lines) + "\n")
+    return "sigc build\n" + "\n".join(lines) + "\n"
+
+
+def _print(data: str | bytes | Iterable[bytes]) -> None:
+    """Write to standard output (text in its encoding, any character it cannot hold escaped:
+    messages quote the files' bytes). A reader that went away ends the output quietly; any
+    other failure is :class:`sigscan.files.OutputError`."""
+    out = files.stdout_output()
+    encoding = getattr(sys.stdout, "encoding", None) or "utf-8"
+    try:
+        if isinstance(data, str):
+            out.write(data.encode(encoding, "backslashreplace"))
+        elif isinstance(data, bytes):
+            out.write(data)
+        else:
+            out.writelines(data)
+        out.flush()
+    except files.OutputError as exc:
+        if not exc.closed:
+            raise
 
 
 def _source_lines(db: object) -> dict[str, Sequence[bytes]]:
@@ -165,7 +180,7 @@ def _source_lines(db: object) -> dict[str, Sequence[bytes]]:
 
 def cmd_lint(args: argparse.Namespace) -> int:
     if args.list_codes:
-        sys.stdout.write(markdown())
+        _print(markdown())
         return EXIT_OK
     if not args.sources:
         raise UsageError("lint needs at least one SOURCE (or --list-codes)")
@@ -181,14 +196,12 @@ def cmd_lint(args: argparse.Namespace) -> int:
             names = ", ".join(str(p) for p in inputs.probes)
             raise UsageError(f"no Probe line in {names}: nothing to lint (Nmap would load it and detect nothing)")
         findings = all_findings(db, select=select, ignore=ignore)
-    if isinstance(sys.stdout, io.TextIOWrapper):  # messages quote the file's bytes; never fail on them
-        sys.stdout.reconfigure(errors="backslashreplace")
     if args.format == "json":
-        sys.stdout.write(report.render_json(findings))
+        _print(report.render_json(findings))
     elif args.format == "sarif":
-        sys.stdout.write(report.render_sarif(findings))
+        _print(report.render_sarif(findings))
     else:
-        sys.stdout.write(report.render_text(findings, _source_lines(db)))
+        _print(report.render_text(findings, _source_lines(db)))
     return int(report.exit_code(findings, strict=args.strict))
 
 
@@ -234,19 +247,20 @@ def cmd_stats(args: argparse.Namespace) -> int:
         if any(d.code == "SIG120" for d in source.diagnostics):
             raise UsageError(source.diagnostics[0].message)
         stats = source_stats(source)
-    sys.stdout.write(_json.dumps(stats).decode() + "\n")
+    _print(_json.dumps(stats) + b"\n")
     return EXIT_OK
 
 
 def cmd_dump(args: argparse.Namespace) -> int:
+    if args.output:
+        files.target(args.output, inputs=[args.bundle])  # refused before the bundle is read
     with open_bundle(args.bundle) as bundle:
         lines = dump(bundle)
         if args.output:
-            with open(args.output, "wb") as f:
-                f.writelines(lines)
+            with files.open_output(args.output, inputs=[args.bundle]) as output:
+                output.writelines(lines)
         else:
-            sys.stdout.buffer.writelines(lines)
-            sys.stdout.flush()
+            _print(lines)
     return EXIT_OK
 
 

@@ -2,15 +2,16 @@
 
 Both encodings take the same rows from :func:`rows`, in the same order, so they hold the same
 content; building twice gives byte-identical JSON and the same SQLite content (and in practice
-the same SQLite bytes). Files are written beside the target and renamed into place, so a failed
-build never leaves a half-written bundle where a good one was.
+the same SQLite bytes). The file is written under :mod:`sigscan.files`' rules: beside the
+target and renamed into place (so a failed build never leaves a half-written bundle where a good
+one was), written through a link, streamed into a device or FIFO, never over one of its sources.
 """
 
 from __future__ import annotations
 
 import hashlib
 import os
-import tempfile
+import sqlite3
 import zlib
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
@@ -20,6 +21,7 @@ import orjson
 
 import sigc
 from sigc.analyze import AnalyzedMatch, AnalyzedProbe, Database
+from sigscan import files
 from sigscan.bundle import codec
 from sigscan.bundle.loader import (
     JSON_DIGEST_END,
@@ -242,10 +244,19 @@ def content_digest(tables: dict[str, list[list[Any]]]) -> str:
     return hashlib.sha256(orjson.dumps(tables, option=orjson.OPT_SORT_KEYS)).hexdigest()
 
 
-def write_json(db: Database, path: Path, options: dict[str, Any]) -> None:
+def write_json(db: Database, path: Path, options: dict[str, Any]) -> int:
+    """Write the JSON encoding; its size in bytes."""
     tables = rows(db)
     head = header(db, options) | {"content_sha256": content_digest(tables)}
-    _replace(path, json_document(head, tables, len(db.probes)))
+    data = json_document(head, tables, len(db.probes))
+    with files.open_output(path, inputs=_inputs(db), parents=True) as output:
+        output.write(data)
+    return len(data)
+
+
+def _inputs(db: Database) -> list[str]:
+    """The files a bundle is built from, which writing it must not replace."""
+    return [s.path for s in db.sources]
 
 
 # Tables whose rows the runtime reads one at a time (the others are read whole).
@@ -306,20 +317,19 @@ def json_document(head: dict[str, Any], tables: dict[str, list[list[Any]]], prob
     return JSON_PREFIX + b"%08x" % zlib.crc32(body) + b'",' + body
 
 
-def write_sqlite(db: Database, path: Path, options: dict[str, Any]) -> None:
+def write_sqlite(db: Database, path: Path, options: dict[str, Any]) -> int:
+    """Write the SQLite encoding (into an empty file sqlite-utils fills); its size in bytes."""
     tables = rows(db)
     head = header(db, options) | {"content_sha256": content_digest(tables)}
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(prefix=path.name + ".", suffix=".tmp", dir=path.parent)
-    os.close(fd)
-    tmp = Path(tmp_name)
-    try:
-        tmp.unlink()
-        _fill_sqlite(tmp, tables, head)
-        _seal(tmp)
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
+    with files.staged(path, inputs=_inputs(db), parents=True) as tmp:
+        try:
+            _fill_sqlite(Path(tmp), tables, head)
+            _seal(Path(tmp))
+        except sqlite3.Error as exc:  # a full disk, a size limit: SQLite's words for it
+            raise files.OutputError(str(path), str(exc)) from None
+        except OSError as exc:
+            raise files.OutputError.of(str(path), exc) from None
+        return os.path.getsize(tmp)
 
 
 def _seal(path: Path) -> None:
@@ -384,17 +394,6 @@ def _json_as_text(table: Table, rows: list[list[Any]]) -> list[list[Any]]:
     return out
 
 
-def _replace(path: Path, data: bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=path.name + ".", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-        os.replace(tmp, path)
-    finally:
-        Path(tmp).unlink(missing_ok=True)
-
-
 def encoding_of(path: Path) -> str:
     """The encoding a bundle's name selects: ``json`` for a ``.json`` suffix, else ``sqlite``."""
     return "json" if path.suffix.lower() == ".json" else "sqlite"
@@ -407,11 +406,10 @@ def preload(path: Path) -> None:
         import sqlite_utils  # noqa: F401  # imported for later
 
 
-def write(db: Database, path: Path, options: dict[str, Any]) -> str:
-    """Write ``path`` in the encoding its suffix selects (:func:`encoding_of`); that encoding."""
+def write(db: Database, path: Path, options: dict[str, Any]) -> tuple[str, int]:
+    """Write ``path`` in the encoding its suffix selects (:func:`encoding_of`): that encoding and
+    the bundle's size in bytes. :class:`sigscan.files.OutputError` when it cannot be written."""
     encoding = encoding_of(path)
     if encoding == "json":
-        write_json(db, path, options)
-    else:
-        write_sqlite(db, path, options)
-    return encoding
+        return encoding, write_json(db, path, options)
+    return encoding, write_sqlite(db, path, options)

@@ -36,6 +36,7 @@ from sigc.model import (
     SourceFile,
     VersionField,
 )
+from sigscan import files
 from sigscan.fields import Field
 
 # Stable codes of the parser: code -> (severity, summary). Documented in docs/diagnostics.md.
@@ -146,7 +147,7 @@ def parse_file(path: str | Path, *, display_path: str | None = None) -> SourceFi
     """Parse a file from disk. A file that cannot be read gives one SIG120 diagnostic."""
     shown = display_path or str(path)
     try:
-        data = Path(path).read_bytes()
+        data = files.read_bounded(path)  # a bound, so /dev/zero or a FIFO cannot exhaust memory
     except OSError as exc:
         reason = exc.strerror or type(exc).__name__
         diag = _diag("SIG120", f"cannot read {shown!r}: {reason}", Location(shown, 1, 1))

@@ -26,6 +26,10 @@ class Inputs:
     services: Path | None
     rpc: Path | None
 
+    def paths(self) -> tuple[Path, ...]:
+        """Every file the build reads."""
+        return self.probes + tuple(p for p in (self.services, self.rpc) if p is not None)
+
 
 def search_dirs(environ: dict[str, str] | None = None) -> list[Path]:
     env = os.environ if environ is None else environ

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from sigc.diagnostics import Diagnostic, Location, Severity
+from sigscan import files
 
 CODES: dict[str, tuple[Severity, str]] = {
     "SIG150": (Severity.WARNING, "nmap-services line does not parse"),
@@ -67,7 +68,7 @@ def read_rpc(path: Path) -> tuple[list[RpcEntry], list[Diagnostic]]:
 
 
 def _lines(path: Path) -> list[tuple[int, str]]:
-    text = path.read_bytes().decode("latin-1")
+    text = files.read_bounded(path).decode("latin-1")
     return list(enumerate(text.splitlines(), start=1))
 
 

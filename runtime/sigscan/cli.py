@@ -10,12 +10,15 @@ them (:mod:`sigscan.scan_command`); exit status 0, 2 on bad arguments, targets, 
 standard input) and prints one JSON object: the verdict (see :class:`sigscan.verdict.Verdict`).
 
 ``sigscan identify --jsonl [FILE|-]`` reads JSON lines ``{"id": …, "probe": …, "proto": …,
-"data_b64": …}`` (from FILE, by default standard input) and writes one JSON line per input line,
-in order, each with the input's ``id``, flushed as it goes (memory stays flat however long the
-input). ``probe`` and ``proto`` default to ``--probe`` and ``--proto``. A line that cannot be used (not JSON, not an object, bad
-base64, unknown probe) gives ``{"id": <its id or null>, "error": "<message>"}`` on standard
-output and the same message on standard error, and processing continues; the exit status is then
-2 at the end.
+"data_b64": …}`` (from FILE, by default standard input) and writes one JSON line per non-blank
+input line, in order, each with the input's ``id``, flushed as it goes (memory stays flat however
+long the input: a line is read into at most :data:`LINE_LIMIT` bytes). ``probe`` and ``proto``
+default to ``--probe`` and ``--proto``. A line that cannot be used (longer than the limit, not
+JSON, nested deeper than :data:`MAX_DEPTH`, a number JSON cannot carry such as ``NaN`` or
+``1e400``, not an object, bad base64, unknown probe) gives ``{"id": <its id or null>,
+"input_line": <number>, "error": "<message>"}`` on standard output and the same message on
+standard error, and processing continues; the exit status is then 2 at the end. Every output
+line is RFC 8259 JSON. When the reader of standard output goes away, the run ends quietly.
 
 ``--explain`` adds an ``explain`` member: the engine, each chain member's candidates (which key
 of the prefilter kept each line, and what happened to it) and why the winner won.
@@ -30,10 +33,12 @@ import argparse
 import base64
 import binascii
 import json
+import math
 import sys
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from typing import IO, TYPE_CHECKING, Any
 
+from sigscan import files
 from sigscan.bundle.errors import BundleError
 
 if TYPE_CHECKING:  # the matcher (and the regex engine) load only when a command needs them
@@ -41,6 +46,8 @@ if TYPE_CHECKING:  # the matcher (and the regex engine) load only when a command
 
 EXIT_ERROR = 2
 EXIT_INTERRUPTED = 130  # 128 + SIGINT, as a shell reports Ctrl-C
+LINE_LIMIT = 4 * 1024 * 1024  # bytes per --jsonl line: base64 of 3 MiB, far above the 4 KiB a probe keeps
+MAX_DEPTH = 64  # nesting of a --jsonl line's JSON; a request is one flat object
 
 
 class _Usage(Exception):
@@ -132,10 +139,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     args.argv = list(sys.argv[1:] if argv is None else argv)
     try:
         return int(args.run(args))
-    except (BundleError, _Usage) as exc:
+    except (BundleError, _Usage, files.OutputError) as exc:
         print(f"sigscan: error: {exc}", file=sys.stderr)
         return EXIT_ERROR
-    except BrokenPipeError:
+    except BrokenPipeError:  # standard error's reader went away: nothing left to tell
+        files.silence_stdout()
         return 0
     except KeyboardInterrupt:  # `scan` has written what finished and said so
         return EXIT_INTERRUPTED
@@ -169,21 +177,29 @@ def _identify(args: argparse.Namespace) -> int:
             engines += f" ({matcher.untimed_engine.name} for searches whose cost is provably small)"
         print(f"sigscan: bundle {located.path} ({located.reason}); regex engine {engines}", file=sys.stderr)
     with bundle:
+        out = files.stdout_output()
         if args.jsonl and args.file == "-":
-            return _identify_lines(matcher, args, sys.stdin.buffer, sys.stdout)
+            return _identify_lines(matcher, args, sys.stdin.buffer, out)
         if args.jsonl:
             with _open(args.file) as lines:
-                return _identify_lines(matcher, args, lines, sys.stdout)
+                return _identify_lines(matcher, args, lines, out)
         data = _read(args.file)
-        _write(sys.stdout, _result(matcher, args.probe, args.proto, data, args.explain))
+        try:
+            _write(out, _result(matcher, args.probe, args.proto, data, args.explain))
+        except files.OutputError as exc:
+            if not exc.closed:  # a reader that went away has what it wanted
+                raise
     return 0
 
 
 def _read(name: str) -> bytes:
-    if name == "-":
-        return sys.stdin.buffer.read()
-    with _open(name) as f:
-        return f.read()
+    try:
+        if name == "-":
+            return files.read_stream(sys.stdin.buffer)
+        with _open(name) as f:
+            return files.read_stream(f)
+    except OSError as exc:
+        raise _Usage(f"cannot read {name}: {exc.strerror}") from None
 
 
 def _open(name: str) -> IO[bytes]:
@@ -205,33 +221,102 @@ def _result(matcher: Matcher, probe: str, proto: str, data: bytes, explain: bool
         raise _Usage(str(exc)) from None
 
 
-def _identify_lines(matcher: Matcher, args: argparse.Namespace, lines: Iterable[bytes], out: IO[str]) -> int:
+def _identify_lines(matcher: Matcher, args: argparse.Namespace, stream: IO[bytes],
+                    out: files.Output) -> int:
+    """One output line per non-blank input line (see the module docstring); the exit status.
+    A reader of the output that goes away ends the run quietly; an input that cannot be read
+    further (a line that never ends) ends it with one more error object."""
     status = 0
-    for number, line in enumerate(lines, 1):
-        if not line.strip():
-            continue
-        ident: Any = None
-        try:
-            request = _request(line)
-            ident = request.get("id")
-            probe, proto, data = _fields(request, args.probe, args.proto)
-            record = {"id": ident, **_result(matcher, probe, proto, data, args.explain)}
-        except _Usage as exc:
-            print(f"sigscan: error: line {number}: {exc}", file=sys.stderr)
-            record = {"id": ident, "error": str(exc)}
-            status = EXIT_ERROR
-        _write(out, record)
+    number = 0
+    try:
+        for number, line in enumerate(files.bounded_lines(stream, LINE_LIMIT), 1):
+            if line is not None and not line.strip():
+                continue
+            status = max(status, _answer(out, number, _line_record(matcher, args, number, line)))
+    except OSError as exc:
+        error = f"cannot read the input further ({exc.strerror}); the rest is not read"
+        status = _answer(out, number + 1, {"id": None, "input_line": number + 1, "error": error})
+    except files.OutputError as exc:
+        if not exc.closed:
+            raise
     return status
 
 
-def _request(line: bytes) -> dict[str, Any]:
+def _answer(out: files.Output, number: int, record: dict[str, Any]) -> int:
+    """Write one answer (an error also on stderr); its exit status."""
+    status = 0
+    if "error" in record:
+        print(f"sigscan: error: line {number}: {record['error']}", file=sys.stderr)
+        status = EXIT_ERROR
+    _write(out, record)
+    return status
+
+
+def _line_record(matcher: Matcher, args: argparse.Namespace, number: int,
+                 line: bytes | None) -> dict[str, Any]:
+    ident: Any = None
     try:
-        request = json.loads(line)
-    except ValueError as exc:
-        raise _Usage(f"not JSON ({exc})") from None
+        if line is None:
+            raise _Usage(f"line longer than {LINE_LIMIT:,} bytes")
+        request = _request(line)
+        ident = request.get("id")
+        probe, proto, data = _fields(request, args.probe, args.proto)
+        return {"id": ident, **_result(matcher, probe, proto, data, args.explain)}
+    except _Usage as exc:
+        return {"id": ident, "input_line": number, "error": str(exc)}
+
+
+def _request(line: bytes) -> dict[str, Any]:
+    """The line's JSON object, read as RFC 8259 says: no ``NaN``/``Infinity``, no number beyond
+    a double, at most :data:`MAX_DEPTH` levels (checked before decoding, so the decoder's
+    recursion is never at stake)."""
+    if line.count(b"[") + line.count(b"{") > MAX_DEPTH and _depth(line) > MAX_DEPTH:
+        raise _Usage(f"not JSON we accept: nested deeper than {MAX_DEPTH} levels")
+    try:
+        request = _DECODER.decode(line.decode("utf-8"))
+    except (ValueError, RecursionError) as exc:  # UnicodeDecodeError is a ValueError
+        raise _Usage(f"not JSON: {exc}") from None
     if not isinstance(request, dict):
         raise _Usage("not a JSON object")
     return request
+
+
+def _depth(line: bytes) -> int:
+    """The deepest nesting of ``[``/``{`` in ``line``, brackets inside strings not counted (an
+    upper bound for a line that is not JSON; exact for one that is)."""
+    depth = deepest = 0
+    in_string = escaped = False
+    for byte in line:
+        if in_string:
+            if escaped:
+                escaped = False
+            elif byte == 0x5C:  # backslash
+                escaped = True
+            elif byte == 0x22:  # quote
+                in_string = False
+        elif byte == 0x22:
+            in_string = True
+        elif byte in (0x5B, 0x7B):
+            depth += 1
+            deepest = max(deepest, depth)
+        elif byte in (0x5D, 0x7D):
+            depth -= 1
+    return deepest
+
+
+def _no_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not a JSON value (RFC 8259)")
+
+
+def _finite(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value):
+        raise ValueError(f"number {text} does not fit a double")
+    return value
+
+
+# One decoder for every line: json.loads with hooks would build a new one per call (twice the time).
+_DECODER = json.JSONDecoder(parse_constant=_no_constant, parse_float=_finite)
 
 
 def _fields(request: dict[str, Any], probe: str | None, proto: str) -> tuple[str, str, bytes]:
@@ -250,8 +335,8 @@ def _fields(request: dict[str, Any], probe: str | None, proto: str) -> tuple[str
         raise _Usage(f"bad base64 in data_b64 ({exc})") from None
 
 
-def _write(out: IO[str], record: dict[str, Any]) -> None:
-    out.write(json.dumps(record, separators=(",", ":")) + "\n")
+def _write(out: files.Output, record: dict[str, Any]) -> None:
+    out.write(json.dumps(record, separators=(",", ":"), allow_nan=False).encode() + b"\n")
     out.flush()
 
 

@@ -220,7 +220,7 @@ class _Reader:
             self.pos += 1
         elif char.isdigit() or char == "-":
             self.add_range(*self.port_range(), nested)
-        elif char.isalpha() or char in "*?":
+        elif char and (char.isalpha() or char in "*?"):  # ("" is in every string)
             self.add_names(self.word())
         else:
             self.fail("expected a port, a range or a service name")

@@ -3,13 +3,20 @@
 Checked before any packet is sent, each failure one line and exit status 2: the bundle, the port
 specification, the targets (syntax, ``-iL`` file, name resolution) and the output files.
 
-Outputs: normal output on stdout (Nmap's screen form) unless a ``-o`` option names ``-``;
-``-oN`` (file form), ``-oX`` and ``-oJ`` files. NDJSON gets every port as it finishes (closed
-and filtered ones included, so each requested port appears once), text and XML get each host
-when all its ports are done. A progress line goes to stderr while it is a terminal.
+Outputs: normal output on stdout (Nmap's screen form) unless a ``-o`` option names ``-`` (or
+standard output's own file, such as ``/dev/stdout``); ``-oN`` (file form), ``-oX`` and ``-oJ``
+files, written under :mod:`sigscan.files`' rules (a regular file is written beside its name and
+renamed into place when the scan ends; a device or FIFO is written as a stream). NDJSON gets
+every port as it finishes (closed and filtered ones included, so each requested port appears
+once), text and XML get each host when all its ports are done. A progress line goes to stderr
+while it is a terminal.
 
 Ctrl-C: the scan is cancelled (every socket closed), the hosts not written yet are written with
-the ports that finished, XML ends with ``exit="error"``, and the exit status is 130.
+the ports that finished, XML ends with ``exit="error"``, and the exit status is 130. An output
+that cannot be written (a full disk) stops the scan the same way, its other outputs finished
+and put in place, with one line on stderr and exit status 2. An output whose reader goes away
+(a closed pipe: ``| head``) is dropped without a word; the scan goes on for the others, and
+stops, with exit status 0, when none is left.
 """
 
 from __future__ import annotations
@@ -21,10 +28,10 @@ import sys
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import ExitStack
-from dataclasses import replace
-from typing import IO
+from dataclasses import dataclass, replace
+from typing import IO, Protocol
 
+from sigscan import files
 from sigscan.bundle.errors import BundleError
 from sigscan.bundle.loader import Bundle, open_bundle
 from sigscan.bundle.locate import locate
@@ -69,8 +76,13 @@ def run_scan(args: argparse.Namespace) -> int:
         info = ScanInfo(args=shlex.join(["sigscan", *args.argv]), start=time.time(),
                         tcp_ports=_union(targets, ports, "tcp"),
                         udp_ports=_union(targets, ports, "udp"), verbose=verbose)
-        with _Outputs(args, info, table) as outputs:
-            return _run(bundle, config, options, targets, ports, outputs, verbose)
+        inputs = [located.path, *([args.input_list] if args.input_list not in (None, "-") else [])]
+        with _Outputs(args, info, table, inputs) as outputs:
+            code = 0 if outputs.stopped else _run(bundle, config, options, targets, ports, outputs,
+                                                  verbose)
+    if outputs.failure is not None:
+        raise outputs.failure
+    return code
 
 
 def _run(bundle: Bundle, config: EngineConfig, options: ScanOptions, targets: list[Target],
@@ -107,15 +119,32 @@ def _first(group: BaseExceptionGroup[BundleError]) -> BundleError:
 
 
 async def _scan(scanner: Scanner, targets: list[Target], ports: PortSpec, outputs: _Outputs) -> None:
+    """Run the scan in a task of its own, which the outputs cancel when they must stop it."""
+    scan = asyncio.create_task(scanner.run(targets, ports))
+    outputs.on_stop = scan.cancel
     try:
-        await scanner.run(targets, ports)
-    except asyncio.CancelledError:  # Ctrl-C: asyncio.run turns it into KeyboardInterrupt after us
-        for host in scanner.unfinished():
-            outputs.host(host)
-        outputs.finish("interrupted by the user (Ctrl-C)")
-        print(f"sigscan: interrupted: wrote the {outputs.ports} port(s) that finished", file=sys.stderr)
-        raise
+        await scan
+    except asyncio.CancelledError:
+        outputs.on_stop = _nothing
+        if not outputs.stopped:  # Ctrl-C: asyncio.run turns it into KeyboardInterrupt after us
+            _finish_early(scanner, outputs, "interrupted by the user (Ctrl-C)")
+            print(f"sigscan: interrupted: wrote the {outputs.ports} port(s) that finished", file=sys.stderr)
+            raise
+        _finish_early(scanner, outputs, None if outputs.failure is None else str(outputs.failure))
+        return
+    outputs.on_stop = _nothing
     outputs.finish(None)
+
+
+def _finish_early(scanner: Scanner, outputs: _Outputs, errormsg: str | None) -> None:
+    """The hosts not written yet, with the ports that finished, then the end of each output."""
+    for host in scanner.unfinished():
+        outputs.host(host)
+    outputs.finish(errormsg)
+
+
+def _nothing() -> None:
+    pass
 
 
 # -- arguments ----------------------------------------------------------------------------------
@@ -123,8 +152,8 @@ async def _scan(scanner: Scanner, targets: list[Target], ports: PortSpec, output
 
 def _port_spec(args: argparse.Namespace, table: ServiceTable) -> PortSpec:
     protocols = tuple(p for p, on in (("tcp", args.tcp or not args.udp), ("udp", args.udp)) if on)
-    try:
-        spec = parse_ports(args.ports, protocols=protocols, table=table) if args.ports else None
+    try:  # an empty -p '' is a specification too (refused, as Nmap does), not a missing one
+        spec = parse_ports(args.ports, protocols=protocols, table=table) if args.ports is not None else None
         if args.top_ports is not None or spec is None:
             count = DEFAULT_TOP_PORTS if args.top_ports is None else args.top_ports
             spec = top_ports(table, count, protocols=protocols, within=spec)
@@ -139,7 +168,7 @@ def _targets(args: argparse.Namespace) -> list[Target]:
     try:
         targets = parse_targets(args.targets)
         if args.input_list == "-":
-            targets += read_targets(sys.stdin, source="-")
+            targets += read_targets(_stdin_lines(), source="-")
         elif args.input_list:
             targets += read_target_file(args.input_list)
         if not targets:
@@ -148,6 +177,14 @@ def _targets(args: argparse.Namespace) -> list[Target]:
             return list(pool.map(resolve_target, targets))
     except (TargetError, OSError) as exc:
         raise _Usage(str(exc)) from None
+
+
+def _stdin_lines() -> list[str]:
+    """The lines of ``-iL -``, read with the bound every input has (sigscan.files)."""
+    try:
+        return files.read_stream(sys.stdin.buffer).decode("utf-8", "replace").splitlines()
+    except OSError as exc:
+        raise TargetError(f"cannot read targets from standard input: {exc.strerror}") from None
 
 
 def _unique(targets: Sequence[Target]) -> list[Target]:
@@ -169,57 +206,131 @@ def _union(targets: Sequence[Target], ports: PortSpec, proto: str) -> tuple[int,
 # -- outputs ------------------------------------------------------------------------------------
 
 
-class _Outputs:
-    """The writers of one scan and the files they write to."""
+class _Document(Protocol):
+    """What the text and XML writers have in common."""
 
-    def __init__(self, args: argparse.Namespace, info: ScanInfo, table: ServiceTable) -> None:
+    def start(self) -> None: ...
+
+    def host(self, host: HostResult) -> None: ...
+
+    def finish(self, info: ScanInfo | None = None) -> None: ...
+
+
+@dataclass(frozen=True, slots=True)
+class _Sink:
+    """One writer (a document or NDJSON) and the output it writes to; standard output may have
+    several."""
+
+    output: files.Output
+    document: _Document | None = None
+    ndjson: NdjsonWriter | None = None
+
+
+class _Outputs:
+    """The writers of one scan and the outputs they write to.
+
+    An output that fails is dropped: quietly when its reader went away (EPIPE); any other failure
+    is kept in ``failure`` (told when the scan has ended) and stops the scan (``on_stop``), whose
+    other outputs are then finished as after Ctrl-C. When no output is left the scan stops too.
+    Files are put in place when the scan ends, after Ctrl-C or such a stop included; an
+    unexpected error leaves the old files as they were."""
+
+    def __init__(self, args: argparse.Namespace, info: ScanInfo, table: ServiceTable,
+                 inputs: Sequence[str]) -> None:
         self.args, self.info, self.table = args, info, table
+        self.inputs = list(inputs)
         self.progress: _Progress | None = None
         self.ports = 0
         self.finished = False
-        self._stack = ExitStack()
-        self.texts: list[TextWriter] = []
-        self.xml: XmlWriter | None = None
-        self.ndjson: NdjsonWriter | None = None
+        self.sinks: list[_Sink] = []
+        self.failure: files.OutputError | None = None
+        self.stopped = False
+        self.on_stop: Callable[[], object] = _nothing
+        self._opened: list[files.Output] = []
+        self._stdout: files.Output | None = None
 
     def __enter__(self) -> _Outputs:
+        args, info = self.args, self.info
         try:
-            to_stdout = "-" in (self.args.normal, self.args.xml, self.args.ndjson)
-            if not to_stdout:
-                self.texts.append(TextWriter(sys.stdout, self.info, file=False))
-            if self.args.normal:
-                self.texts.append(TextWriter(self._open(self.args.normal), self.info, file=True))
-            if self.args.xml:
-                self.xml = XmlWriter(self._open(self.args.xml), self.info)
-            if self.args.ndjson:
-                self.ndjson = NdjsonWriter(self._open(self.args.ndjson))
+            if not any(name is not None and _is_stdout(name) for name in (args.normal, args.xml, args.ndjson)):
+                output = self._open("-")
+                self.sinks.append(_Sink(output, document=TextWriter(self._text(output), info, file=False)))
+            if args.normal is not None:
+                output = self._open(args.normal)
+                self.sinks.append(_Sink(output, document=TextWriter(self._text(output), info, file=True)))
+            if args.xml is not None:
+                output = self._open(args.xml)
+                self.sinks.append(_Sink(output, document=XmlWriter(self._text(output), info)))
+            if args.ndjson is not None:
+                output = self._open(args.ndjson)
+                self.sinks.append(_Sink(output, ndjson=NdjsonWriter(self._text(output))))
         except BaseException:
-            self._stack.close()
+            self._close(keep=False)
             raise
-        for writer in (*self.texts, self.xml):
-            if writer is not None:
-                writer.start()
+        self._each(_start)
+        if self.failure is not None:
+            self._close(keep=False)
+            raise self.failure
         return self
 
     def __exit__(self, kind: type[BaseException] | None, *exc: object) -> None:
+        interrupted = kind is not None and issubclass(kind, KeyboardInterrupt)
         try:
-            if kind is not None and issubclass(kind, KeyboardInterrupt) and not self.finished:
+            if interrupted and not self.finished:
                 self.finish("interrupted by the user (Ctrl-C)")
         finally:
-            self._stack.close()
+            self._close(keep=kind is None or interrupted)
 
-    def _open(self, name: str) -> IO[str]:
-        if name == "-":
-            return sys.stdout
-        try:
-            return self._stack.enter_context(open(name, "w", encoding="utf-8"))
-        except OSError as exc:
-            raise _Usage(f"cannot write {name}: {exc.strerror}") from None
+    def _open(self, name: str) -> files.Output:
+        if _is_stdout(name):
+            if self._stdout is None:
+                self._stdout = files.stdout_output()
+            return self._stdout
+        output = files.open_output(name, inputs=self.inputs)
+        self._opened.append(output)
+        if output.dest is not None and any(o.dest == output.dest for o in self._opened[:-1]):
+            raise files.OutputError(name, "another -o option writes it already; name two files")
+        return output
+
+    def _text(self, output: files.Output) -> files.TextOutput:
+        if output is self._stdout:
+            return files.TextOutput(output, getattr(sys.stdout, "encoding", None) or "utf-8")
+        return files.TextOutput(output)
+
+    def _close(self, *, keep: bool) -> None:
+        """Put every file in place (``keep``) or leave the old ones as they were."""
+        for output in self._opened:
+            if not keep:
+                output.discard()
+                continue
+            try:
+                output.commit()
+            except files.OutputError as exc:
+                self.failure = self.failure or exc
+
+    def _each(self, action: Callable[[_Sink], object]) -> None:
+        for sink in list(self.sinks):
+            try:
+                action(sink)
+            except files.OutputError as exc:
+                self._drop(sink, exc)
+
+    def _drop(self, sink: _Sink, exc: files.OutputError) -> None:
+        self.sinks.remove(sink)
+        if not exc.closed and self.failure is None:
+            self.failure = exc
+        if (self.failure is not None or not self.sinks) and not self.stopped:
+            self.stopped = True
+            self.on_stop()
 
     def port(self, result: PortResult) -> None:
         self.ports += 1
-        if self.ndjson is not None:
-            self.ndjson.write(result)
+
+        def write(sink: _Sink) -> None:
+            if sink.ndjson is not None:
+                sink.ndjson.write(result)
+
+        self._each(write)
         if self.progress is not None:
             self.progress.update(self.ports)
 
@@ -227,16 +338,33 @@ class _Outputs:
         named = with_table_names(host, self.table.name)
         if self.progress is not None:
             self.progress.clear()
-        for writer in (*self.texts, self.xml):
-            if writer is not None:
-                writer.host(named)
+
+        def write(sink: _Sink) -> None:
+            if sink.document is not None:
+                sink.document.host(named)
+
+        self._each(write)
 
     def finish(self, errormsg: str | None) -> None:
         self.finished = True
         info = replace(self.info, end=time.time(), errormsg=errormsg)
-        for writer in (*self.texts, self.xml):
-            if writer is not None:
-                writer.finish(info)
+
+        def write(sink: _Sink) -> None:
+            if sink.document is not None:
+                sink.document.finish(info)
+
+        self._each(write)
+
+
+def _start(sink: _Sink) -> None:
+    if sink.document is not None:
+        sink.document.start()
+
+
+def _is_stdout(name: str) -> bool:
+    """``-`` or standard output's own file (``/dev/stdout``): written with the normal output's
+    place taken, as Nmap's ``-oX -``."""
+    return name == "-" or files.is_stdout(name)
 
 
 class _Progress:

@@ -33,6 +33,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+from sigscan import files
 from sigscan.ports import MAX_PORT, PortSpec
 
 DEFAULT_LIMIT = 65536
@@ -178,10 +179,10 @@ def _check_count(text: str, count: int, limit: int | None, total: int | None) ->
 def read_target_file(path: str | Path, *, limit: int | None = DEFAULT_LIMIT) -> list[Target]:
     """The targets of a file (see the module docstring)."""
     try:
-        with open(path, encoding="utf-8", errors="replace") as lines:
-            return read_targets(lines, source=str(path), limit=limit)
+        text = files.read_bounded(path).decode("utf-8", "replace")  # bounded: -iL /dev/zero
     except OSError as exc:
         raise TargetError(f"cannot read target file {str(path)!r}: {exc.strerror}") from None
+    return read_targets(text.splitlines(), source=str(path), limit=limit)
 
 
 def read_targets(lines: Iterable[str], *, source: str = "-",
@@ -225,7 +226,7 @@ def _is_masscan(fields: list[str]) -> bool:
 def _naabu_json(text: str) -> tuple[str | None, str | None, str, int]:
     try:
         record = json.loads(text)
-    except ValueError as exc:
+    except (ValueError, RecursionError) as exc:  # RecursionError: nested past the decoder's depth
         raise TargetError(f"not a JSON line: {exc}") from None
     if not isinstance(record, dict):
         raise TargetError("a JSON line must be an object")

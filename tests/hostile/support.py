@@ -20,6 +20,7 @@ import time
 from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import IO
 
 KILL_GRACE = 5.0  # seconds after the bound before the group is killed for good
 
@@ -80,16 +81,21 @@ def run_bounded(
     rlimits: Mapping[int, int] | None = None,
     cwd: Path | None = None,
     one_line: bool = True,
+    stdout: IO[bytes] | None = None,
+    under: Sequence[str] = (),
 ) -> Outcome:
     """Run ``python -m PROGRAM ARGS…`` and assert the hostile-input contract (see the module
-    docstring); ``one_line``: a non-zero exit prints exactly one non-empty line on stderr."""
+    docstring); ``one_line``: a non-zero exit prints exactly one non-empty line on stderr;
+    ``stdout``: an open file to give the program as its standard output (``Outcome.stdout`` is
+    then empty), instead of a pipe read here; ``under``: a command to run Python under (``setpriv
+    … --``)."""
     assert program in ("sigc", "sigscan")
     before = {path: FileState.of(path) for path in unchanged}
     limits = _limits(rlimits) if rlimits else None
     start = time.monotonic()
-    with subprocess.Popen([sys.executable, "-m", program, *args], cwd=cwd,
+    with subprocess.Popen([*under, sys.executable, "-m", program, *args], cwd=cwd,
                           stdin=subprocess.PIPE if stdin is not None else subprocess.DEVNULL,
-                          stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                          stdout=subprocess.PIPE if stdout is None else stdout, stderr=subprocess.PIPE,
                           start_new_session=True, preexec_fn=limits) as proc:
         try:
             out, err = proc.communicate(stdin, timeout=timeout)
@@ -97,7 +103,7 @@ def run_bounded(
             os.killpg(proc.pid, signal.SIGKILL)
             proc.communicate(timeout=KILL_GRACE)
             raise AssertionError(f"{program} {' '.join(args)[:200]} ran past {timeout} s") from None
-    outcome = Outcome(proc.returncode, out, err, time.monotonic() - start)
+    outcome = Outcome(proc.returncode, out or b"", err, time.monotonic() - start)
     assert b"Traceback" not in err, outcome.err[-3000:]
     assert outcome.code in codes, (outcome.code, outcome.err[-2000:])
     if one_line and outcome.code != 0:

@@ -3,6 +3,7 @@ peak memory, Ctrl-C, the progress line, and the error paths (one line, exit stat
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import pty
@@ -64,6 +65,16 @@ def closed_port() -> int:
 
 
 # -- reading the three outputs ------------------------------------------------------------------
+
+
+def written_so_far(path: Path) -> str:
+    """What a running scan has written for PATH: a file output is written beside its name
+    (``NAME.XXXXXXXX.tmp``) and renamed into place when the scan ends (sigscan.files)."""
+    text = ""
+    for temp in path.parent.glob(path.name + ".*.tmp"):
+        with contextlib.suppress(FileNotFoundError):  # renamed into place meanwhile
+            text += temp.read_text()
+    return text
 
 
 def ndjson_ports(path: Path) -> Counter[int]:
@@ -142,7 +153,7 @@ def test_ctrl_c_writes_what_finished_and_exits_130(
                             stderr=subprocess.PIPE, text=True)
     try:
         deadline = time.monotonic() + 20
-        while not (ndjson.exists() and str(quick) in ndjson.read_text()):
+        while str(quick) not in written_so_far(ndjson):
             assert time.monotonic() < deadline and proc.poll() is None
             time.sleep(0.05)
         proc.send_signal(signal.SIGINT)

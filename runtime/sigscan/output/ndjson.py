@@ -47,7 +47,8 @@ def line(port: PortResult) -> str:
 
 class NdjsonWriter:
     """Writes one line per finished port to a text stream and flushes it at once, so a reader
-    (``tail -f``, a pipe) sees each port as soon as it is done."""
+    (a pipe, a FIFO, ``tail -f`` of a file output's temporary file while the scan runs) sees
+    each port as soon as it is done."""
 
     def __init__(self, stream: TextStream) -> None:
         self.stream = stream
