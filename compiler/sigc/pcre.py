@@ -324,6 +324,8 @@ _DOT = ByteSet(_ALL & ~_NL, b".")
 _DOT_DOTALL = ByteSet(_ALL, b".")
 _START = Anchor(AnchorKind.START)
 _END = Anchor(AnchorKind.END)
+# A class that takes no byte, spelled the one way regex reads so (it takes [^\s\S] for any byte).
+_NO_BYTE = b"[^\\x00-\\xff]"
 _NEWLINE_SEQUENCE = Group(GroupKind.ATOMIC, ((Literal(b"\r\n"),), (ByteSet(_VSPACE, b"[" + _explicit(_VSPACE) + b"]"),)), 0, 0)
 
 # --------------------------------------------------------------------------------------------
@@ -824,6 +826,8 @@ class _Parser:
             items.append(text)
         if self.caseless:
             mask = _fold(mask)
+        if negated and mask == _ALL:
+            return ByteSet(0, _NO_BYTE)
         body = b"".join(items)
         return ByteSet(_ALL & ~mask if negated else mask, (b"[^" if negated else b"[") + body + b"]")
 

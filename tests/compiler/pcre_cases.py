@@ -121,6 +121,10 @@ CASES: list[Case] = [
     Case(rb"[[:upper:]]", b"a", m(0, 1), flags="i"),
     Case(rb"[[:^upper:]]", b"a1", m(1, 2), flags="i"),
     Case(rb"[^\W\d]", b"1_", m(1, 2), flags="i"),
+    # a class that takes no byte: the regex module reads [^\s\S] as any byte (2026.12.2)
+    Case(rb"[^\s\S]", b"a\xab", None),
+    Case(rb"[^\w\W\r-\-]\{1\}|b", b"\xab{1}b", m(4, 5), flags="i"),
+    Case(rb"[^[:^print:][:print:]]?x", b"\x00x", m(1, 2)),
     # -- \s \w \d on bytes ------------------------------------------------------------------------
     Case(rb"a\sb", b"a\x0bb", m(0, 3)),
     Case(rb"\s+", b"x\x1c\x85\xa0", None),
@@ -272,6 +276,8 @@ class _Sampler:
             return self.case(node.data)
         if isinstance(node, ByteSet):
             members, printable = _members(node.mask)
+            if not members:  # a class that takes no byte ([^\s\S])
+                return b""
             return bytes([self.rng.choice(printable if printable and self.rng.random() < 0.8 else members)])
         if isinstance(node, Group):
             return self.group(node)
