@@ -130,7 +130,8 @@ class Greed(enum.Enum):
 
 class AnchorKind(enum.Enum):
     """Zero-width assertions; the value is the ``regex`` spelling (PCRE's ``\\Z`` needs a
-    lookahead there, because Python's ``\\Z`` is PCRE's ``\\z``)."""
+    lookahead there, because Python's ``\\Z`` is PCRE's ``\\z``; ``\\B`` holds on an empty
+    subject for PCRE and ``regex`` but not for ``re`` before Python 3.14, hence ``\\A\\Z``)."""
 
     START = "^"
     END = "$"
@@ -139,7 +140,7 @@ class AnchorKind(enum.Enum):
     END_OR_FINAL_NEWLINE = "(?=\\n?\\Z)"
     SUBJECT_END = "\\Z"
     WORD_BOUNDARY = "\\b"
-    NOT_WORD_BOUNDARY = "\\B"
+    NOT_WORD_BOUNDARY = "(?:\\B|\\A\\Z)"
     MATCH_START = "\\G"
 
 

@@ -107,6 +107,12 @@ CASES: list[Case] = [
     Case(rb"a\z", b"xa", m(1, 2)),
     Case(rb"^b", b"a\nb", None),
     Case(rb"\Aab", b"ab", m(0, 2)),
+    # -- word boundaries: \B holds on the empty subject (not for re before Python 3.14) ----------
+    Case(rb"\B", b"", m(0, 0)),
+    Case(rb"^\B$", b"", m(0, 0)),
+    Case(rb"a\B", b"a ab", m(2, 3)),
+    Case(rb"\B\.", b"a. .", m(3, 4)),
+    Case(rb"\bx\b", b"ax x", m(3, 4)),
     # -- caseless: ASCII only ---------------------------------------------------------------------
     Case(rb"^hello", b"HeLLo", m(0, 5), flags="i"),
     Case(rb"\xe9", b"\xc9", None, flags="i"),

@@ -4,6 +4,7 @@ exhaustive byte classes, the analysis fields, the problems, and fuzzing that not
 from __future__ import annotations
 
 import random
+import re
 
 import pcre2
 import pytest
@@ -51,6 +52,21 @@ def test_table_is_large_enough() -> None:
 @pytest.mark.parametrize("case", CASES, ids=[c.id for c in CASES])
 def test_translation_matches_like_pcre1(case: Case) -> None:
     assert _regex_outcome(case) == case.expected
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c.id for c in CASES])
+def test_translation_matches_the_same_with_re(case: Case) -> None:
+    """The matcher runs most searches on the standard ``re`` (sigscan.matcher.core): the
+    translation must mean the same there, or ``re`` must refuse it (then ``regex`` runs it)."""
+    a = _analysis(case)
+    assert a.translated is not None
+    flags = (re.IGNORECASE if "i" in case.flags else 0) | (re.DOTALL if "s" in case.flags else 0)
+    try:
+        compiled = re.compile(a.translated, flags)
+    except re.error:
+        return
+    found = compiled.search(case.subject)
+    assert (None if found is None else (found.span(), tuple(found.groups()))) == case.expected
 
 
 @pytest.mark.parametrize("case", CASES, ids=[c.id for c in CASES])
@@ -120,7 +136,7 @@ def test_caseless_folds_ascii_letters_only(byte: int) -> None:
     (rb"[\w._-]+", rb"[\w\._\-]+"),
     (rb"[]a]", rb"[\]a]"),
     (rb"a{1,}?b{0,1}+c{2}", rb"a+?b?+c{2}"),
-    (rb"\Z\z\A\G\b\B", rb"(?=\n?\Z)\Z\A\G\b\B"),
+    (rb"\Z\z\A\G\b\B", rb"(?=\n?\Z)\Z\A\G\b(?:\B|\A\Z)"),
     (rb"a(?#note)b", rb"ab"),
     (rb"\Qa.b\E", rb"a\.b"),
     (rb"[[:digit:]x]", rb"[0-9x]"),
