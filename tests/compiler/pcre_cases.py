@@ -242,6 +242,8 @@ def prefilter_passes(a: PatternAnalysis, subject: bytes, *, caseless: bool) -> b
         return False
     if a.anchored and not s.startswith(a.prefix):
         return False
+    if a.first_bytes is not None and (not subject or subject[0] not in a.first_bytes):
+        return False
     return a.prefix in s and all(r in s for r in a.required)
 
 
