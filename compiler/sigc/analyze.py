@@ -307,12 +307,11 @@ def _line_facts(match: Match, templates: dict[tuple[bytes, Field], Parsed]) -> L
 class _KeyFacts:
     """A line as :func:`~sigscan.matcher.index.assign_keys` reads it."""
 
-    __slots__ = ("anchored", "caseless", "dotall", "prefix", "regex", "required")
+    __slots__ = ("anchored", "caseless", "first_bytes", "prefix", "required")
 
     def __init__(self, match: Match, analysis: PatternAnalysis) -> None:
         self.anchored = analysis.anchored
         self.caseless = match.caseless
-        self.dotall = match.dotall
         self.prefix = analysis.prefix
         self.required = analysis.required
-        self.regex = analysis.translated or b""
+        self.first_bytes = analysis.first_bytes

@@ -236,6 +236,7 @@ def _match_row(m: AnalyzedMatch, template_data: dict[int, list[Any]]) -> list[An
             [[literal.decode("latin-1"), weight] for literal, weight in m.literal_cost.literals]],
         pa.head_length,
         pa.rest_offset,
+        None if pa.first_bytes is None else pa.first_bytes.decode("latin-1"),
     ]
 
 

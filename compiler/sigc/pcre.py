@@ -6,10 +6,12 @@ module reads a pattern with PCRE1's rules into a small tree (:func:`parse_patter
 tree back in the syntax of ``regex`` (bytes, V0, never UNICODE; see :func:`regex_flags`) and
 derives what the runtime needs to skip hopeless patterns cheaply (:func:`analyze_pattern`).
 
-Prefilter contract (``PatternAnalysis.prefix`` / ``required``): if the pattern matches
-``subject``, then, with ``s = subject.lower()`` when the pattern is caseless (ASCII folding only,
-like PCRE without UTF) and ``s = subject`` otherwise, ``s.startswith(prefix)`` holds for an
-anchored pattern, ``prefix in s`` holds for any pattern, and every ``r in required`` is in ``s``.
+Prefilter contract (``PatternAnalysis.prefix`` / ``required`` / ``first_bytes``): if the pattern
+matches ``subject``, then, with ``s = subject.lower()`` when the pattern is caseless (ASCII folding
+only, like PCRE without UTF) and ``s = subject`` otherwise, ``s.startswith(prefix)`` holds for an
+anchored pattern, ``prefix in s`` holds for any pattern, every ``r in required`` is in ``s``, and
+``subject[0] in first_bytes`` when ``first_bytes`` is not None (``subject`` is then not empty).
+``first_bytes`` is left None where an anchored ``prefix`` says more (its first byte).
 
 Problems are data (:class:`PatternProblem`, codes in :data:`CODES`), never exceptions. Where PCRE2
 (Nmap HEAD) reads a construct differently from PCRE1, a warning says so; the translation follows
@@ -74,6 +76,7 @@ class PatternAnalysis:
     backrefs: bool
     head_length: int  # subject bytes of the literal head that ``prefix`` proves (see split_head)
     rest_offset: int  # where the pattern for the rest of the subject begins in ``translated``
+    first_bytes: bytes | None  # what a match starts with (see first_bytes); None: unknown or prefix says
 
     def __reduce__(self) -> tuple[type[PatternAnalysis], tuple[Any, ...]]:
         """Pickle as the constructor's arguments: a forked child sends thousands of analyses
@@ -130,7 +133,8 @@ class Greed(enum.Enum):
 
 class AnchorKind(enum.Enum):
     """Zero-width assertions; the value is the ``regex`` spelling (PCRE's ``\\Z`` needs a
-    lookahead there, because Python's ``\\Z`` is PCRE's ``\\z``)."""
+    lookahead there, because Python's ``\\Z`` is PCRE's ``\\z``; ``\\B`` holds on an empty
+    subject for PCRE and ``regex`` but not for ``re`` before Python 3.14, hence ``\\A\\Z``)."""
 
     START = "^"
     END = "$"
@@ -139,7 +143,7 @@ class AnchorKind(enum.Enum):
     END_OR_FINAL_NEWLINE = "(?=\\n?\\Z)"
     SUBJECT_END = "\\Z"
     WORD_BOUNDARY = "\\b"
-    NOT_WORD_BOUNDARY = "\\B"
+    NOT_WORD_BOUNDARY = "(?:\\B|\\A\\Z)"
     MATCH_START = "\\G"
 
 
@@ -324,6 +328,8 @@ _DOT = ByteSet(_ALL & ~_NL, b".")
 _DOT_DOTALL = ByteSet(_ALL, b".")
 _START = Anchor(AnchorKind.START)
 _END = Anchor(AnchorKind.END)
+# A class that takes no byte, spelled the one way regex reads so (it takes [^\s\S] for any byte).
+_NO_BYTE = b"[^\\x00-\\xff]"
 _NEWLINE_SEQUENCE = Group(GroupKind.ATOMIC, ((Literal(b"\r\n"),), (ByteSet(_VSPACE, b"[" + _explicit(_VSPACE) + b"]"),)), 0, 0)
 
 # --------------------------------------------------------------------------------------------
@@ -824,6 +830,8 @@ class _Parser:
             items.append(text)
         if self.caseless:
             mask = _fold(mask)
+        if negated and mask == _ALL:
+            return ByteSet(0, _NO_BYTE)
         body = b"".join(items)
         return ByteSet(_ALL & ~mask if negated else mask, (b"[^" if negated else b"[") + body + b"]")
 
@@ -1295,6 +1303,73 @@ def _sequence_anchored(items: tuple[Node, ...]) -> bool:
     return False
 
 
+def first_bytes(tree: Tree, caseless: bool) -> bytes | None:
+    """For a pattern whose matches all start at offset 0 (``_anchored``): the bytes a match can
+    start with, ascending, when every match consumes at least one byte; None when a match may be
+    empty or a construct is not understood (backreferences, unsupported ones).
+
+    Read off the consuming nodes from the start of every alternative, at any depth: a node that
+    can match the empty string (``?``, ``*``, ``{0,n}``, an empty alternative, an assertion, a
+    lookaround) adds its first bytes and lets the next node add its own. Assertions are
+    zero-width, so passing over them only makes the set larger than it need be, never smaller.
+    Byte sets are already folded when the pattern is caseless; a literal's first byte is folded
+    here (ASCII letters only, as PCRE without UTF)."""
+    found = _first_of_branches(tree.branches, caseless)
+    if found is None or found[1]:
+        return None
+    mask, out = found[0], bytearray()
+    while mask:
+        low = mask & -mask
+        out.append(low.bit_length() - 1)
+        mask ^= low
+    return bytes(out)
+
+
+def _first_of_branches(branches: Branches, caseless: bool) -> tuple[int, bool] | None:
+    """(mask of the first bytes, whether a match can be empty) over alternatives; None: unknown."""
+    mask, empty = 0, False
+    for items in branches:
+        found = _first_of_sequence(items, caseless)
+        if found is None:
+            return None
+        mask |= found[0]
+        empty = empty or found[1]
+    return mask, empty
+
+
+def _first_of_sequence(items: tuple[Node, ...], caseless: bool) -> tuple[int, bool] | None:
+    mask = 0
+    for node in items:
+        found = _first_of_node(node, caseless)
+        if found is None:
+            return None
+        mask |= found[0]
+        if not found[1]:
+            return mask, False
+    return mask, True
+
+
+def _first_of_node(node: Node, caseless: bool) -> tuple[int, bool] | None:
+    match node:
+        case Literal(data):
+            if not data:
+                return 0, True
+            bit = 1 << data[0]
+            return (_fold(bit) if caseless else bit), False
+        case ByteSet(mask):
+            return mask, False
+        case Anchor():
+            return 0, True
+        case Group(kind, branches):
+            return (0, True) if kind.is_lookaround else _first_of_branches(branches, caseless)
+        case Repeat(item, low, high):
+            if high == 0:
+                return 0, True
+            found = _first_of_node(item, caseless)
+            return None if found is None else (found[0], found[1] or low == 0)
+    return None  # a backreference (what its group took), an unsupported construct
+
+
 def split_head(tree: Tree, prefix: bytes, caseless: bool) -> tuple[int, int]:
     """Where a pattern that starts with ``^`` (or ``\\A``) and literal bytes can be cut, so that
     a matcher which has already checked ``prefix`` compiles and runs only the rest: ``(n,
@@ -1392,7 +1467,7 @@ def analyze_pattern(pattern: bytes, *, caseless: bool, dotall: bool) -> PatternA
         tree = parser.parse()
     except _Fail as fail:
         failed = _sorted([*parser.problems, fail.problem])
-        return PatternAnalysis(pattern, None, failed, 0, False, b"", (), 0, False, False, False, False, 0, 0)
+        return PatternAnalysis(pattern, None, failed, 0, False, b"", (), 0, False, False, False, False, 0, 0, None)
     problems = parser.problems
     translated = _translation(tree, parser, problems)
     analyzer = _Analyzer(caseless)
@@ -1403,12 +1478,13 @@ def analyze_pattern(pattern: bytes, *, caseless: bool, dotall: bool) -> PatternA
     trusted = not tree.inline_options  # (?i) would make folded literals unsound
     prefix = info.prefix if trusted else b""
     head_length, rest_offset = split_head(tree, prefix, caseless) if translated is not None else (0, 0)
+    anchored = _anchored(tree.branches)
     return PatternAnalysis(  # positional, in field order: keywords would cost a fifth more
         pattern,  # source
         translated,
         _sorted(problems),
         tree.groups,
-        _anchored(tree.branches),
+        anchored,
         prefix,
         _required(info, prefix) if trusted else (),  # required
         info.min,  # min_length
@@ -1418,6 +1494,7 @@ def analyze_pattern(pattern: bytes, *, caseless: bool, dotall: bool) -> PatternA
         bool(parser.backrefs),
         head_length,
         rest_offset,
+        first_bytes(tree, caseless) if anchored and trusted and not prefix else None,
     )
 
 

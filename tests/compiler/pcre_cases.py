@@ -107,6 +107,12 @@ CASES: list[Case] = [
     Case(rb"a\z", b"xa", m(1, 2)),
     Case(rb"^b", b"a\nb", None),
     Case(rb"\Aab", b"ab", m(0, 2)),
+    # -- word boundaries: \B holds on the empty subject (not for re before Python 3.14) ----------
+    Case(rb"\B", b"", m(0, 0)),
+    Case(rb"^\B$", b"", m(0, 0)),
+    Case(rb"a\B", b"a ab", m(2, 3)),
+    Case(rb"\B\.", b"a. .", m(3, 4)),
+    Case(rb"\bx\b", b"ax x", m(3, 4)),
     # -- caseless: ASCII only ---------------------------------------------------------------------
     Case(rb"^hello", b"HeLLo", m(0, 5), flags="i"),
     Case(rb"\xe9", b"\xc9", None, flags="i"),
@@ -121,6 +127,10 @@ CASES: list[Case] = [
     Case(rb"[[:upper:]]", b"a", m(0, 1), flags="i"),
     Case(rb"[[:^upper:]]", b"a1", m(1, 2), flags="i"),
     Case(rb"[^\W\d]", b"1_", m(1, 2), flags="i"),
+    # a class that takes no byte: the regex module reads [^\s\S] as any byte (2026.12.2)
+    Case(rb"[^\s\S]", b"a\xab", None),
+    Case(rb"[^\w\W\r-\-]\{1\}|b", b"\xab{1}b", m(4, 5), flags="i"),
+    Case(rb"[^[:^print:][:print:]]?x", b"\x00x", m(1, 2)),
     # -- \s \w \d on bytes ------------------------------------------------------------------------
     Case(rb"a\sb", b"a\x0bb", m(0, 3)),
     Case(rb"\s+", b"x\x1c\x85\xa0", None),
@@ -232,6 +242,8 @@ def prefilter_passes(a: PatternAnalysis, subject: bytes, *, caseless: bool) -> b
         return False
     if a.anchored and not s.startswith(a.prefix):
         return False
+    if a.first_bytes is not None and (not subject or subject[0] not in a.first_bytes):
+        return False
     return a.prefix in s and all(r in s for r in a.required)
 
 
@@ -272,6 +284,8 @@ class _Sampler:
             return self.case(node.data)
         if isinstance(node, ByteSet):
             members, printable = _members(node.mask)
+            if not members:  # a class that takes no byte ([^\s\S])
+                return b""
             return bytes([self.rng.choice(printable if printable and self.rng.random() < 0.8 else members)])
         if isinstance(node, Group):
             return self.group(node)

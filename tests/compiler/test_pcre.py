@@ -4,6 +4,7 @@ exhaustive byte classes, the analysis fields, the problems, and fuzzing that not
 from __future__ import annotations
 
 import random
+import re
 
 import pcre2
 import pytest
@@ -51,6 +52,21 @@ def test_table_is_large_enough() -> None:
 @pytest.mark.parametrize("case", CASES, ids=[c.id for c in CASES])
 def test_translation_matches_like_pcre1(case: Case) -> None:
     assert _regex_outcome(case) == case.expected
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c.id for c in CASES])
+def test_translation_matches_the_same_with_re(case: Case) -> None:
+    """The matcher runs most searches on the standard ``re`` (sigscan.matcher.core): the
+    translation must mean the same there, or ``re`` must refuse it (then ``regex`` runs it)."""
+    a = _analysis(case)
+    assert a.translated is not None
+    flags = (re.IGNORECASE if "i" in case.flags else 0) | (re.DOTALL if "s" in case.flags else 0)
+    try:
+        compiled = re.compile(a.translated, flags)
+    except re.error:
+        return
+    found = compiled.search(case.subject)
+    assert (None if found is None else (found.span(), tuple(found.groups()))) == case.expected
 
 
 @pytest.mark.parametrize("case", CASES, ids=[c.id for c in CASES])
@@ -120,7 +136,7 @@ def test_caseless_folds_ascii_letters_only(byte: int) -> None:
     (rb"[\w._-]+", rb"[\w\._\-]+"),
     (rb"[]a]", rb"[\]a]"),
     (rb"a{1,}?b{0,1}+c{2}", rb"a+?b?+c{2}"),
-    (rb"\Z\z\A\G\b\B", rb"(?=\n?\Z)\Z\A\G\b\B"),
+    (rb"\Z\z\A\G\b\B", rb"(?=\n?\Z)\Z\A\G\b(?:\B|\A\Z)"),
     (rb"a(?#note)b", rb"ab"),
     (rb"\Qa.b\E", rb"a\.b"),
     (rb"[[:digit:]x]", rb"[0-9x]"),
@@ -178,6 +194,58 @@ def test_analysis(pattern: bytes, flags: str, anchored: bool, prefix: bytes, req
                   groups: int, min_length: int) -> None:
     a = analyze_pattern(pattern, caseless="i" in flags, dotall="s" in flags)
     assert (a.anchored, a.prefix, a.required, a.groups, a.min_length) == (anchored, prefix, required, groups, min_length)
+
+
+# -- the bytes an anchored match starts with (first_bytes) ---------------------------------------
+
+_NOT_NL = bytes(b for b in range(256) if b != 10)
+
+
+@pytest.mark.parametrize(("pattern", "flags", "first"), [
+    (rb"^[0-9a-f]{8}$", "", b"0123456789abcdef"),
+    (rb"^[\xd5-\xef]...$", "", bytes(range(0xD5, 0xF0))),
+    (rb"^\d\d:", "", b"0123456789"),
+    (rb"^(?:ba)?sh-\d", "", b"bs"),
+    (rb"^x*y", "", b"xy"),
+    (rb"^(?:MSG|SEL|ID)", "", b"IMS"),
+    (rb"^[^\x00-\xfd]", "", b"\xfe\xff"),
+    (rb"^.a", "", _NOT_NL),
+    (rb"^.a", "s", bytes(range(256))),
+    (rb"^(\d)\1", "", b"0123456789"),
+    # every alternative counts, at the top and at any depth
+    (rb"^a|^S", "", b"Sa"),
+    (rb"^a|\AS|^(?:x|(y))", "", b"Saxy"),
+    (rb"^(?:a|)b", "", b"ab"),
+    (rb"^(?:(?:a|b?)?c)d", "", b"abc"),
+    (rb"^a{0,3}(?:)b", "", b"ab"),
+    # caseless folds ASCII letters only (PCRE without UTF), in literals and sets
+    (rb"^k|^\xc0", "i", b"Kk\xc0"),
+    (rb"^[k\xe0]", "i", b"Kk\xe0"),
+    # assertions take nothing: the next node decides (the set may be larger than need be)
+    (rb"^(?=a)\w", "", b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ_abcdefghijklmnopqrstuvwxyz"),
+    (rb"^$\n?x", "", b"\nx"),
+])
+def test_first_bytes(pattern: bytes, flags: str, first: bytes) -> None:
+    a = analyze_pattern(pattern, caseless="i" in flags, dotall="s" in flags)
+    assert a.first_bytes == first
+
+
+@pytest.mark.parametrize("pattern", [
+    rb"x", rb"^a|b", rb"^a?", rb"^s|^(?:)?", rb"^(?:a|)", rb"^(\d?)\1", rb"^$", rb"^(?=a)",
+    rb"^a{0}", rb"^(?i)x", rb"^(", rb"^(a)?\1b",
+])
+def test_first_bytes_unknown(pattern: bytes) -> None:
+    assert analyze_pattern(pattern, caseless=False, dotall=False).first_bytes is None
+
+
+@pytest.mark.parametrize(("pattern", "flags", "prefix"), [
+    (rb"^hello", "i", b"hello"), (rb"^\x41\n", "", b"A\n"), (rb"^a{0}b", "", b"b"), (rb"^\0", "", b"\x00"),
+    (rb"^\bword", "", b"word"), (rb"^(?<!a)b", "", b"b"), (rb"^(?:ab|ac)", "", b"a"),
+])
+def test_first_bytes_are_left_to_a_prefix(pattern: bytes, flags: str, prefix: bytes) -> None:
+    """An anchored literal prefix says more than its first byte: the index keys the line by it."""
+    a = analyze_pattern(pattern, caseless="i" in flags, dotall="s" in flags)
+    assert (a.anchored, a.prefix, a.first_bytes) == (True, prefix, None)
 
 
 @pytest.mark.parametrize(("pattern", "nested", "empty", "dot", "backrefs"), [

@@ -182,7 +182,7 @@ KEYS = (
     b"match caseless m|^hello (\\w+)|i v/$1/\n"
     b"match unanchored m|Welcome to ([\\w]+) server| p/$1/\n"
     b"match first m|^[0-9a-f]{8}$|\n"
-    b"match always m|^(?:ab)?(?=x)x+$|\n"
+    b"match always m|x+$|\n"
 )
 
 
@@ -201,6 +201,29 @@ def test_each_kind_of_key(tmp_path: Path, data: bytes, name: str | None, version
     b = small_bundle(tmp_path, KEYS)
     v = null(b, data)
     assert (v.name, v.version) == (name, version)
+    assert v == NaiveMatcher(b).identify("NULL", "tcp", data)
+
+
+@pytest.mark.parametrize("suffix", ["db", "json"])
+@pytest.mark.parametrize(("line", "data"), [
+    (b"match svc m=^a|^S= p/x/", b"Sxyz\r\n"),  # the reported case: keyed under "a" alone
+    (b"match svc m=^a|^S= p/x/", b"axyz\r\n"),
+    (b"match svc m=^HTTP/1\\.1 |^220 = p/x/", b"220 mail\r\n"),
+    (b"match svc m=^a|\\AS= p/x/", b"S"),
+    (b"match svc m=^(?:a|b)|^(?:c|(d))= p/x/", b"d"),
+    (b"match svc m=^s|^(?:)?= p/x/", b"HTTP/1.1 200 OK\r\n"),  # the second alternative takes nothing
+    (b"match svc m=^(?:a?)b= p/x/", b"b"),
+    (b"match svc m=^a|^k=i p/x/", b"K"),
+    (b"match svc m=^(?:\\d+|[^\\x00-\\x7f])$= p/x/", b"\xe9"),
+])
+def test_every_alternative_of_an_anchored_line_is_keyed(tmp_path: Path, suffix: str, line: bytes,
+                                                         data: bytes) -> None:
+    """A line whose alternatives all start with ``^`` is a candidate for a response that starts
+    like any of them, not just the first (Nmap 7.93 answers ``svc`` for ``S`` and ``a`` on
+    ``^a|^S``; tests/hostile/test_prefilter.py checks it against the binary)."""
+    b = small_bundle(tmp_path, b"Probe TCP NULL q||\n" + line + b"\n", suffix=suffix)
+    v = null(b, data)
+    assert (v.name, v.product) == ("svc", "x")
     assert v == NaiveMatcher(b).identify("NULL", "tcp", data)
 
 

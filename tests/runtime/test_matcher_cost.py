@@ -185,3 +185,12 @@ def test_the_bound_holds_where_the_pattern_works_hardest(pattern: bytes, hostile
     per_search = (time.perf_counter() - start) / 10
     assert per_search < 0.05  # seconds: generous for a loaded machine; the bound allows ~2 ms
     assert bound.constant * (len(hostile) + 1) ** bound.degree <= BUDGET
+
+
+@pytest.mark.parametrize("pattern", [rb"(?:a)*[^\x00-\xff]", rb"^x(?:ab)+[^\x00-\xff]c", rb"(?:a)*?[^\x00-\xff]b"])
+@pytest.mark.parametrize("caseless", [False, True])
+def test_a_class_that_takes_no_byte_after_a_repeat(pattern: bytes, caseless: bool) -> None:
+    """A repeat followed by a class that takes no byte (``[^\\s\\S]`` is translated so): nothing
+    can follow, so no literal follows either; the scanner once shifted by -1 on it."""
+    assert literal_cost(pattern, True, caseless=caseless, dotall=True) is None
+    assert cost(pattern, True, caseless=caseless, dotall=True) is not None

@@ -1,11 +1,11 @@
-"""The pieces of the index: tokens, first bytes, the work bound that decides the timeout."""
+"""The pieces of the index: tokens, the work bound that decides the timeout (first bytes: the
+compiler's, tests/compiler/test_pcre.py)."""
 
 from __future__ import annotations
 
 import pytest
 
 from sigscan.matcher.cost import BUDGET, Cost, cost
-from sigscan.matcher.first import first_bytes
 from sigscan.matcher.index import literal_tokens, tokens_of
 
 
@@ -28,37 +28,6 @@ def test_literal_tokens_are_whole_tokens_of_any_subject(literal: bytes, at_start
     for subject in (b"x" + literal + b"y", literal + b"zz") if not at_start else (literal + b"q",):
         if literal in subject:
             assert set(tokens) <= tokens_of(subject)
-
-
-def _bytes(mask: int | None) -> bytes:
-    assert mask is not None
-    return bytes(b for b in range(256) if mask >> b & 1)
-
-
-@pytest.mark.parametrize(("pattern", "flags", "first"), [
-    (rb"^[0-9a-f]{8}$", "", b"0123456789abcdef"),
-    (rb"^[\xd5-\xef]...$", "", bytes(range(0xD5, 0xF0))),
-    (rb"^\d\d:", "", b"0123456789"),
-    (rb"^(?:ba)?sh-\d", "", b"bs"),
-    (rb"^x*y", "", b"xy"),
-    (rb"^(?:MSG|SEL|ID)", "", b"IMS"),
-    (rb"^hello", "i", b"Hh"),
-    (rb"^[^\x00-\xfd]", "", b"\xfe\xff"),
-    (rb"^.a", "", bytes(b for b in range(256) if b != 10)),
-    (rb"^.a", "s", bytes(range(256))),
-    (rb"^\x41\n", "", b"A"),
-    (rb"^(\d)\1", "", b"0123456789"),
-])
-def test_first_bytes(pattern: bytes, flags: str, first: bytes) -> None:
-    mask = first_bytes(pattern, caseless="i" in flags, dotall="s" in flags)
-    assert _bytes(mask) == bytes(sorted(first))
-
-
-@pytest.mark.parametrize("pattern", [
-    rb"x", rb"^(?=a)a", rb"^a?", rb"^(?:a|)b", rb"^\bword", rb"^(\d?)\1", rb"^[", rb"^(a",
-])
-def test_first_bytes_unsure(pattern: bytes) -> None:
-    assert first_bytes(pattern, caseless=False, dotall=False) is None
 
 
 @pytest.mark.parametrize(("pattern", "anchored", "bound"), [

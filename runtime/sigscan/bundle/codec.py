@@ -93,13 +93,13 @@ def probe(row: Sequence[Any]) -> ProbeRecord:
 def match(row: Sequence[Any]) -> MatchRecord:
     (id_, probe_id, seq, soft, service, pattern, regex, delim, flags, caseless, dotall, groups,
      anchored, prefix, required, min_length, product, fields, templates, src, line,
-     degree, constant, literals, head_length, rest_offset) = row
+     degree, constant, literals, head_length, rest_offset, first_bytes) = row
     return MatchRecord(
         id_, probe_id, seq, bool(soft), service, _b(pattern), _b(regex), delim, flags,
         bool(caseless), bool(dotall), groups, bool(anchored), _b(prefix),
         tuple(_b(r) for r in required), min_length, product,
         tuple((k, d, _b(t), f) for k, d, t, f in fields), templates, src, line, _cost(degree, constant),
-        literal_cost(literals), head_length, rest_offset,
+        literal_cost(literals), head_length, rest_offset, None if first_bytes is None else _b(first_bytes),
     )
 
 

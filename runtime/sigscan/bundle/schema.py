@@ -16,7 +16,7 @@ import enum
 
 from sigscan._record import Record
 
-SCHEMA_VERSION = 5
+SCHEMA_VERSION = 6
 
 # Marks a SQLite file as a sigc bundle: PRAGMA application_id ("SIGC").
 SQLITE_APPLICATION_ID = 0x53494743
@@ -135,6 +135,9 @@ MATCHES = Table(
         _c("head_length", INT, "bytes of the literal head after ^ that prefix proves, which a matcher that "
                                "checked prefix need not match again (sigc.pcre.split_head); 0: no such head"),
         _c("rest_offset", INT, "where in regex the pattern for the rest begins, matched at offset head_length"),
+        _c("first_bytes", BYTES, "anchored lines without a prefix whose every match consumes a byte: the bytes a "
+                                 "match can start with, ascending, both cases when caseless (sigc.pcre.first_bytes); "
+                                 "null: unknown, or the prefix says it"),
     ),
     ("id",),
     indexes=(("probe", "seq"), ("service",)),

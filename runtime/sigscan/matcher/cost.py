@@ -360,10 +360,9 @@ class _Scanner:
             if len(found) == _MAX_LITERAL:
                 break
             byte = mask.bit_length() - 1  # of a letter when caseless, its lower case
-            if mask == (_FOLDED[byte] if caseless else 1 << byte):
-                found.append(byte)
-            else:
-                break
+            if byte < 0 or mask != (_FOLDED[byte] if caseless else 1 << byte):
+                break  # not one byte (or none: a class that takes no byte, [^\x00-\xff])
+            found.append(byte)
         return bytes(found) or None
 
     def repeated_mask(self) -> int | None:

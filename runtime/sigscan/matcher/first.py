@@ -1,11 +1,11 @@
-"""The bytes an anchored pattern's match can start with, read off its first atoms.
+"""The bytes an atom, or the rest of a sequence, of a translated pattern can start with.
 
-For the few lines with neither a literal prefix nor a token (``^[0-9a-f]{8}$``, the date lines
-of the NULL probe, ``^[\\xd5-\\xef]...$``), the index buckets lines by the response's first byte
-instead of trying them all. :func:`first_bytes` understands the atoms sigc writes (bytes,
-escapes, classes, ``.``, groups with alternatives, quantifiers) and answers ``None`` whenever it
-is unsure (lookarounds, anchors, a sequence that can match the empty string), which keeps the
-line a candidate for every response.
+What the backtracking bound (:mod:`sigscan.matcher.cost`) asks of the pattern text it reads:
+:func:`single_byte_mask` and :func:`continuation` understand the atoms sigc writes (bytes,
+escapes, classes, ``.``, groups with alternatives, quantifiers) and answer ``None`` whenever they
+are unsure (lookarounds, anchors, backreferences). The prefilter's first bytes of a whole pattern
+are not read here: the compiler computes them from the pattern's tree (``sigc.pcre.first_bytes``)
+and stores them with the line.
 """
 
 from __future__ import annotations
@@ -39,20 +39,6 @@ _PLAIN = re.compile(rb"(?:[^\\\[()|]+|\\.)*", re.DOTALL)
 
 class _Unsure(Exception):
     pass
-
-
-def first_bytes(pattern: bytes, *, caseless: bool, dotall: bool) -> int | None:
-    """A 256-bit mask (bit b: a match may start with byte b) for a pattern starting with ``^``
-    and no other alternative; ``None`` when not known."""
-    if not pattern.startswith(b"^"):
-        return None
-    try:
-        mask, nullable, _ = _Reader(pattern, dotall).sequence(1)
-    except (_Unsure, IndexError):
-        return None
-    if nullable:
-        return None
-    return _fold(mask) if caseless else mask
 
 
 def single_byte_mask(pattern: bytes, start: int, *, caseless: bool, dotall: bool) -> tuple[int, int] | None:

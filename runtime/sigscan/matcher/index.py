@@ -20,8 +20,8 @@ see ``sigc.pcre``'s prefilter contract); a line is a candidate for a response th
     without a head are keyed by their rarest token among such lines. The response's tokens are
     computed at most once per response. Caseless lines never get token keys.
 ``first``
-    An anchored line with neither, whose first bytes :func:`~sigscan.matcher.first.first_bytes`
-    can read (``^[0-9a-f]{8}$``): keyed by each byte a match can start with.
+    An anchored line with neither, whose ``first_bytes`` the compiler knows (``^[0-9a-f]{8}$``,
+    ``^a|^S``; see ``sigc.pcre.first_bytes``): keyed by each byte a match can start with.
 ``always``
     The rest: always candidates.
 
@@ -66,13 +66,11 @@ if TYPE_CHECKING:
         @property
         def caseless(self) -> bool: ...
         @property
-        def dotall(self) -> bool: ...
-        @property
         def prefix(self) -> bytes: ...
         @property
         def required(self) -> tuple[bytes, ...]: ...
         @property
-        def regex(self) -> bytes: ...
+        def first_bytes(self) -> bytes | None: ...
 
 HEAD_MAX = 8  # longest head key, in bytes
 SMALL_BUCKET = 4  # head buckets this small keep their head key (see ProbeIndex)
@@ -612,14 +610,10 @@ def assign_keys(lines: Sequence[LineFacts], small_bucket: int = SMALL_BUCKET) ->
 
 
 def _first_or_always(line: LineFacts) -> tuple[str, bytes]:
-    if not line.anchored:
+    first = line.first_bytes
+    if not line.anchored or first is None:
         return ALWAYS, b""
-    from sigscan.matcher.first import first_bytes  # only when keys are computed, not loaded
-
-    mask = first_bytes(line.regex, caseless=line.caseless, dotall=line.dotall)
-    if mask is None:
-        return ALWAYS, b""
-    return FIRST, bytes(b for b in range(256) if mask >> b & 1)
+    return FIRST, first
 
 
 def _rarest_tokens(lines: Sequence[LineFacts], positions: list[int]) -> dict[int, bytes]:
