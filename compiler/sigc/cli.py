@@ -13,13 +13,13 @@ from typing import TextIO
 
 import sigc
 from sigc import report
-from sigc.build import build, compile_inputs, paused_gc
+from sigc.build import UnusableInput, build, compile_inputs, paused_gc, require_usable
 from sigc.codes import all_codes, markdown
 from sigc.diagnostics import Diagnostic, Severity
 from sigc.dump import dump
 from sigc.emit import encoding_of
 from sigc.lint import all_findings
-from sigc.parser import parse_file
+from sigc.parser import parse_file, read_source
 from sigc.sources import PROBES_FILE, SIGNATURES_GLOB, Inputs, NoDatabase, resolve
 from sigc.stats import bundle_stats, is_bundle, source_stats
 from sigscan import _json
@@ -46,7 +46,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         code: int = args.run(args)
-    except (UsageError, NoDatabase, BundleError) as exc:
+    except (UsageError, NoDatabase, UnusableInput, BundleError) as exc:
         print(f"sigc: error: {exc}", file=sys.stderr)
         return EXIT_UNUSABLE
     except BrokenPipeError:
@@ -153,7 +153,7 @@ def _source_lines(db: object) -> dict[str, Sequence[bytes]]:
     for s in getattr(db, "sources", ()):
         if s.kind == "probes":
             try:
-                data = Path(s.path).read_bytes()
+                data = read_source(s.path)
             except OSError:
                 continue
             split = data.split(b"\n")
@@ -174,12 +174,7 @@ def cmd_lint(args: argparse.Namespace) -> int:
     inputs = _inputs(_lint_sources(args.sources))
     with paused_gc():
         db, _ = compile_inputs(inputs)
-        unreadable = next((d for d in db.diagnostics if d.code == "SIG120"), None)
-        if unreadable is not None:
-            raise UsageError(unreadable.message)
-        if not db.probes and not db.errors:
-            names = ", ".join(str(p) for p in inputs.probes)
-            raise UsageError(f"no Probe line in {names}: nothing to lint (Nmap would load it and detect nothing)")
+        require_usable(db, inputs)
         findings = all_findings(db, select=select, ignore=ignore)
     if isinstance(sys.stdout, io.TextIOWrapper):  # messages quote the file's bytes; never fail on them
         sys.stdout.reconfigure(errors="backslashreplace")

@@ -8,9 +8,11 @@ at ``path:line:col`` and the line is skipped, so one run reports all of them.
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import os
 import re
+import stat
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from functools import cache
@@ -146,12 +148,31 @@ def parse_file(path: str | Path, *, display_path: str | None = None) -> SourceFi
     """Parse a file from disk. A file that cannot be read gives one SIG120 diagnostic."""
     shown = display_path or str(path)
     try:
-        data = Path(path).read_bytes()
+        data = read_source(path)
     except OSError as exc:
         reason = exc.strerror or type(exc).__name__
         diag = _diag("SIG120", f"cannot read {shown!r}: {reason}", Location(shown, 1, 1))
         return SourceFile(shown, None, (), (diag,))
     return parse_bytes(data, shown)
+
+
+MAX_SOURCE_BYTES = 64 * 1024 * 1024  # 25 times the size of Nmap's own database
+
+
+def read_source(path: str | Path) -> bytes:
+    """The bytes of a probe file, refused (``OSError``) unless it is a regular file of at most
+    :data:`MAX_SOURCE_BYTES`: reading a FIFO would wait for a writer forever, and a device such
+    as ``/dev/zero`` or a huge file would fill the memory. Opened without blocking, so that a
+    FIFO is seen for what it is before anything waits on it."""
+    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
+    with open(fd, "rb", closefd=True) as f:
+        mode = os.fstat(fd).st_mode
+        if not stat.S_ISREG(mode):
+            raise OSError(errno.EINVAL, "not a regular file")
+        data = f.read(MAX_SOURCE_BYTES + 1)
+    if len(data) > MAX_SOURCE_BYTES:
+        raise OSError(errno.EFBIG, f"larger than {MAX_SOURCE_BYTES} bytes")
+    return data
 
 
 def parse_bytes(data: bytes, path: str = "<string>") -> SourceFile:
