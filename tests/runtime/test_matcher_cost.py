@@ -185,3 +185,11 @@ def test_the_bound_holds_where_the_pattern_works_hardest(pattern: bytes, hostile
     per_search = (time.perf_counter() - start) / 10
     assert per_search < 0.05  # seconds: generous for a loaded machine; the bound allows ~2 ms
     assert bound.constant * (len(hostile) + 1) ** bound.degree <= BUDGET
+
+
+def test_a_constant_above_the_budget_is_no_bound() -> None:
+    """Many alternations multiply the constant past anything a search could afford (and past the
+    64-bit integer a bundle stores): such a pattern has no provable bound."""
+    few, many = b"(?<=ab|cd)" * 5, b"(?<=ab|cd)" * 150
+    assert cost(few, True, caseless=False, dotall=False) is not None
+    assert cost(many, True, caseless=False, dotall=False) is None
