@@ -88,3 +88,51 @@ def test_build_and_lint_agree_on_a_folder_without_a_database(tmp_path: Path) -> 
         outcome = run_bounded("sigc", command, str(folder), timeout=BOUND, codes={2}, cwd=tmp_path)
         assert "nmap-service-probes" in outcome.err
     assert not (tmp_path / "build").exists()
+
+
+# -- patterns that would make a step run away -------------------------------------------------------
+
+# Each refused before anything compiles it: (code, pattern). The first ran lint past 30 s.
+REFUSED_PATTERNS = [
+    ("SIG208", b"^(?:(?:a{1000}){1000}){1000}"),  # PCRE1: regular expression is too large
+    ("SIG208", b"(?:[ab]{2,3}){1700}"),
+    ("SIG210", b"(?:a{1000}){6552}"),  # PCRE1 accepts it; regex.compile took 6 s
+    ("SIG210", b"(?:.{65535}){5000}"),  # regex.compile ran out of memory
+    ("SIG210", b"(?:" * 30 + b"a+" + b")+" * 30),  # no count: regex's compile time doubles a level
+    ("SIG210", b"(?:" * 13 + b"a" + b"){2}" * 13),
+]
+
+# Accepted, and each step still quick: the worst shapes within the limits.
+HEAVY_PATTERNS = [
+    b"a{65535}", b"(?:a{13}){5000}", b"(" * 100 + b"a" + b")" * 100, b"(?:" * 14 + b"a" + b")+" * 14,
+    b"(?:" * 9 + b"a" + b"){2}" * 9, b"(?:(?:(?:(?:ab){4}){4}){4}){60}", b"|".join(b"x%d" % i for i in range(300)),
+    b"(a)" * 600, b"(?<=ab|cd)" * 150, b"(a)" + b"\\1" * 900, b"[a-z]" * 400, b"A" * 2000,
+    b"(?:(?:\\w+\\s?)+)+" * 50 + b"x", b"(?:(?:a+)+" * 40 + b"b" + b")" * 40,
+]
+
+
+def _probe_file(tmp: Path, name: str, patterns: list[bytes]) -> Path:
+    lines = [b"Probe TCP Hostile q|x|", b"rarity 1", b"ports 1"]
+    lines += [b"match svc%d m\x01%s\x01 p/x/" % (i, p) for i, p in enumerate(patterns)]
+    return write(tmp, name, b"\n".join(lines) + b"\n")
+
+
+@pytest.mark.parametrize("command", ["lint", "build"])
+def test_patterns_too_large_to_compile_are_refused_in_time(command: str, tmp_path: Path) -> None:
+    source = _probe_file(tmp_path, "refused.probes", [p for _, p in REFUSED_PATTERNS])
+    bundle = tmp_path / "b.db"
+    args = ["-o", str(bundle)] if command == "build" else []
+    outcome = run_bounded("sigc", command, str(source), *args, timeout=BOUND, codes={1}, one_line=False,
+                          rlimits={resource.RLIMIT_AS: 2 << 30})
+    report = outcome.out if command == "lint" else outcome.err
+    for line, (code, _) in enumerate(REFUSED_PATTERNS, start=4):
+        assert f"{source}:{line}:" in report and f"{code} error" in report, (line, code)
+    assert not bundle.exists()
+
+
+@pytest.mark.parametrize("command", ["lint", "build"])
+def test_heavy_patterns_within_the_limits_pass_in_time(command: str, tmp_path: Path) -> None:
+    source = _probe_file(tmp_path, "heavy.probes", HEAVY_PATTERNS)
+    args = ["-o", str(tmp_path / "b.db"), "-q"] if command == "build" else []
+    run_bounded("sigc", command, str(source), *args, timeout=BOUND, codes={0},
+                rlimits={resource.RLIMIT_AS: 2 << 30})
