@@ -33,13 +33,14 @@ from sigc.diagnostics import Severity
 
 CODES: dict[str, tuple[Severity, str]] = {
     "SIG201": (Severity.ERROR, "PCRE rejects the pattern (syntax error)"),
-    "SIG202": (Severity.ERROR, "PCRE accepts the construct but sigc cannot translate it faithfully"),
+    "SIG202": (Severity.ERROR, "construct sigc cannot translate faithfully (whether or not PCRE accepts it)"),
     "SIG203": (Severity.WARNING, "brace is a literal in PCRE1 (Nmap 7.93) but a quantifier in PCRE2 >= 10.43 (Nmap HEAD)"),
     "SIG204": (Severity.ERROR, "the translated pattern does not compile with the regex module (a sigc bug)"),
     "SIG205": (Severity.WARNING, "PCRE2 (Nmap HEAD) rejects or reads differently what PCRE1 (Nmap 7.93) accepts"),
     "SIG206": (Severity.WARNING, "pattern can match the empty string: Nmap HEAD refuses it, 7.93 matches every response"),
     "SIG207": (Severity.ERROR, "lookbehind is not fixed-length: PCRE1 (Nmap 7.93) refuses it"),
     "SIG208": (Severity.ERROR, "compiled pattern larger than PCRE1's 64 KiB: Nmap 7.93 refuses it (too large)"),
+    "SIG209": (Severity.ERROR, "groups nested too deeply: PCRE1 refuses more than 250 levels, sigc more than 100"),
     "SIG210": (Severity.ERROR, "repeats expand beyond what the regex module compiles in bounded time (sigc refuses it)"),
 }
 
@@ -335,6 +336,7 @@ _NEWLINE_SEQUENCE = Group(GroupKind.ATOMIC, ((Literal(b"\r\n"),), (ByteSet(_VSPA
 # --------------------------------------------------------------------------------------------
 
 _MAX_DEPTH = 100  # PCRE allows 250; deeper nests are not worth a recursion limit risk
+_PCRE1_MAX_DEPTH = 250  # PARENS_NEST_LIMIT
 _MAX_REPEAT = 65535
 # A run of bytes that stand for themselves: plain bytes, escaped punctuation, \n-style and \xHH.
 # Plain bytes are taken a chunk at a time (``+`` inside): ``re`` repeats a byte class far faster
@@ -359,6 +361,45 @@ class _Fail(Exception):
     def __init__(self, code: str, message: str, offset: int) -> None:
         super().__init__(message)
         self.problem = _problem(code, message, offset)
+
+
+def _nesting(pattern: bytes) -> int:
+    """How deep the parentheses of ``pattern`` nest, read without recursion (escapes, classes,
+    ``\\Q...\\E`` and comments skipped roughly as PCRE skips them): for the message of a pattern
+    nested too deeply to parse."""
+    depth = deepest = 0
+    i, n = 0, len(pattern)
+    while i < n:
+        c = pattern[i]
+        if c == 0x5C:  # backslash
+            if pattern.startswith(b"\\Q", i):
+                end = pattern.find(b"\\E", i + 2)
+                i = n if end < 0 else end + 2
+                continue
+            i += 2
+        elif c == 0x5B:  # [ ... ]: a ] right after [ or [^ is a member
+            i += 2 if pattern.startswith(b"[^", i) else 1
+            i += 1 if i < n and pattern[i] == 0x5D else 0
+            while i < n and pattern[i] != 0x5D:
+                i += 2 if pattern[i] == 0x5C else 1
+            i += 1
+        elif pattern.startswith(b"(?#", i):
+            end = pattern.find(b")", i)
+            i = n if end < 0 else end + 1
+        else:
+            depth += c == 0x28
+            depth -= c == 0x29 and depth > 0
+            deepest = max(deepest, depth)
+            i += 1
+    return deepest
+
+
+def _nesting_message(depth: int) -> str:
+    if depth > _PCRE1_MAX_DEPTH:
+        return (f"parentheses nested {depth} deep: PCRE1 (Nmap 7.93) refuses more than {_PCRE1_MAX_DEPTH} "
+                "(parentheses are too deeply nested)")
+    return (f"groups nested {depth} deep: sigc translates at most {_MAX_DEPTH} levels (PCRE1 accepts up to "
+            f"{_PCRE1_MAX_DEPTH}, fewer when the levels hold classes: regular expression is too complicated)")
 
 
 def _problem(code: str, message: str, offset: int) -> PatternProblem:
@@ -552,7 +593,7 @@ class _Parser:
     def group_body(self, kind: GroupKind, start: int, index: int = 0) -> Group:
         self.depth += 1
         if self.depth > _MAX_DEPTH:
-            raise _Fail("SIG202", f"groups nested deeper than {_MAX_DEPTH} are not supported", start)
+            raise _Fail("SIG209", _nesting_message(_nesting(self.p)), start)
         if index:
             self.open_groups.append(index)
         branches = self.alternation()
