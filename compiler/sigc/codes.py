@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sigc import analyze, escapes, lint, parser, pcre, tables, templates
+from sigc import analyze, escapes, lint, parser, pcre, refusals, tables, templates
 from sigc.diagnostics import Severity
 
 _OWNERS = (parser, tables, pcre, escapes, templates, analyze, lint)
@@ -46,4 +46,5 @@ def markdown() -> str:
     for code, (severity, summary) in all_codes().items():
         escaped = summary.replace("|", "\\|")
         rows.append(f"| {code} | {severity.value} | {escaped} |")
+    rows += refusals.markdown()
     return "\n".join(rows) + "\n"
