@@ -136,3 +136,40 @@ def test_heavy_patterns_within_the_limits_pass_in_time(command: str, tmp_path: P
     args = ["-o", str(tmp_path / "b.db"), "-q"] if command == "build" else []
     run_bounded("sigc", command, str(source), *args, timeout=BOUND, codes={0},
                 rlimits={resource.RLIMIT_AS: 2 << 30})
+
+
+# Version fields at the line length limit: the template parser and lint's template rules.
+HOSTILE_FIELDS = [
+    b"p/" + b"$" * 1900 + b"/",
+    b"i/" + b'$SUBST(1,"a","b")' * 100 + b"/",
+    b"p/" + b"$P(" * 500 + b"1" + b")" * 500 + b"/",
+    b" ".join(b"p/$1/" for _ in range(300)),
+    b" ".join(b"cpe:/a:b:c:$1/" for _ in range(120)),
+    b'i/$SUBST(1,"' + b'\\"' * 900 + b'","x")/',
+    b"v/" + b'$I(1,">")' * 200 + b"/",
+]
+
+
+def test_hostile_fields_end_in_time(tmp_path: Path) -> None:
+    lines = [b"Probe TCP Fields q|x|", b"rarity 1", b"ports 1"]
+    lines += [b"match svc%d m|^(a)| %s" % (i, f) for i, f in enumerate(HOSTILE_FIELDS)]
+    assert max(map(len, lines)) < 2048  # within the line length Nmap 7.93 reads whole
+    source = write(tmp_path, "fields.probes", b"\n".join(lines) + b"\n")
+    run_bounded("sigc", "lint", str(source), timeout=BOUND, codes={0, 1}, one_line=False)
+    run_bounded("sigc", "build", str(source), "-o", str(tmp_path / "b.db"), "-q", timeout=BOUND, codes={0, 1},
+                one_line=False)
+
+
+@pytest.mark.parametrize("line", [
+    b"match svc m|^a\0b| p/x/",  # Nmap: next_template: parse error
+    b"match svc m|^a| p/x/\0 i/dropped/",  # Nmap loads it without i/dropped/
+    b"match long m|^" + b"a" * 2100 + b"|",  # Nmap 7.93 reads it in two pieces
+], ids=["nul-in-pattern", "nul-after-line", "long-line"])
+def test_a_file_nmap_reads_otherwise_leaves_the_bundle_alone(line: bytes, tmp_path: Path) -> None:
+    bundle = tmp_path / "signatures.db"
+    run_bounded("sigc", "build", str(write(tmp_path, "tiny.probes", TINY)), "-o", str(bundle), "-q",
+                timeout=BOUND, codes={0})
+    source = write(tmp_path, "bad.probes", b"Probe TCP P q|x|\nrarity 1\nports 1\n" + line + b"\n")
+    outcome = run_bounded("sigc", "build", str(source), "-o", str(bundle), timeout=BOUND, codes={1},
+                          unchanged=[bundle], one_line=False)
+    assert f"{source}:4:" in outcome.err and ("SIG123 error" in outcome.err or "SIG115 error" in outcome.err)
