@@ -208,7 +208,7 @@ def parse_bytes(data: bytes, path: str = "<string>") -> SourceFile:
 # both give the same result on the real databases and on generated lines.
 
 _Q_HEAD = re.compile(r"(match |softmatch )([^ ]+ )[ \t\r\f\v]*m([^\sA-Za-z])")  # up to the pattern's delimiter
-_Q_FIELD = re.compile(r"[ \t\r\f\v]+[A-Za-z]+:?([^\sA-Za-z])")  # up to the field's delimiter
+_Q_FIELD = re.compile(r"[ \t\r\f\v]+[A-Za-z:]*([^\sA-Za-z:])")  # up to the field's delimiter
 _Q_FLAGS = re.compile(r"[A-Za-z]*")
 _Q_WS = re.compile(r"[ \t\r\f\v]*")
 _Q_VALUE = re.compile(r"(Exclude|ports|sslports|fallback|rarity|totalwaitms|tcpwrappedms) ")
@@ -563,25 +563,18 @@ class _Builder:
     def version_field(self, raw: str, offset: int, loc: Location) -> VersionField | None:
         """The field token ``raw`` (leading whitespace included), ``offset`` bytes into the line."""
         body = raw.lstrip(" \t\r\f\v")
-        if body.startswith("cpe:"):
-            key_text = "cpe:"
-        elif not body[1].isalpha():
-            key_text = body[0]
-        else:
-            key_match = _FIELD_KEY.match(body)
-            assert key_match is not None  # the grammar guarantees a key
-            key_text = key_match.group()
         start = loc.shifted(offset + len(raw) - len(body))
+        key_end = _NMAP_NAME.match(body).end()  # type: ignore[union-attr]  # * always matches
+        key_text = body[:key_end]
         key = _FIELD_KEYS.get(key_text)
         if key is None:
-            self.report("SIG109", f"unknown version field {key_text!r} (expected p v i h o d or cpe:)", start)
+            if ":" in key_text:
+                self.report("SIG116", _colon_message(key_text), start)
+            else:
+                self.report("SIG109", f"unknown version field {key_text!r} (expected p v i h o d or cpe:)", start)
             return None
-        delimiter = body[len(key_text)]
+        delimiter = body[key_end]
         end = body.rindex(delimiter)
-        if delimiter == ":":
-            self.report("SIG116", f"':' as the delimiter of {key_text}: Nmap 7.93 reads it as part of the field's "
-                                  "name and refuses the line (newer Nmap accepts it); use '/'", start)
-            return None
         if key is Field.CPE and delimiter != "/":
             self.report("SIG121", f"cpe:{delimiter}…{delimiter}: newer Nmap requires cpe:/…/", start)
         text = body[len(key_text) + 1 : end].encode("latin-1")
@@ -688,6 +681,8 @@ def _match_line_error(text: str) -> tuple[str, int, str] | None:
             end += 1
         name = text[pos:end]
         what = "the pattern" if first else f"version field {name!r}"
+        if ":" in name and name != "cpe:":
+            return "SIG116", pos + 1, _colon_message(name)
         if end == n or text[end] in _SPACE:
             return "SIG100", pos + 1, f"{what} has no delimiter after {name!r}"
         close = text.find(text[end], end + 1)
@@ -872,7 +867,12 @@ def _protocol(word: str) -> Protocol | None:
         return None
 
 
-_FIELD_KEY = re.compile(r"[A-Za-z]+:?")
+_NMAP_NAME = re.compile(r"[A-Za-z:]*")  # a template's name as Nmap 7.93 reads it (next_template)
+
+
+def _colon_message(name: str) -> str:
+    return (f"':' in a field's name or as its delimiter ({name!r}…): Nmap 7.93 reads letters and ':' together as "
+            "the name and refuses the line (newer Nmap accepts a ':' delimiter); use '/'")
 _VALUE_KINDS = frozenset({"exclude", "ports", "sslports", "rarity", "fallback", "totalwaitms", "tcpwrappedms"})
 _MATCH_KINDS = {"match": MatchKind.MATCH, "softmatch": MatchKind.SOFTMATCH}
 _FIELD_KEYS = {"p": Field.PRODUCT, "v": Field.VERSION, "i": Field.EXTRAINFO, "h": Field.HOSTNAME,

@@ -321,6 +321,9 @@ _ANCHOR_ESCAPES = {
     ord("A"): AnchorKind.SUBJECT_START, ord("Z"): AnchorKind.END_OR_FINAL_NEWLINE,
     ord("z"): AnchorKind.SUBJECT_END, ord("G"): AnchorKind.MATCH_START,
 }
+# Escapes that stand for an assertion or a sequence outside a class and for the letter itself
+# inside one (PCRE1's check_escape gives them an escape code, which a range cannot end with).
+_CLASS_LITERAL_ESCAPES = frozenset(b"ABCGKRXZzk")
 # Letters PCRE1 reads as themselves after a backslash (PCRE2 refuses them).
 _PLAIN_LETTERS = frozenset(b"FIJMOTYijmqy")
 _UNSUPPORTED_ESCAPES = {ord("K"): "\\K (reset match start)", ord("X"): "\\X (extended grapheme cluster)"}
@@ -919,6 +922,10 @@ class _Parser:
         if self.at(self.pos) != 0x2D or self.at(self.pos + 1) in (0x5D, -1):
             return 1 << low, _class_byte(low)
         self.pos += 1
+        if self.at(self.pos) == 0x5C and self.at(self.pos + 1) in _CLASS_LITERAL_ESCAPES:
+            # \X in a class is the letter X, except as a range's end: PCRE1 faults it there
+            self.pos += 2
+            raise _Fail("SIG201", f"invalid range in character class: '{_show(self.p[start:self.pos])}'", start)
         high = self.class_atom()
         if isinstance(high, tuple):
             raise _Fail("SIG201", f"invalid range in character class: '{_show(self.p[start:self.pos])}'", start)

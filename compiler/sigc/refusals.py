@@ -84,6 +84,8 @@ REFUSALS: tuple[Example, ...] = (
     _E("next_template: parse error", "SIG107", b"match  svc m|^a|", why="two spaces: the service name is empty"),
     _E("next_template: parse error", "SIG116", b"match svc m:^a:", why="7.93 reads letters and ':' as a template name"),
     _E("next_template: parse error", "SIG116", b"match svc m|^a| p:x:"),
+    _E("next_template: parse error", "SIG116", b"match svc m|^a| cpe:a:b:c:", why="the name runs to the end"),
+    _E("Unknown template specifier 'p:'", "SIG116", b"match svc m|^a| p:/x/"),
     _E("matchtext must begin with 'm'", "SIG100", b"match svc p/x/"),
     _E("illegal regexp option", "SIG108", b"match svc m|^a|x"),
     _E("illegal regexp option", "SIG108", b"match svc m|^a|p/x/", why="'p' is read as the pattern's flag"),
