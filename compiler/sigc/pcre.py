@@ -1253,11 +1253,10 @@ def _group_repeat_length(group: int, low: int, high: int | None, possessive: boo
 
 # The regex module compiles an item repeated at least n times into n copies of it, nested counts
 # multiplying, and its compile time doubles or more with each level of quantified groups nested
-# in one another (measured: 24 s for (?:(?:...a+...)+)+ 22 levels deep). (?:a{65535}){6552} fits
-# in PCRE1's 64 KiB but would take regex minutes and more memory than a machine has. The count
-# below follows both: a repeat weighs its item times its minimum count, plus one more time for a
-# group. The real databases come to at most 958 a pattern; the limit is a hundred times that,
-# and the slowest pattern within it found by a random search compiles in about a second.
+# in one another, counts or not. Patterns that fit in PCRE1's 64 KiB can so take regex minutes
+# and more memory than a machine has (figures in docs/benchmarks.md). The count below follows
+# both: a repeat weighs its item times its minimum count, plus one more time for a group. The
+# limit is a hundred times the heaviest real pattern.
 REGEX_MAX_EXPANSION = 100_000
 
 
