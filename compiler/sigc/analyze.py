@@ -10,12 +10,13 @@ change the probe's ``rarity``, ``fallback`` or waits. New probes are appended to
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 
 from sigc import halves
 from sigc.diagnostics import Diagnostic, Location, Severity
-from sigc.model import Exclude, Match, Probe, Protocol, SourceFile
+from sigc.model import Directive, Exclude, Match, Probe, Protocol, SourceFile
 from sigc.pcre import PatternAnalysis, analyze_pattern
 from sigc.tables import RpcEntry, ServiceEntry
 from sigc.templates import TemplateProblem, parse_template
@@ -30,6 +31,7 @@ CODES: dict[str, tuple[Severity, str]] = {
     "SIG402": (Severity.ERROR, "probe redefined with a different string"),
     "SIG403": (Severity.ERROR, "extension of a probe changes its rarity, fallback or waits"),
     "SIG404": (Severity.ERROR, "probe name used twice for the same protocol in one file"),
+    "SIG534": (Severity.ERROR, "fallback names the NULL probe from a UDP probe (Nmap refuses the file)"),
 }
 
 # Directives a later source may add to a probe it extends.
@@ -124,13 +126,16 @@ def analyze(
     :func:`analyze_lines`."""
     diagnostics: list[Diagnostic] = [d for f in files for d in f.diagnostics]
     merged, exclude = _merge(files, diagnostics)
-    ids = {(m.probe.protocol, m.probe.name): i for i, m in enumerate(merged)}
+    if exclude is not None and services:
+        diagnostics.extend(_unknown_masks(exclude, services))
+    ids = {(m.probe.protocol, m.probe.name): i for i, m in enumerate(merged) if not m.probe.is_null}
     null_id = next((i for i, m in enumerate(merged) if m.probe.is_null and m.probe.protocol is Protocol.TCP), None)
+    null_name = None if null_id is None else merged[null_id].probe.name
     probes: list[AnalyzedProbe] = []
     matches: list[AnalyzedMatch] = []
     found = analyze_lines([[m for m, _ in e.matches] for e in merged], meanwhile=meanwhile)
     for pid, (entry, (lines, keys)) in enumerate(zip(merged, found, strict=True)):
-        chain = _chain(entry.probe, pid, ids, null_id, diagnostics)
+        chain = _chain(entry.probe, pid, ids, (null_id, null_name), diagnostics)
         for seq, ((match, source), line, key) in enumerate(zip(entry.matches, lines, keys, strict=True)):
             matches.append(_analyze_match(match, line, key, len(matches), pid, seq, source, diagnostics))
         names = tuple(sorted({m.service for m, _ in entry.matches}))
@@ -183,28 +188,45 @@ def _chain(
     probe: Probe,
     pid: int,
     ids: dict[tuple[Protocol, str], int],
-    null_id: int | None,
+    null: tuple[int | None, str | None],
     diagnostics: list[Diagnostic],
 ) -> tuple[int, ...]:
-    """Nmap's ``compileFallbacks``: the probe, its fallbacks (same protocol first, then any),
-    then NULL for TCP probes. The NULL probe's chain is itself alone."""
+    """Nmap's ``compileFallbacks``: the probe, its fallbacks, then NULL for TCP probes. The NULL
+    probe's chain is itself alone. A name is looked up as ``getProbeByName`` does: the NULL
+    probe's name for a TCP probe only (``ids`` holds the other probes), then a probe of the same
+    protocol, then of any."""
     chain = [pid]
     if probe.is_null:
         return tuple(chain)
+    null_id, null_name = null
     other = Protocol.UDP if probe.protocol is Protocol.TCP else Protocol.TCP
+    where = probe.directive("fallback")
+    at = where.location if where else probe.location
+    reported: set[str] = set()
     for name in probe.fallback or ():
-        if name == "NULL" and probe.protocol is Protocol.TCP and null_id is not None:
+        if name == null_name and probe.protocol is Protocol.TCP and null_id is not None:
             chain.append(null_id)
             continue
         target = ids.get((probe.protocol, name), ids.get((other, name)))
-        if target is None:
-            where = probe.directive("fallback")
-            diagnostics.append(_diag("SIG401", f"fallback {name!r} of probe {probe.name} is not a probe", where.location if where else probe.location))
-            continue
-        chain.append(target)
+        if target is not None:
+            chain.append(target)
+        elif name == null_name:
+            if name not in reported:
+                reported.add(name)
+                diagnostics.append(_diag("SIG534", f"fallback {name} of UDP probe {probe.name} names the NULL probe, "
+                                         "which Nmap finds only for TCP probes: it stops with 'Unknown fallback'",
+                                         _name_location(where, name) if where else at))
+        else:
+            diagnostics.append(_diag("SIG401", f"fallback {name!r} of probe {probe.name} is not a probe", at))
     if probe.protocol is Protocol.TCP and null_id is not None:
         chain.append(null_id)
     return tuple(chain)
+
+
+def _name_location(directive: Directive, name: str) -> Location:
+    """Where ``name`` first stands in a ``fallback`` directive's names."""
+    found = next(m for m in re.finditer(r"[^, \t\r\n]+", directive.text) if m.group() == name)
+    return directive.location.shifted(len(directive.keyword) + 1 + found.start())
 
 
 def _analyze_match(match: Match, line: LineFacts, key: KeyRecord, mid: int, pid: int, seq: int,
@@ -218,6 +240,33 @@ def _analyze_match(match: Match, line: LineFacts, key: KeyRecord, mid: int, pid:
             diagnostics.append(Diagnostic(tp.code, tp.severity, tp.message, f.location.shifted(body + tp.offset)))
     templates = tuple((f.key, template) for f, (template, _) in zip(match.fields, parsed, strict=True))
     return AnalyzedMatch(match, mid, pid, seq, source, analysis, templates, key, bound, literal_bound)
+
+
+def _unknown_masks(exclude: Exclude, services: Sequence[ServiceEntry]) -> list[Diagnostic]:
+    """Nmap stops when an Exclude service name matches no nmap-services entry ("Found no
+    matches for the service mask"). It looks only at the protocols being scanned, which sigc
+    cannot know: a name is refused here when it matches no entry of the protocol it is given
+    (T:, U:, S:) or, without one, of any protocol."""
+    found = []
+    for item in exclude.items:
+        if item.service is None:
+            continue
+        protocol = _MASK_PROTOCOLS.get(item.protocol or "")
+        wanted = re.compile(_wildcards(item.service))
+        if not any(wanted.fullmatch(s.name) and protocol in (None, s.protocol) for s in services):
+            where = "" if protocol is None else f" for {protocol.upper()}"
+            found.append(Diagnostic("SIG117", Severity.ERROR, f"Exclude names {item.service!r}, which matches no "
+                                    f"nmap-services entry{where}: Nmap stops (found no matches for the service mask)",
+                                    exclude.location.shifted(len("Exclude "))))
+    return found
+
+
+_MASK_PROTOCOLS = {"T": "tcp", "U": "udp", "S": "sctp"}
+
+
+def _wildcards(mask: str) -> str:
+    """Nmap's ``wildtest``: ``*`` any run, ``?`` any one character, the rest literal."""
+    return "".join(".*" if c == "*" else "." if c == "?" else re.escape(c) for c in mask)
 
 
 def _diag(code: str, message: str, loc: Location) -> Diagnostic:

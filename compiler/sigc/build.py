@@ -19,6 +19,13 @@ from sigc.tables import RpcEntry, ServiceEntry, read_rpc, read_services
 from sigscan import files
 
 
+class UnusableInput(Exception):
+    """Inputs sigc cannot use at all (the CLI exits 2): a probe file that cannot be read, or
+    inputs that define no probe (an empty file, only comments). Nmap loads the latter and
+    detects nothing with it; a bundle of it would replace a working one with one that
+    identifies nothing."""
+
+
 @dataclass(frozen=True, slots=True)
 class BuildResult:
     database: Database
@@ -68,14 +75,27 @@ def compile_inputs(inputs: Inputs, meanwhile: Callable[[], object] | None = None
     return db, {"parse": parsed - clock, "analyze": analysed - parsed}
 
 
+def require_usable(db: Database, inputs: Inputs) -> None:
+    """Raise :class:`UnusableInput` when a probe file could not be read (SIG120), or when
+    ``inputs`` define no probe and hold no error either (with errors, those are what to report)."""
+    unreadable = next((d for d in db.diagnostics if d.code == "SIG120"), None)
+    if unreadable is not None:
+        raise UnusableInput(unreadable.message)
+    if not db.probes and not db.errors:
+        names = ", ".join(str(p) for p in inputs.probes)
+        raise UnusableInput(f"no Probe line in {names}: nothing to build or lint (Nmap would load it and detect nothing)")
+
+
 def build(inputs: Inputs, output: Path, options: dict[str, object] | None = None) -> BuildResult:
     """Compile ``inputs`` and write ``output`` (``.json`` selects JSON, anything else SQLite).
-    Nothing is written when an error-level diagnostic was found. An output the rules of
+    Nothing is written when an error-level diagnostic was found; :class:`UnusableInput` when a
+    probe file cannot be read or the inputs define no probe at all. An output the rules of
     :mod:`sigscan.files` refuse (a directory, one of the inputs) is refused before compiling,
     with :class:`sigscan.files.OutputError`."""
     files.target(output, inputs=inputs.paths())
     with paused_gc():
         db, seconds = compile_inputs(inputs, lambda: emit.preload(output))
+        require_usable(db, inputs)
         if any(d.severity is Severity.ERROR for d in db.diagnostics):
             return BuildResult(db, None, None, seconds)
         clock = time.perf_counter()

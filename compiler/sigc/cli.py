@@ -11,7 +11,7 @@ from pathlib import Path
 
 import sigc
 from sigc import emit, report
-from sigc.build import BuildResult, build, compile_inputs, paused_gc
+from sigc.build import BuildResult, UnusableInput, build, compile_inputs, paused_gc, require_usable
 from sigc.codes import all_codes, markdown
 from sigc.diagnostics import Severity
 from sigc.dump import dump
@@ -44,7 +44,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         code: int = args.run(args)
-    except (UsageError, NoDatabase, BundleError, files.OutputError) as exc:
+    except (UsageError, NoDatabase, UnusableInput, BundleError, files.OutputError) as exc:
         print(f"sigc: error: {exc}", file=sys.stderr)
         return EXIT_UNUSABLE
     except BrokenPipeError:  # standard error's reader went away: nothing left to tell
@@ -168,7 +168,7 @@ def _source_lines(db: object) -> dict[str, Sequence[bytes]]:
     for s in getattr(db, "sources", ()):
         if s.kind == "probes":
             try:
-                data = Path(s.path).read_bytes()
+                data = files.read_bounded(s.path)
             except OSError:
                 continue
             split = data.split(b"\n")
@@ -189,12 +189,7 @@ def cmd_lint(args: argparse.Namespace) -> int:
     inputs = _inputs(_lint_sources(args.sources))
     with paused_gc():
         db, _ = compile_inputs(inputs)
-        unreadable = next((d for d in db.diagnostics if d.code == "SIG120"), None)
-        if unreadable is not None:
-            raise UsageError(unreadable.message)
-        if not db.probes and not db.errors:
-            names = ", ".join(str(p) for p in inputs.probes)
-            raise UsageError(f"no Probe line in {names}: nothing to lint (Nmap would load it and detect nothing)")
+        require_usable(db, inputs)
         findings = all_findings(db, select=select, ignore=ignore)
     if args.format == "json":
         _print(report.render_json(findings))

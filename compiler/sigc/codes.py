@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sigc import analyze, escapes, lint, parser, pcre, tables, templates
+from sigc import analyze, escapes, lint, parser, pcre, refusals, tables, templates
 from sigc.diagnostics import Severity
 
 _OWNERS = (parser, tables, pcre, escapes, templates, analyze, lint)
@@ -32,9 +32,11 @@ def markdown() -> str:
         "matches), or the line cannot work in sigc. `warning`: a line silently does less than it",
         "says. `info`: style, and facts worth knowing.",
         "",
-        "`sigc build` writes no bundle while an error of SIG1xx-SIG4xx remains. The SIG5xx rules run",
-        "in `sigc lint` only, which exits 0 when clean, 1 on an error (with `--strict`, on a warning",
-        "too) and 2 on unusable input; `--select` and `--ignore` take code prefixes (`SIG5`, `SIG520`).",
+        "`sigc build` writes no bundle while an error of SIG1xx-SIG4xx remains (exit 1). The SIG5xx",
+        "rules run in `sigc lint` only, which exits 0 when clean, 1 on an error (with `--strict`, on a",
+        "warning too); `--select` and `--ignore` take code prefixes (`SIG5`, `SIG520`). Both exit 2 on",
+        "unusable input: a source that is missing or unreadable, or sources that define no probe at",
+        "all (Nmap loads an empty file and detects nothing; sigc writes no bundle of it).",
         "",
         "Unusable input, for both commands: a file that cannot be read (SIG120), which includes one",
         "larger than 64 MiB (inputs are read with that bound, so `/dev/zero` or an endless FIFO",
@@ -51,4 +53,5 @@ def markdown() -> str:
     for code, (severity, summary) in all_codes().items():
         escaped = summary.replace("|", "\\|")
         rows.append(f"| {code} | {severity.value} | {escaped} |")
+    rows += refusals.markdown()
     return "\n".join(rows) + "\n"

@@ -30,9 +30,8 @@ Rules that need judgement, and the choices made:
 * ``SIG540`` reports ``sslports`` on a probe without ``ports``: an ssl port missing from
   ``ports`` is Nmap's normal layout (plain and TLS ports differ), only a probe with no plain
   ports at all is worth a note.
-* ``SIG512`` and ``SIG534`` are errors although Nmap loads such files: 7.93 dies with an
-  assertion failure on a response that leaves the group unset (verified, rc 134), and stops
-  with "Unknown fallback" when a UDP probe names the NULL probe (verified).
+* ``SIG512`` is an error although Nmap loads such files: 7.93 dies with an assertion failure
+  on a response that leaves the group unset (verified, rc 134).
 * ``SIG547`` (a probe file that adds nothing) is a warning: Nmap loads an empty file and
   identifies nothing with it. ``sigc lint`` refuses a run with no probe at all (exit 2).
 """
@@ -773,7 +772,7 @@ class FallbackOtherProtocol(ProbeRule):
                 continue  # a repeated name is SIG532's
             seen.add(name)
             target = db.probe_named(other, name)
-            if target is None or target.probe.is_null:  # a UDP probe naming NULL is SIG534's
+            if target is None or target.probe.is_null:  # a UDP probe naming NULL is SIG534 (sigc.analyze)
                 continue
             if db.probe_named(probe.protocol, name) is None:
                 yield self.diag(f"fallback {name} of {probe.protocol.value} probe {probe.name} is a {other.value} "
@@ -832,28 +831,6 @@ class FallbackOnNull(ProbeRule):
         if p.probe.is_null and directive is not None:
             yield self.diag(f"Nmap ignores 'fallback' on the NULL probe ({p.probe.name}): only its own lines "
                             "are tried", directive.location)
-
-
-class FallbackNullFromUdp(ProbeRule):
-    """Nmap finds the NULL probe by name only for TCP probes; from a UDP probe it is unknown."""
-
-    code = "SIG534"
-    severity = Severity.ERROR
-    summary = "fallback names the NULL probe from a UDP probe (Nmap refuses the file)"
-
-    def check_probe(self, p: AnalyzedProbe, db: Database) -> Iterator[Diagnostic]:
-        probe = p.probe
-        if probe.protocol is not Protocol.UDP:
-            return
-        seen: set[str] = set()
-        for name, loc in _fallback_names(probe):
-            if name in seen or db.probe_named(Protocol.UDP, name) is not None:
-                continue
-            seen.add(name)
-            target = db.probe_named(Protocol.TCP, name)
-            if target is not None and target.probe.is_null:
-                yield self.diag(f"fallback {name} of UDP probe {probe.name} names the NULL probe, which Nmap "
-                                "only finds for TCP probes: it stops with 'Unknown fallback'", loc)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -1031,7 +1008,6 @@ RULES: tuple[Rule, ...] = (
     FallbackSelf(),
     FallbackRedundant(),
     FallbackOnNull(),
-    FallbackNullFromUdp(),
     SslportsWithoutPorts(),
     PortZero(),
     PortListedTwice(),

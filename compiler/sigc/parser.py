@@ -57,18 +57,29 @@ CODES: dict[str, tuple[Severity, str]] = {
     "SIG113": (Severity.ERROR, "too many fallbacks (Nmap allows 17)"),
     "SIG114": (Severity.ERROR, "second NULL probe (Nmap aborts)"),
     "SIG115": (Severity.ERROR, "line longer than Nmap's line buffer"),
-    "SIG116": (Severity.WARNING, "delimiter that only some Nmap versions accept"),
+    "SIG116": (Severity.ERROR, "':' as a delimiter: Nmap 7.93 refuses it (newer Nmap accepts it)"),
     "SIG117": (Severity.ERROR, "bad Exclude port specification"),
-    "SIG118": (Severity.ERROR, "empty fallback list"),
+    "SIG118": (Severity.WARNING, "fallback that names no probe (it does nothing)"),
     "SIG119": (Severity.WARNING, "directive repeated (the last one wins)"),
     "SIG120": (Severity.ERROR, "file cannot be read"),
     "SIG121": (Severity.WARNING, "newer Nmap rejects this (7.93 accepts it)"),
     "SIG122": (Severity.WARNING, "text after a probe string that Nmap ignores"),
+    "SIG123": (Severity.ERROR, "NUL byte in a line: Nmap reads the line only up to it"),
 }
 
-# 7.93 splits longer lines silently; HEAD refuses lines that do not fit its 8192-byte buffer.
+# Nmap reads the file with fgets into a buffer of 2048 bytes (7.93) or 8192 (HEAD): at most 2047
+# (8191) bytes at a time, the newline included. 7.93 parses what a longer line leaves for the
+# next read as a line of its own; HEAD refuses the line.
 LINE_BUFFER_7_93 = 2048
 LINE_BUFFER_HEAD = 8192
+_LONGEST_LINE = LINE_BUFFER_7_93 - 1  # bytes before the newline that 7.93 still reads in one piece
+
+
+def _long_line_message(length: int) -> str:
+    pieces = f"line is {length} bytes: Nmap 7.93 reads {_LONGEST_LINE} bytes of it and parses the rest as a new line"
+    if length + 1 >= LINE_BUFFER_HEAD:
+        return f"{pieces}, and newer Nmap refuses lines longer than {LINE_BUFFER_HEAD - 2} bytes"
+    return f"{pieces} (newer Nmap reads it whole): split it, or shorten it"
 
 _PORT_MAX = 65535
 _MAX_FALLBACKS = 17  # MAXFALLBACKS is 20, but Nmap's check is off by a few
@@ -83,7 +94,7 @@ _EXPECTED = {
     "PROBE_STRING": "a probe string q<delim>…<delim>",
     "OPTION": "whitespace and a probe option",
     "TRAILER": "text after the probe string",
-    "REST": "a value",
+    "VALUE": "a value",
     "$END": "the end of the line",
     "_WS": "whitespace",
     "SPACE": "one space",
@@ -155,6 +166,8 @@ def parse_file(path: str | Path, *, display_path: str | None = None) -> SourceFi
     return parse_bytes(data, shown)
 
 
+
+
 def parse_bytes(data: bytes, path: str = "<string>") -> SourceFile:
     """Parse the bytes of an nmap-service-probes file."""
     builder = _Builder(path)
@@ -176,12 +189,11 @@ def parse_bytes(data: bytes, path: str = "<string>") -> SourceFile:
 # columns. Anything else, including every line with an error, goes through Lark. A test checks
 # both give the same result on the real databases and on generated lines.
 
-_Q_HEAD = re.compile(r"(match |softmatch )([^ ]+ )m([^\sA-Za-z])")  # up to the pattern's delimiter
-_Q_FIELD = re.compile(r"[ \t\r\f\v]+[A-Za-z]+:?([^\sA-Za-z])")  # up to the field's delimiter
+_Q_HEAD = re.compile(r"(match |softmatch )([^ ]+ )[ \t\r\f\v]*m([^\sA-Za-z])")  # up to the pattern's delimiter
+_Q_FIELD = re.compile(r"[ \t\r\f\v]+[A-Za-z:]*([^\sA-Za-z:])")  # up to the field's delimiter
 _Q_FLAGS = re.compile(r"[A-Za-z]*")
 _Q_WS = re.compile(r"[ \t\r\f\v]*")
-_Q_VALUE = re.compile(r"(Exclude|ports|sslports|fallback) |(rarity|totalwaitms|tcpwrappedms) [ \t\r\f\v]*")
-_Q_REST = re.compile(r"[^ \t\r\f\v].*")
+_Q_VALUE = re.compile(r"(Exclude|ports|sslports|fallback|rarity|totalwaitms|tcpwrappedms) ")
 _BLANK = _Parsed("blank", ())
 
 
@@ -232,13 +244,13 @@ def _quick_match(text: str) -> tuple[str, list[_Span]] | None:
 
 
 def _quick_value(text: str) -> _Parsed | None:
-    """A directive whose value is the grammar's REST (the rest of the line from a non-blank),
-    after one space or, for the numbers Nmap reads with atoi/strtol, after any whitespace."""
+    """A directive whose value is the grammar's VALUE: the rest of the line after the keyword
+    and its one space, none when that is empty."""
     head = _Q_VALUE.match(text)
-    if head is None or _Q_REST.fullmatch(text, head.end()) is None:
+    if head is None or "\n" in text:
         return None
-    keyword = head.group(1) or head.group(2)
-    return _Parsed(keyword.lower(), (_token("REST", text, head.end(), len(text)),))
+    value = (_token("VALUE", text, head.end(), len(text)),) if head.end() < len(text) else ()
+    return _Parsed(head.group(1).lower(), value)
 
 
 def _delimited_end(text: str, opened: re.Match[str]) -> int | None:
@@ -288,21 +300,23 @@ class _Builder:
 
     def line(self, number: int, raw: bytes) -> None:
         loc = Location(self.path, number, 1)
-        if len(raw) + 1 >= LINE_BUFFER_HEAD:
-            self.report("SIG115", f"line is {len(raw)} bytes; Nmap's buffer holds {LINE_BUFFER_HEAD - 2}", loc)
+        if len(raw) > _LONGEST_LINE:
+            self.report("SIG115", _long_line_message(len(raw)), loc)
+            self.skip(raw, loc)
             return
-        if len(raw) + 1 >= LINE_BUFFER_7_93:
-            self.report(
-                "SIG115",
-                f"line is {len(raw)} bytes; Nmap 7.93 splits lines longer than {LINE_BUFFER_7_93 - 2}",
-                loc,
-                Severity.WARNING,
-            )
         text = raw.decode("latin-1")
         if not text:
             return
         if text[0] == "#":
             self.comment(text)
+            return
+        nul = text.find("\0")
+        if nul >= 0:
+            seen = text[:nul]
+            self.report("SIG123", f"NUL byte: Nmap reads a line only up to its first NUL and sees {seen[:60]!r}"
+                                  f"{'…' if len(seen) > 60 else ''}, which it refuses or takes without the rest; "
+                                  "write the byte as \\0 (\\x00 in a pattern)", loc.shifted(nul))
+            self.skip(raw, loc)
             return
         quick = _quick_match(text)
         if quick is not None:
@@ -320,7 +334,10 @@ class _Builder:
             self.add_match(parsed.kind, text, spans, loc)  # type: ignore[arg-type]  # Lark sets both
             return
         handler = getattr(self, f"on_{parsed.kind}")
-        handler(parsed.tokens, loc)
+        tokens = parsed.tokens
+        if not tokens and parsed.kind in _VALUE_KINDS:  # an empty value: the directive's reader says why
+            tokens = (_token("VALUE", text, len(text), len(text)),)
+        handler(tokens, loc)
 
     def finish(self, data: bytes, lines: tuple[bytes, ...]) -> SourceFile:
         self.close_probe()
@@ -435,8 +452,8 @@ class _Builder:
             return
         names = tuple(n for n in re.split(r"[, \t\r\n]+", str(tokens[0])) if n)
         if not names:
-            self.report("SIG118", "fallback lists no probe name", _at(loc, tokens[0]))
-            return
+            self.report("SIG118", "fallback lists no probe name: the probe falls back on nothing but NULL "
+                                  "(for TCP), as without the directive", _at(loc, tokens[0]))
         if len(names) > _MAX_FALLBACKS:
             self.report(
                 "SIG113",
@@ -497,7 +514,9 @@ class _Builder:
         flags = text[end + 1 : stop]
         ok = True
         if delimiter == ":":
-            self.report("SIG116", "':' as the regex delimiter is refused by Nmap 7.93", loc.shifted(start + 1))
+            self.report("SIG116", "':' as the regex delimiter: Nmap 7.93 reads 'm:' as part of a template name "
+                                  "and refuses the line (newer Nmap accepts it); use '|'", loc.shifted(start + 1))
+            ok = False
         bad = flags.lstrip("is")
         if bad:
             self.report("SIG108", f"illegal regex option {bad[0]!r} (only i and s)", loc.shifted(stop - len(bad)))
@@ -526,25 +545,20 @@ class _Builder:
     def version_field(self, raw: str, offset: int, loc: Location) -> VersionField | None:
         """The field token ``raw`` (leading whitespace included), ``offset`` bytes into the line."""
         body = raw.lstrip(" \t\r\f\v")
-        if body.startswith("cpe:"):
-            key_text = "cpe:"
-        elif not body[1].isalpha():
-            key_text = body[0]
-        else:
-            key_match = _FIELD_KEY.match(body)
-            assert key_match is not None  # the grammar guarantees a key
-            key_text = key_match.group()
         start = loc.shifted(offset + len(raw) - len(body))
+        key_end = _NMAP_NAME.match(body).end()  # type: ignore[union-attr]  # * always matches
+        key_text = body[:key_end]
         key = _FIELD_KEYS.get(key_text)
         if key is None:
-            self.report("SIG109", f"unknown version field {key_text!r} (expected p v i h o d or cpe:)", start)
+            if ":" in key_text:
+                self.report("SIG116", _colon_message(key_text), start)
+            else:
+                self.report("SIG109", f"unknown version field {key_text!r} (expected p v i h o d or cpe:)", start)
             return None
-        delimiter = body[len(key_text)]
+        delimiter = body[key_end]
         end = body.rindex(delimiter)
         if key is Field.CPE and delimiter != "/":
             self.report("SIG121", f"cpe:{delimiter}…{delimiter}: newer Nmap requires cpe:/…/", start)
-        elif delimiter == ":":
-            self.report("SIG116", f"':' as the delimiter of {key_text}: is refused by Nmap 7.93", start)
         text = body[len(key_text) + 1 : end].encode("latin-1")
         return VersionField(key, text, delimiter.encode("latin-1"), body[end + 1 :], start)  # positional: see add_match
 
@@ -558,9 +572,13 @@ class _Builder:
     def syntax_error(self, text: str, exc: UnexpectedInput, loc: Location) -> None:
         code, column, message = explain_syntax_error(text, exc)
         self.report(code, message, loc.shifted(column - 1))
-        if text.startswith("Probe "):
-            # The lines after a Probe line that failed belong to it: check them, keep none, and
-            # do not report each of them again as coming before the first Probe.
+        self.skip(text.encode("latin-1"), loc)
+
+    def skip(self, raw: bytes, loc: Location) -> None:
+        """After an error that stops a line from being read: the lines after a Probe line that
+        failed belong to it, so check them, keep none, and do not report each of them again as
+        coming before the first Probe."""
+        if raw.startswith(b"Probe "):
             self.close_probe()
             placeholder = Probe(protocol=Protocol.TCP, name="", payload=b"", raw_payload=b"",
                                 delimiter=b"|", options=(), location=loc)
@@ -571,7 +589,8 @@ class _Builder:
 
 
 def explain_syntax_error(text: str, exc: UnexpectedInput) -> tuple[str, int, str]:
-    """A code, a 1-based column and a message a person can act on, for a line that failed."""
+    """A code, a 1-based column and a message a person can act on, for a line that failed: for
+    Probe and match lines, the problem Nmap itself stops at, read the way it reads them."""
     if not text.strip():
         return "SIG101", 1, "line of only whitespace (Nmap only skips empty lines and lines starting with '#')"
     if text[0].isspace():
@@ -587,65 +606,83 @@ def explain_syntax_error(text: str, exc: UnexpectedInput) -> tuple[str, int, str
         return "SIG100", len(keyword) + 1, f"'{keyword}' must be followed by one space and a value"
     if keyword in ("match", "softmatch") and column == len(keyword) + 2 and text[column - 1 : column] == " ":
         return "SIG107", column, "empty service name (two spaces after the keyword)"
-    if keyword in ("match", "softmatch"):
-        tail = _match_tail_error(text)
-        if tail is not None:
-            return tail
+    nmap_reading = _match_line_error(text) if keyword in ("match", "softmatch") else None
+    if keyword == "Probe":
+        nmap_reading = _probe_line_error(text)
+    if nmap_reading is not None:
+        return nmap_reading
     expected = _expected_terminals(exc)
     found = text[column - 1 : column + 19]
-    if "PATTERN" in expected and found[:1] == "m" and len(found) > 1:
-        return "SIG100", column, f"regex is not terminated: no closing {found[1]!r}"
-    if "PATTERN" in expected:
-        return "SIG100", column, f"expected a pattern m<delim>regex<delim>, found {found!r}"
-    unterminated = re.match(r"([A-Za-z]+:?)([^\sA-Za-z])", found)
-    if unterminated and ("FIELD" in expected or "$END" in expected) and keyword.endswith("match"):
-        key, delim = unterminated.groups()
-        return "SIG100", column, f"version field {key} is not terminated: no closing {delim!r}"
     if "FIELD" in expected:
-        if column > 1 and not text[column - 2].isspace():
-            return "SIG100", column, f"version fields must be separated by whitespace, found {found!r}"
         return "SIG100", column, f"expected a version field such as p/…/ (with its closing delimiter), found {found!r}"
-    if "PROBE_STRING" in expected:
-        return "SIG100", column, f"expected the probe string q<delim>…<delim>, found {found!r}"
     wanted = " or ".join(sorted({_EXPECTED.get(t, t) for t in expected})) or "something else"
     return "SIG100", column, f"expected {wanted}, found {found!r}"
 
 
-_MATCH_HEAD = re.compile(r"(?:soft)?match [^ ]+ m([^\sA-Za-z])")
-_FIELD_START = re.compile(r"([A-Za-z]+:?)([^\sA-Za-z])")
+def _probe_line_error(text: str) -> tuple[str, int, str] | None:
+    """Nmap's ``setProbeDetails``: the first problem it stops at in a ``Probe`` line."""
+    rest = text[6:]
+    if not rest.startswith(("TCP ", "UDP ")):
+        found = rest.split(" ", 1)[0]
+        return "SIG105", 7, f"invalid protocol {found[:20]!r}: Nmap wants TCP or UDP followed by one space"
+    name = rest[4:]
+    if not (name[:1].isascii() and name[:1].isalnum()):
+        return "SIG106", 11, f"bad probe name {name[:20]!r}: it must start with a letter or digit"
+    space = name.find(" ")
+    if space < 0:
+        return "SIG100", 11 + len(name), "nothing after the probe name: Nmap wants one space, then q<delim>…<delim>"
+    column = 11 + space + 1
+    string = name[space + 1 :]
+    if string[:1] != "q":
+        return "SIG100", column, f"the probe string must begin with 'q', found {string[:20]!r}"
+    if len(string) < 2 or string.find(string[1], 2) < 0:
+        closing = f"no closing {string[1]!r}" if len(string) > 1 else "no delimiter after 'q'"
+        return "SIG100", column, f"the probe string is not terminated: {closing}"
+    return None
 
 
-def _match_tail_error(text: str) -> tuple[str, int, str] | None:
-    """Find the first problem after a complete pattern by walking the fields as Nmap does."""
-    head = _MATCH_HEAD.match(text)
-    if head is None:
-        return None
-    end = text.find(head.group(1), head.end())
-    if end < 0:
-        return None
-    i = end + 1
-    while i < len(text) and text[i].isalpha():
-        i += 1
+_SPACE = " \t\r\f\v\n"  # C's isspace
+_ALPHA = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz")  # C's isalpha, C locale
+
+
+def _match_line_error(text: str) -> tuple[str, int, str] | None:
+    """Nmap's ``InitMatch`` and ``next_template``: the first problem they stop at in a match
+    line. A template is a name of letters and ':', a delimiter, text up to the next occurrence of
+    the delimiter, and flag letters; whitespace before a template is skipped, none is needed."""
+    service_end = text.find(" ", text.index(" ") + 1)
+    if service_end < 0:
+        return "SIG100", len(text) + 1, "no space after the service name: Nmap cannot tell where the name ends"
+    pos, n, first = service_end, len(text), True
     while True:
-        j = i
-        while j < len(text) and text[j] in " \t\r\f\v":
-            j += 1
-        if j == len(text):
-            return None
-        found = text[j : j + 20]
-        if j == i:
-            flags = re.search(r"[A-Za-z]+$", text[:j])
-            hint = f" ({flags.group()!r} was read as the previous field's flags)" if flags else ""
-            return "SIG100", j + 1, f"version fields must be separated by whitespace, found {found!r}{hint}"
-        field = _FIELD_START.match(text, j)
-        if field is None:
-            return "SIG100", j + 1, f"expected a version field such as p/…/, found {found!r}"
-        close = text.find(field.group(2), field.end())
+        while pos < n and text[pos] in _SPACE:
+            pos += 1
+        if pos == n:
+            return ("SIG100", pos + 1, "no pattern after the service name (expected m<delim>regex<delim>)") if first else None
+        end = pos
+        while end < n and (text[end] in _ALPHA or text[end] == ":"):
+            end += 1
+        name = text[pos:end]
+        what = "the pattern" if first else f"version field {name!r}"
+        if ":" in name and name != "cpe:":
+            return "SIG116", pos + 1, _colon_message(name)
+        if end == n or text[end] in _SPACE:
+            return "SIG100", pos + 1, f"{what} has no delimiter after {name!r}"
+        close = text.find(text[end], end + 1)
         if close < 0:
-            return "SIG100", j + 1, f"version field {field.group(1)} is not terminated: no closing {field.group(2)!r}"
-        i = close + 1
-        while i < len(text) and text[i].isalpha():
-            i += 1
+            return "SIG100", pos + 1, f"{what} is not terminated: no closing {text[end]!r}"
+        after = close + 1
+        while after < n and text[after] in _ALPHA:
+            after += 1
+        if first and name != "m":
+            return "SIG100", pos + 1, f"expected a pattern m<delim>regex<delim>, found {text[pos:pos + 20]!r}"
+        if first and text[close + 1 : after].strip("is"):
+            bad = next(i for i in range(close + 1, after) if text[i] not in "is")
+            return "SIG108", bad + 1, (f"illegal regex option {text[bad]!r} (only i and s; a version field needs "
+                                       "whitespace before it)")
+        if not first and name not in _FIELD_KEYS:
+            return "SIG109", pos + 1, (f"unknown version field {name!r} (expected p v i h o d or cpe:; a field right "
+                                       "after another one's closing delimiter has its letters read as that one's flags)")
+        pos, first = after, False
 
 
 def _expected_terminals(exc: UnexpectedInput) -> set[str]:
@@ -704,36 +741,94 @@ def _digits(text: str, i: int) -> tuple[int | None, int]:
     return int(text[i:j]), j
 
 
-_EXCLUDE_ITEM = re.compile(r"(?:(?P<proto>[TUS]):)?(?:(?P<lo>\d*)-(?P<hi>\d*)|(?P<one>\d+)|(?P<name>[A-Za-z][\w*?.-]*))$")
+_PROTOCOLS = "TUSP"  # T: U: S: switch Exclude's following items to TCP, UDP, SCTP; P: to IP protocols
+_MASK_START = frozenset("abcdefghijklmnopqrstuvwxyz*?")  # islower() in the C locale, or a wildcard
+_MASK_MAX = 127
 
 
 def parse_exclude(text: str) -> tuple[tuple[ExcludeItem, ...], tuple[int, str] | None]:
-    """Nmap's ``getpts`` as Exclude uses it: ``T:``/``U:``/``S:`` switch the protocol for the
-    following items; items are ports, ranges (open ends allowed) or service names."""
+    """Nmap's ``getpts`` on an Exclude value, as the line hands it over: with its newline, which
+    ends a port but not an open range (``80-`` is refused, ``80-,90`` is 80-65535).
+    ``T:``/``U:``/``S:``/``P:`` switch the protocol of the items after them; an item is a port,
+    a range (``-80`` starts at 1), or a service name mask (lowercase, ``*`` and ``?`` as
+    wildcards) which :func:`sigc.analyze` looks up in nmap-services. ``[...]`` (ports named in
+    nmap-services) is refused: sigc does not take it."""
     items: list[ExcludeItem] = []
     protocol: str | None = None
-    offset = 0
-    for part in text.rstrip(" \t\r\f\v").split(","):
-        item = part.strip()
-        m = _EXCLUDE_ITEM.match(item)
-        if not item or m is None:
-            return (), (offset, f"bad port specification {part!r}")
-        protocol = m.group("proto") or protocol
-        if m.group("name"):
-            items.append(ExcludeItem(protocol, None, m.group("name")))
+    line, i = text + "\n", 0
+    n = len(line)
+
+    def problem(at: int, message: str) -> tuple[tuple[ExcludeItem, ...], tuple[int, str]]:
+        return (), (min(at, len(text)), message)
+
+    while i < n:
+        while i < n and line[i] in _SPACE:
+            i += 1
+        if i + 1 < n and line[i + 1] == ":":
+            if line[i] not in _PROTOCOLS:
+                return problem(i, f"unknown protocol specifier '{line[i]}:' (T:, U:, S: or P:)")
+            protocol, i = line[i], i + 2
+            continue
+        here = line[i] if i < n else ""
+        if here == "[":
+            return problem(i, "'[...]' (ports named in nmap-services) is not supported by sigc in Exclude")
+        if here == "]":
+            return problem(i, "unexpected ']'")
+        if here in _MASK_START and here:
+            end = i
+            while end < n and line[end] not in _SPACE and line[end] not in ",]":
+                end += 1
+            if end - i >= _MASK_MAX:
+                return problem(i, f"service name mask longer than {_MASK_MAX - 1} characters")
+            items.append(ExcludeItem(protocol, None, line[i:end]))
+            i = end + (end < n and line[end] != "]")  # the byte after a mask goes with it
+            continue
+        highest = 255 if protocol == "P" else _PORT_MAX
+        if here == "-":
+            start = 0 if protocol == "P" else 1
         else:
-            if m.group("one"):
-                lo = hi = int(m.group("one"))
+            first, i = _digits(line, i)
+            if first is None:
+                return problem(i, f"expected a port, a range, a service name or T:/U:/S:/P:, found {_found(line, i)}")
+            if first > highest:
+                return problem(i, f"{first} is above {highest}")
+            start = first
+            while i < n and line[i] in _SPACE:
+                i += 1
+        if i >= n or line[i] in ",]":
+            end_port = start
+        elif line[i] == "-":
+            i += 1
+            if i >= n or line[i] in ",]":
+                end_port = highest
             else:
-                lo = int(m.group("lo") or 1)
-                hi = int(m.group("hi") or _PORT_MAX)
-            if hi > _PORT_MAX or lo > hi:
-                return (), (offset, f"bad port range {item!r}")
-            items.append(ExcludeItem(protocol, PortRange(lo, hi)))
-        offset += len(part) + 1
+                last, j = _digits(line, i)
+                if last is None:
+                    return problem(i, f"expected a port after '-', found {_found(line, i)}"
+                                      f"{' (an open range must be followed by a comma)' if i == n - 1 else ''}")
+                if last > highest:
+                    return problem(i, f"{last} is above {highest}")
+                end_port, i = last, j
+            if end_port < start:
+                return problem(i, f"range {start}-{end_port} is backwards")
+        else:
+            return problem(i, f"expected ',' or '-' after the port, found {_found(line, i)}")
+        items.append(ExcludeItem(protocol, PortRange(start, end_port)))
+        while i < n and line[i] in _SPACE:
+            i += 1
+        if i < n and line[i] == "]":
+            return problem(i, "unexpected ']'")
+        if i < n and line[i] != ",":
+            return problem(i, f"expected ',' between items, found {_found(line, i)}")
+        i += 1
     if not items:
-        return (), (0, "Exclude lists no ports")
+        return problem(0, "Exclude lists no ports")
     return tuple(items), None
+
+
+def _found(line: str, i: int) -> str:
+    """What stands at ``i`` of a value with its newline, for a message."""
+    return "the end of the line" if i >= len(line) - 1 else repr(line[i : i + 10].rstrip("\n"))
 
 
 def _atoi(text: str) -> int:
@@ -754,7 +849,13 @@ def _protocol(word: str) -> Protocol | None:
         return None
 
 
-_FIELD_KEY = re.compile(r"[A-Za-z]+:?")
+_NMAP_NAME = re.compile(r"[A-Za-z:]*")  # a template's name as Nmap 7.93 reads it (next_template)
+
+
+def _colon_message(name: str) -> str:
+    return (f"':' in a field's name or as its delimiter ({name!r}…): Nmap 7.93 reads letters and ':' together as "
+            "the name and refuses the line (newer Nmap accepts a ':' delimiter); use '/'")
+_VALUE_KINDS = frozenset({"exclude", "ports", "sslports", "rarity", "fallback", "totalwaitms", "tcpwrappedms"})
 _MATCH_KINDS = {"match": MatchKind.MATCH, "softmatch": MatchKind.SOFTMATCH}
 _FIELD_KEYS = {"p": Field.PRODUCT, "v": Field.VERSION, "i": Field.EXTRAINFO, "h": Field.HOSTNAME,
                "o": Field.OSTYPE, "d": Field.DEVICETYPE, "cpe:": Field.CPE}

@@ -35,12 +35,15 @@ from sigc.diagnostics import Severity
 
 CODES: dict[str, tuple[Severity, str]] = {
     "SIG201": (Severity.ERROR, "PCRE rejects the pattern (syntax error)"),
-    "SIG202": (Severity.ERROR, "PCRE accepts the construct but sigc cannot translate it faithfully"),
+    "SIG202": (Severity.ERROR, "construct sigc cannot translate faithfully (whether or not PCRE accepts it)"),
     "SIG203": (Severity.WARNING, "brace is a literal in PCRE1 (Nmap 7.93) but a quantifier in PCRE2 >= 10.43 (Nmap HEAD)"),
     "SIG204": (Severity.ERROR, "the translated pattern does not compile with the regex module (a sigc bug)"),
     "SIG205": (Severity.WARNING, "PCRE2 (Nmap HEAD) rejects or reads differently what PCRE1 (Nmap 7.93) accepts"),
     "SIG206": (Severity.WARNING, "pattern can match the empty string: Nmap HEAD refuses it, 7.93 matches every response"),
     "SIG207": (Severity.ERROR, "lookbehind is not fixed-length: PCRE1 (Nmap 7.93) refuses it"),
+    "SIG208": (Severity.ERROR, "compiled pattern larger than PCRE1's 64 KiB: Nmap 7.93 refuses it (too large)"),
+    "SIG209": (Severity.ERROR, "groups nested too deeply: PCRE1 refuses more than 250 levels, sigc more than 100"),
+    "SIG210": (Severity.ERROR, "repeats expand beyond what the regex module compiles in bounded time (sigc refuses it)"),
 }
 
 
@@ -160,10 +163,12 @@ class Literal:
 @dataclass(frozen=True, slots=True)
 class ByteSet:
     """One byte out of ``mask`` (bit ``b`` set: byte ``b`` matches, flags already applied);
-    ``text`` is its ``regex`` spelling (``.``, ``\\d``, ``[^\\r\\n]`` ...)."""
+    ``text`` is its ``regex`` spelling (``.``, ``\\d``, ``[^\\r\\n]`` ...); ``code`` the bytes PCRE1
+    compiles it to (see :func:`compiled_length`)."""
 
     mask: int
     text: bytes
+    code: int = 1  # _TYPE_CODE for '.', \d and the other escapes, _CHAR_CODE or _CLASS_CODE for [...]
 
 
 @dataclass(frozen=True, slots=True)
@@ -320,6 +325,9 @@ _ANCHOR_ESCAPES = {
     ord("A"): AnchorKind.SUBJECT_START, ord("Z"): AnchorKind.END_OR_FINAL_NEWLINE,
     ord("z"): AnchorKind.SUBJECT_END, ord("G"): AnchorKind.MATCH_START,
 }
+# Escapes that stand for an assertion or a sequence outside a class and for the letter itself
+# inside one (PCRE1's check_escape gives them an escape code, which a range cannot end with).
+_CLASS_LITERAL_ESCAPES = frozenset(b"ABCGKRXZzk")
 # Letters PCRE1 reads as themselves after a backslash (PCRE2 refuses them).
 _PLAIN_LETTERS = frozenset(b"FIJMOTYijmqy")
 _UNSUPPORTED_ESCAPES = {ord("K"): "\\K (reset match start)", ord("X"): "\\X (extended grapheme cluster)"}
@@ -337,6 +345,7 @@ _NEWLINE_SEQUENCE = Group(GroupKind.ATOMIC, ((Literal(b"\r\n"),), (ByteSet(_VSPA
 # --------------------------------------------------------------------------------------------
 
 _MAX_DEPTH = 100  # PCRE allows 250; deeper nests are not worth a recursion limit risk
+_PCRE1_MAX_DEPTH = 250  # PARENS_NEST_LIMIT
 _MAX_REPEAT = 65535
 # A run of bytes that stand for themselves: plain bytes, escaped punctuation, \n-style and \xHH.
 # Plain bytes are taken a chunk at a time (``+`` inside): ``re`` repeats a byte class far faster
@@ -361,6 +370,45 @@ class _Fail(Exception):
     def __init__(self, code: str, message: str, offset: int) -> None:
         super().__init__(message)
         self.problem = _problem(code, message, offset)
+
+
+def _nesting(pattern: bytes) -> int:
+    """How deep the parentheses of ``pattern`` nest, read without recursion (escapes, classes,
+    ``\\Q...\\E`` and comments skipped roughly as PCRE skips them): for the message of a pattern
+    nested too deeply to parse."""
+    depth = deepest = 0
+    i, n = 0, len(pattern)
+    while i < n:
+        c = pattern[i]
+        if c == 0x5C:  # backslash
+            if pattern.startswith(b"\\Q", i):
+                end = pattern.find(b"\\E", i + 2)
+                i = n if end < 0 else end + 2
+                continue
+            i += 2
+        elif c == 0x5B:  # [ ... ]: a ] right after [ or [^ is a member
+            i += 2 if pattern.startswith(b"[^", i) else 1
+            i += 1 if i < n and pattern[i] == 0x5D else 0
+            while i < n and pattern[i] != 0x5D:
+                i += 2 if pattern[i] == 0x5C else 1
+            i += 1
+        elif pattern.startswith(b"(?#", i):
+            end = pattern.find(b")", i)
+            i = n if end < 0 else end + 1
+        else:
+            depth += c == 0x28
+            depth -= c == 0x29 and depth > 0
+            deepest = max(deepest, depth)
+            i += 1
+    return deepest
+
+
+def _nesting_message(depth: int) -> str:
+    if depth > _PCRE1_MAX_DEPTH:
+        return (f"parentheses nested {depth} deep: PCRE1 (Nmap 7.93) refuses more than {_PCRE1_MAX_DEPTH} "
+                "(parentheses are too deeply nested)")
+    return (f"groups nested {depth} deep: sigc translates at most {_MAX_DEPTH} levels (PCRE1 accepts up to "
+            f"{_PCRE1_MAX_DEPTH}, fewer when the levels hold classes: regular expression is too complicated)")
 
 
 def _problem(code: str, message: str, offset: int) -> PatternProblem:
@@ -389,10 +437,13 @@ class _Parser:
         self.lookbehinds: list[Group] = []
         self.inline_options = False
         self.dot = False
+        self.copies = False  # a group quantified with a count above 1 (PCRE1 copies it)
+        self.counted = False  # a quantified group, or a minimum above 1: regex copies them
 
     # -- structure ---------------------------------------------------------------------------
 
-    def parse(self) -> Tree:
+    def parse(self, *, sized: bool = True) -> Tree:
+        """The tree; ``sized``: also refuse patterns too large to compile (:meth:`check_size`)."""
         branches = self.alternation()
         if self.pos < self.n:
             raise _Fail("SIG201", "unmatched closing parenthesis", self.pos)
@@ -401,7 +452,26 @@ class _Parser:
                 raise _Fail("SIG201", f"reference to non-existent group {ref.number} (the pattern has {self.groups})", ref.offset)
         for group in self.lookbehinds:
             self.check_lookbehind(group)
-        return Tree(branches, self.groups, self.inline_options)
+        tree = Tree(branches, self.groups, self.inline_options)
+        if sized:
+            self.check_size(tree)
+        return tree
+
+    def check_size(self, tree: Tree) -> None:
+        """Refuse what PCRE1 refuses as too large (SIG208), then what the ``regex`` module would
+        spend too long compiling (SIG210), before anything compiles the pattern."""
+        if self.copies or self.n > _SHORT:
+            length = compiled_length(tree, self.p)
+            if length is not None and length > PCRE1_MAX_LENGTH:
+                raise _Fail("SIG208", f"PCRE1 compiles this pattern to more than {PCRE1_MAX_LENGTH} bytes (a quantifier "
+                            "with a count copies its group that many times): Nmap 7.93 refuses it as too large", 0)
+        if self.counted:
+            expanded = expanded_length(tree)
+            if expanded > REGEX_MAX_EXPANSION:
+                raise _Fail("SIG210", "the regex module copies repeated items and its compile time multiplies "
+                            f"with each quantified group nested in another: this pattern comes to more than "
+                            f"{REGEX_MAX_EXPANSION} items, seconds to hours of compiling (Nmap 7.93 accepts it; "
+                            "sigc refuses it)", 0)
 
     def alternation(self) -> Branches:
         branches = [self.sequence()]
@@ -487,7 +557,11 @@ class _Parser:
         if self.pos < self.n and self.p[self.pos] in b"+?":
             greed = Greed.POSSESSIVE if self.p[self.pos] == 0x2B else Greed.LAZY
             self.pos += 1
-        items.append(Repeat(self.repeatable(items, start), low, high, greed))
+        item = self.repeatable(items, start)
+        if type(item) is Group and (low > 1 or (high is not None and high > 1)):
+            self.copies = True
+        self.counted = self.counted or low > 1 or type(item) is Group
+        items.append(Repeat(item, low, high, greed))
 
     def read_counts(self, start: int) -> tuple[int, int | None]:
         m = _COUNTED.match(self.p, start)
@@ -528,7 +602,7 @@ class _Parser:
     def group_body(self, kind: GroupKind, start: int, index: int = 0) -> Group:
         self.depth += 1
         if self.depth > _MAX_DEPTH:
-            raise _Fail("SIG202", f"groups nested deeper than {_MAX_DEPTH} are not supported", start)
+            raise _Fail("SIG209", _nesting_message(_nesting(self.p)), start)
         if index:
             self.open_groups.append(index)
         branches = self.alternation()
@@ -828,12 +902,15 @@ class _Parser:
             item_mask, text = self.class_item()
             mask |= item_mask
             items.append(text)
+        # PCRE1 compiles a class of one character (or a one-character range) as that character,
+        # or as "not that character" when negated; any other class as a 32-byte bitmap.
+        code = _CHAR_CODE if len(items) == 1 and mask.bit_count() == 1 else _CLASS_CODE
         if self.caseless:
             mask = _fold(mask)
         if negated and mask == _ALL:
             return ByteSet(0, _NO_BYTE)
         body = b"".join(items)
-        return ByteSet(_ALL & ~mask if negated else mask, (b"[^" if negated else b"[") + body + b"]")
+        return ByteSet(_ALL & ~mask if negated else mask, (b"[^" if negated else b"[") + body + b"]", code)
 
     def unsupported_node(self, start: int, what: str) -> Node:
         text = self.p[start:self.pos]
@@ -853,6 +930,10 @@ class _Parser:
         if self.at(self.pos) != 0x2D or self.at(self.pos + 1) in (0x5D, -1):
             return 1 << low, _class_byte(low)
         self.pos += 1
+        if self.at(self.pos) == 0x5C and self.at(self.pos + 1) in _CLASS_LITERAL_ESCAPES:
+            # \X in a class is the letter X, except as a range's end: PCRE1 faults it there
+            self.pos += 2
+            raise _Fail("SIG201", f"invalid range in character class: '{_show(self.p[start:self.pos])}'", start)
         high = self.class_atom()
         if isinstance(high, tuple):
             raise _Fail("SIG201", f"invalid range in character class: '{_show(self.p[start:self.pos])}'", start)
@@ -1022,6 +1103,195 @@ def _node_length(node: Node) -> int | None:
         inner = _node_length(node.item)
         return None if inner is None else inner * node.min
     return None
+
+
+# --------------------------------------------------------------------------------------------
+# Compiled length: PCRE1 refuses patterns whose code exceeds 64 KiB
+# --------------------------------------------------------------------------------------------
+
+# PCRE1 8.39 as Nmap 7.93 links it (LINK_SIZE 2) counts, in its first pass over a pattern, the
+# bytes of code it will compile, and refuses the pattern ("regular expression is too large")
+# when they exceed MAX_PATTERN_SIZE. A quantifier with a count copies a group that many times,
+# so a short pattern can come to gigabytes: counting first keeps every later step (the
+# translation, the analysis, regex.compile in lint and in the runtime) away from such patterns.
+# The figures are PCRE1's opcode lengths; pcre_fullinfo(PCRE_INFO_SIZE) minus its 64-byte
+# header gives the same count (tests/compiler/test_pcre_size.py compares them).
+PCRE1_MAX_LENGTH = 1 << 16
+_LINK = 2  # bytes of a group's link
+_BRACKET = 1 + _LINK  # OP_BRA, OP_KET, OP_ALT, OP_ONCE, OP_ASSERT... and their link
+_CAPTURE = _BRACKET + 2  # OP_CBRA also holds the group number
+_REVERSE = 1 + _LINK  # OP_REVERSE, at the start of each lookbehind alternative
+_COUNT = 2  # a repeat count
+_TYPE_CODE = 1  # an opcode alone: '.', \d \s \w and their negations, \h \v \R \N \C
+_CHAR_CODE = 2  # an opcode and a byte: a literal byte, a class of one byte, its negation
+_CLASS_CODE = 1 + 32  # OP_CLASS and a bitmap of the 256 bytes
+_REF_CODE = 1 + 2  # OP_REF and the group number
+_OUTER = _BRACKET + _BRACKET + 1  # the pattern's own OP_BRA and OP_KET, and OP_END
+_TOO_LONG = PCRE1_MAX_LENGTH + 1  # every count stops here: beyond, the verdict is the same
+# Without copies, no construct compiles to more than 9 bytes per byte of pattern (a class such
+# as [ab] is 33), so a pattern this short cannot be too large and the parser skips the count.
+_SHORT = 4000
+
+
+def compiled_length(tree: Tree, pattern: bytes) -> int | None:
+    """The length PCRE1 counts for ``tree`` (parsed from ``pattern``), at most :data:`_TOO_LONG`
+    (the pattern is then too large); None when the tree holds a construct sigc does not
+    translate (it is refused anyway)."""
+    try:
+        body = _Lengths(pattern).branches(tree.branches)
+    except _NoModel:
+        return None
+    return min(_OUTER + body, _TOO_LONG)
+
+
+class _NoModel(Exception):
+    """An Unsupported node: its compiled length is not modelled."""
+
+
+class _Lengths:
+    """PCRE1's first-pass count, node by node (``compile_branch`` and ``compile_regex``)."""
+
+    def __init__(self, pattern: bytes) -> None:
+        self.pattern = pattern
+
+    def branches(self, branches: Branches, per_branch: int = 0) -> int:
+        """Alternatives joined by OP_ALT, each with ``per_branch`` more bytes (OP_REVERSE)."""
+        total = _BRACKET * (len(branches) - 1)
+        for branch in branches:
+            total += per_branch
+            for node in branch:
+                total += self.node(node)
+        return min(total, _TOO_LONG)
+
+    def node(self, node: Node) -> int:
+        if type(node) is Literal:
+            return _CHAR_CODE * len(node.data)
+        if type(node) is ByteSet:
+            return node.code
+        if type(node) is Anchor:
+            return 0 if node.kind is AnchorKind.NOTHING else 1
+        if type(node) is Backref:
+            return _REF_CODE
+        if type(node) is Group:
+            return self.group(node)
+        if type(node) is Repeat:
+            return self.repeat(node)
+        raise _NoModel
+
+    def group(self, group: Group) -> int:
+        if group is _NEWLINE_SEQUENCE:  # \R is OP_ANYNL
+            return _TYPE_CODE
+        if self.pattern.startswith(b"(?!)", group.offset):  # written so (not "(?!(?#))"): OP_FAIL
+            return 1
+        opening = _CAPTURE if group.kind is GroupKind.CAPTURE else _BRACKET
+        reverse = _REVERSE if group.kind.is_lookbehind else 0
+        total = opening + self.branches(group.branches, reverse) + _BRACKET
+        if group.kind is GroupKind.CAPTURE and _refers_to(group.branches, group.index):
+            total += 2 * _BRACKET  # a group its own backreference is inside is made atomic: OP_ONCE
+        return min(total, _TOO_LONG)
+
+    def repeat(self, node: Repeat) -> int:
+        """A quantified item (``compile_branch``, label REPEAT)."""
+        item, low, high = node.item, node.min, node.max
+        possessive = node.greed is Greed.POSSESSIVE
+        if type(item) is Group and item is not _NEWLINE_SEQUENCE:
+            return _group_repeat_length(self.group(item), low, high, possessive)
+        base = self.node(item)
+        if type(item) is Backref or (type(item) is ByteSet and item.code == _CLASS_CODE):
+            if high == 0:
+                return base  # dropped, but the first pass has counted it
+            simple = (low, high) in ((0, None), (1, None), (0, 1))
+            wrapped = type(item) is Backref and possessive  # OP_REF has no possessive form: OP_ONCE
+            return base + (1 if simple else 1 + 2 * _COUNT) + (2 * _BRACKET if wrapped else 0)
+        total = _single_repeat_length(base, low, high)  # a byte, or a type such as \d
+        if possessive and base == _TYPE_CODE and low == 1 and high is not None and high > 1:
+            total += 2 * _BRACKET  # {1,n}+ keeps the type's own opcode, which has no possessive form
+        return total
+
+
+def _refers_to(branches: Branches, index: int) -> bool:
+    """Does a backreference to group ``index`` occur in ``branches``, at any depth?"""
+    for branch in branches:
+        for node in branch:
+            while type(node) is Repeat:
+                node = node.item
+            if (type(node) is Backref and node.number == index) or (
+                    type(node) is Group and _refers_to(node.branches, index)):
+                return True
+    return False
+
+
+def _single_repeat_length(base: int, low: int, high: int | None) -> int:
+    """OP_STAR, OP_UPTO, OP_EXACT... each followed by the repeated byte or type (possessive ones
+    have opcodes of their own, of the same length). The first pass has already counted the
+    item itself (``base``), and never counts less."""
+    star = 2  # the opcode and the byte
+    upto = 1 + _COUNT + 1
+    if high == 0:
+        return base
+    if low == 0:
+        return max(base, star if high is None or high == 1 else upto)
+    if low == 1:
+        if high == 1:
+            return base
+        return max(base, star) if high is None else base + upto  # the item stays, OP_UPTO after it
+    if high == low:
+        return upto  # OP_EXACT
+    return upto + (star if high is None or high - low == 1 else upto)
+
+
+def _group_repeat_length(group: int, low: int, high: int | None, possessive: bool) -> int:
+    """A repeated group is copied: ``low`` times, then ``high - low`` optional copies, each
+    nested in an OP_BRAZERO and a bracket pair; a possessive one is wrapped in OP_ONCE."""
+    nested = group + 1 + 2 * _BRACKET  # an optional copy: OP_BRAZERO, OP_BRA, the copy, OP_KET
+    if low == 0:
+        total = group + 1 if high is None or high <= 1 else group + 1 + (high - 1) * nested
+    else:
+        total = low * group
+        if high is not None and high > low:
+            total += (high - low) * nested - 2 * _BRACKET
+    if possessive and high != 0 and (high is not None or low >= 2):
+        total += 2 * _BRACKET
+    return min(total, _TOO_LONG)
+
+
+# --------------------------------------------------------------------------------------------
+# Expanded length: what regex.compile builds
+# --------------------------------------------------------------------------------------------
+
+# The regex module compiles an item repeated at least n times into n copies of it, nested counts
+# multiplying, and its compile time doubles or more with each level of quantified groups nested
+# in one another, counts or not. Patterns that fit in PCRE1's 64 KiB can so take regex minutes
+# and more memory than a machine has (figures in docs/benchmarks.md). The count below follows
+# both: a repeat weighs its item times its minimum count, plus one more time for a group. The
+# limit is a hundred times the heaviest real pattern.
+REGEX_MAX_EXPANSION = 100_000
+
+
+def expanded_length(tree: Tree) -> int:
+    """What ``regex`` builds for ``tree``, counted: each node one, a literal one per byte, a
+    repeat its item times its minimum count (at least once), a repeated group once more (at
+    most :data:`REGEX_MAX_EXPANSION` + 1)."""
+    return _expanded(tree.branches)
+
+
+def _expanded(branches: Branches) -> int:
+    total = 0
+    for branch in branches:
+        for node in branch:
+            total += _expanded_node(node)
+    return min(total, REGEX_MAX_EXPANSION + 1)
+
+
+def _expanded_node(node: Node) -> int:
+    if type(node) is Literal:
+        return len(node.data)
+    if type(node) is Group:
+        return 1 + _expanded(node.branches)
+    if type(node) is Repeat:
+        copies = max(1, node.min) + (1 if type(node.item) is Group else 0)
+        return min(1 + copies * _expanded_node(node.item), REGEX_MAX_EXPANSION + 1)
+    return 1
 
 
 # --------------------------------------------------------------------------------------------
@@ -1446,11 +1716,13 @@ def _required(info: _Info, prefix: bytes) -> tuple[bytes, ...]:
 # --------------------------------------------------------------------------------------------
 
 
-def parse_pattern(pattern: bytes, *, caseless: bool, dotall: bool) -> tuple[Tree | None, tuple[PatternProblem, ...]]:
-    """The tree of a PCRE pattern (None if PCRE would refuse it) and the problems found."""
+def parse_pattern(pattern: bytes, *, caseless: bool, dotall: bool, sized: bool = True) -> tuple[Tree | None, tuple[PatternProblem, ...]]:
+    """The tree of a PCRE pattern (None if PCRE would refuse it) and the problems found. Without
+    ``sized``, a pattern too large to compile (SIG208, SIG210) still gets its tree: for tools
+    that measure it."""
     parser = _Parser(pattern, caseless=caseless, dotall=dotall)
     try:
-        tree = parser.parse()
+        tree = parser.parse(sized=sized)
     except _Fail as fail:
         return None, _sorted([*parser.problems, fail.problem])
     return tree, _sorted(parser.problems)

@@ -346,8 +346,11 @@ def too_large(limit: int) -> OSError:
 
 def read_bounded(path: StrPath, limit: int = INPUT_LIMIT) -> bytes:
     """The bytes of ``path``, at most ``limit`` of them; past that an ``OSError`` (EFBIG) whose
-    ``strerror`` says so. A FIFO or a device is read the same way, never beyond ``limit + 1``."""
-    with open(path, "rb") as f:
+    ``strerror`` says so. A FIFO or a device is read the same way, never beyond ``limit + 1``;
+    a FIFO that no writer holds open reads as empty instead of waiting for one."""
+    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)  # the open cannot wait
+    os.set_blocking(fd, True)
+    with open(fd, "rb") as f:
         st = os.fstat(f.fileno())
         if stat.S_ISREG(st.st_mode) and st.st_size > limit:
             raise too_large(limit)

@@ -101,8 +101,6 @@ CASES = [
          ((8, 16), (8, 22)), NULL + _probe("Other") + _probe("Fb", b"rarity 1\nports 1\nfallback Other\n")),
     Case("SIG533", Severity.WARNING, NULL + b"fallback Other\n" + _probe("Other"), ((2, 1),),
          NULL + _probe("Other", b"rarity 1\nports 1\nfallback NULL\n")),
-    Case("SIG534", Severity.ERROR, NULL + _probe("Udp", b"rarity 1\nports 1\nfallback NULL\n", b"UDP"), ((5, 10),),
-         NULL + _probe("Tcp", b"rarity 1\nports 1\nfallback NULL\n")),
     Case("SIG540", Severity.INFO, NULL + _probe("Tls", b"rarity 1\nsslports 443\n"), ((4, 1),),
          NULL + _probe("Tls", b"rarity 1\nports 80\nsslports 443\n")),
     Case("SIG541", Severity.WARNING, NULL + _probe("Zero", b"rarity 1\nports 80\nsslports 0,443\n"), ((5, 10),),
@@ -181,6 +179,15 @@ def test_each_fallback_name_reported_once() -> None:
     assert [(d.code, d.location.col) for d in found if d.code in ("SIG530", "SIG532")] == [("SIG530", 10), ("SIG532", 14)]
     udp = NULL + _probe("U", b"rarity 1\nports 1\nfallback NULL,NULL\n", b"UDP")
     assert [d.location.col for d in findings(udp) if d.code == "SIG534"] == [10]
+
+
+def test_a_udp_fallback_to_null_stops_the_build_as_it_stops_nmap() -> None:
+    """SIG534 comes from the analysis (it was a lint rule): build refuses the file, as Nmap does."""
+    udp = database(("t.probes", NULL + _probe("Udp", b"rarity 1\nports 1\nfallback NULL\n", b"UDP")))
+    assert [(d.code, d.location.line, d.location.col, d.severity) for d in udp.errors] == [
+        ("SIG534", 5, 10, Severity.ERROR)]
+    tcp = database(("t.probes", NULL + _probe("Tcp", b"rarity 1\nports 1\nfallback NULL\n")))
+    assert tcp.errors == () and tcp.probes[1].chain == (1, 0, 0)
 
 
 def test_a_udp_fallback_to_null_is_reported_beside_an_unknown_one() -> None:
@@ -534,6 +541,7 @@ def test_diagnostics_doc_is_current() -> None:
 def test_list_codes(capsys: pytest.CaptureFixture[str]) -> None:
     code, out, _ = run(capsys, "lint", "--list-codes")
     assert code == 0 and out == codes.markdown()
-    rows = [line for line in out.splitlines() if line.startswith("| SIG")]
+    codes_table = out.split("\n## ")[0]  # the refusal tables come after it
+    rows = [line for line in codes_table.splitlines() if line.startswith("| SIG")]
     assert [row.split(" | ")[0][2:] for row in rows] == list(codes.all_codes())
     assert all(code in out for code in lint.CODES)

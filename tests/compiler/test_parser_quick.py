@@ -80,6 +80,9 @@ def _match_lines(draw: st.DrawFn) -> str:
 @example("match x m|a| cpe:/a:b/ cpe:|c|")
 @example("match x m=a=s p=1=")
 @example("match x m|a|p/x/")
+@example("match x  \tm|a| p/x/")  # Nmap skips whitespace between the service and the pattern
+@example("match x m|a| cpe:/o:mi")  # Nmap reads the name cpe: and an unterminated '/' field
+@example("match x m|a| p:x: v/1/")
 def test_generated_lines(line: str) -> None:
     _check(line)
 
@@ -103,6 +106,6 @@ def test_the_generated_lines_exercise_both_paths() -> None:
 
 def test_lines_the_grammar_refuses_are_left_to_it() -> None:
     for text in ("match x m|a", "match  m|a|", "match x m|a| p/x", "match x m|a|x/1/ junk",
-                 " match x m|a|", "match x m|a| p:/a/b:"):
+                 " match x m|a|", "match x m|a| p:/a/b:", "match x m|a| cpe:/o:mi"):
         assert _quick(text) is None, text
         assert _lark_reading(text) is None, text

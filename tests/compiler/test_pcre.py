@@ -340,7 +340,12 @@ PROBLEMS = [
     (rb"(?<=a|bc)d", []),
     (rb"a|", [("SIG206", 0)]),
     (rb"x*", [("SIG206", 0)]),
-    (b"(" * 101 + b"a" + b")" * 101, [("SIG202", 100)]),
+    (rb"[!-\X]", [("SIG201", 1)]),  # \X is the letter X in a class, but PCRE1 refuses it as a range's end
+    (rb"[!-\Z]", [("SIG201", 1)]),
+    (b"(" * 101 + b"a" + b")" * 101, [("SIG209", 100)]),  # PCRE1 accepts it; sigc stops at 100
+    (b"(" * 251 + b"a" + b")" * 251, [("SIG209", 100)]),  # PCRE1: parentheses are too deeply nested
+    (rb"(?:a{1000}){6553}", [("SIG208", 0)]),  # PCRE1: regular expression is too large
+    (rb"(?:a{1000}){6552}", [("SIG210", 0)]),  # PCRE1 accepts it; regex.compile took 6 s
     (rb"^SSH-([\d.]+)-(?>\S+)\r\n", []),
 ]
 

@@ -194,3 +194,11 @@ def test_a_class_that_takes_no_byte_after_a_repeat(pattern: bytes, caseless: boo
     can follow, so no literal follows either; the scanner once shifted by -1 on it."""
     assert literal_cost(pattern, True, caseless=caseless, dotall=True) is None
     assert cost(pattern, True, caseless=caseless, dotall=True) is not None
+
+
+def test_a_constant_above_the_budget_is_no_bound() -> None:
+    """Many alternations multiply the constant past anything a search could afford (and past the
+    64-bit integer a bundle stores): such a pattern has no provable bound."""
+    few, many = b"(?<=ab|cd)" * 5, b"(?<=ab|cd)" * 150
+    assert cost(few, True, caseless=False, dotall=False) is not None
+    assert cost(many, True, caseless=False, dotall=False) is None

@@ -174,7 +174,7 @@ EXCLUDE = Table(
     "exclude",
     (
         _c("seq", INT),
-        _c("protocol", TEXT, "T, U, S or null for any"),
+        _c("protocol", TEXT, "T, U, S, P (IP protocols: no effect on a service scan) or null for any"),
         _c("start", INT),
         _c("end", INT),
         _c("service", TEXT, "a service name item, when not a port range"),

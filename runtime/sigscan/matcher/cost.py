@@ -138,7 +138,12 @@ def _bound(scanner: _Scanner, anchored: bool) -> Cost | None:
         return None
     found = scanner.deterministic
     degree = frame.degree + (0 if anchored else 1) + (1 if found else 0)
-    return Cost(degree, frame.constant * frame.branches * (len(scanner.p) + 1 + found))
+    constant = frame.constant * frame.branches * (len(scanner.p) + 1 + found)
+    if constant > BUDGET:
+        # never cheap, whatever the subject; and a product of many alternations (150
+        # lookbehinds of two branches) would not fit the bundle's 64-bit integer
+        return None
+    return Cost(degree, constant)
 
 
 class _Scanner:
