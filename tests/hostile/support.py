@@ -62,11 +62,13 @@ class FileState:
         return cls(stat.S_IFMT(st.st_mode), stat.S_IMODE(st.st_mode), target, digest)
 
 
-def _limits(rlimits: Mapping[int, int]) -> Callable[[], None]:
+def _limits(rlimits: Mapping[int, int], then: Callable[[], None] | None = None) -> Callable[[], None]:
     def apply() -> None:
         for which, soft in rlimits.items():
             _, hard = resource.getrlimit(which)
             resource.setrlimit(which, (soft, hard))
+        if then is not None:
+            then()
     return apply
 
 
@@ -80,12 +82,15 @@ def run_bounded(
     rlimits: Mapping[int, int] | None = None,
     cwd: Path | None = None,
     one_line: bool = True,
+    preexec: Callable[[], None] | None = None,
 ) -> Outcome:
     """Run ``python -m PROGRAM ARGS…`` and assert the hostile-input contract (see the module
-    docstring); ``one_line``: a non-zero exit prints exactly one non-empty line on stderr."""
+    docstring); ``one_line``: a non-zero exit prints exactly one non-empty line on stderr;
+    ``preexec``: run in the child before the program starts (after ``rlimits``), such as
+    giving up a capability."""
     assert program in ("sigc", "sigscan")
     before = {path: FileState.of(path) for path in unchanged}
-    limits = _limits(rlimits) if rlimits else None
+    limits = _limits(rlimits or {}, preexec) if rlimits or preexec else None
     start = time.monotonic()
     with subprocess.Popen([sys.executable, "-m", program, *args], cwd=cwd,
                           stdin=subprocess.PIPE if stdin is not None else subprocess.DEVNULL,
