@@ -7,10 +7,21 @@ from __future__ import annotations
 import itertools
 import re
 import time
+from pathlib import Path
 
 import pytest
 
-from sigscan.matcher.cost import BUDGET, Cost, LiteralCost, _weight, cost, literal_cost
+from sigscan.bundle.loader import open_bundle
+from sigscan.matcher import Matcher
+from sigscan.matcher.cost import (
+    BUDGET,
+    Cost,
+    LiteralCost,
+    _weight,
+    cost,
+    literal_bound,
+    literal_cost,
+)
 
 
 def refined(pattern: bytes, anchored: bool = True, caseless: bool = False, dotall: bool = False) -> Cost | None:
@@ -185,3 +196,53 @@ def test_the_bound_holds_where_the_pattern_works_hardest(pattern: bytes, hostile
     per_search = (time.perf_counter() - start) / 10
     assert per_search < 0.05  # seconds: generous for a loaded machine; the bound allows ~2 ms
     assert bound.constant * (len(hostile) + 1) ** bound.degree <= BUDGET
+
+
+# -- the bounds a bundle stores, checked before they are relied on (sigscan.matcher.core) ---------
+
+
+@pytest.mark.parametrize("pattern", [
+    rb"\012*",  # octal: one byte to re, two atoms to the scanner
+    rb"(?:\012*\n)*x",
+    rb"a{e<=1}",  # regex's fuzzy matching
+    rb"[[:alpha:]]+",  # a nested set to re
+    rb"(?P<x>a)+",
+    rb"(?#comment)a*",
+    rb"(?i)a*b",
+    rb"\g<1>",
+    rb"(a)\10",  # two digits after a backreference: sigc writes \x30
+    rb"[\b]",  # a backspace in a class to re
+    rb"x{,}",
+])
+def test_a_pattern_outside_sigcs_syntax_has_no_bound(pattern: bytes) -> None:
+    """The scanner reads the syntax sigc writes; a text that is not in it (a modified bundle's)
+    gets no bound, whatever it would have read in it."""
+    assert cost(pattern, False, caseless=False, dotall=False) is None
+    assert cost(pattern, False) is None
+    assert literal_bound(pattern, False, caseless=False, dotall=True) is None
+
+
+def test_the_literal_bound_is_given_even_when_it_is_not_lower() -> None:
+    """literal_cost gives the literal bound only where it is lower than cost's; literal_bound
+    always (it is what a stored cost_literals must be no lower than)."""
+    pattern = rb"^HTTP/1\.[01] .*Server: x"
+    assert literal_cost(pattern, True, caseless=False, dotall=True) is None
+    assert literal_bound(pattern, True, caseless=False, dotall=True) == LiteralCost(1, 35, ((b"Server: x", 1),))
+
+
+@pytest.mark.slow
+def test_every_stored_bound_of_the_real_databases_holds(built: dict[tuple[str, str], Path]) -> None:
+    """Every line's stored bounds pass the check the matcher makes before relying on them: a
+    bundle sigc built is never refused as modified. (sigc bounds the whole pattern; the matcher
+    the text it compiles, the rest after a cut head, which is never costlier.)"""
+    for (name, encoding), path in sorted(built.items()):
+        if encoding != "db":
+            continue
+        with open_bundle(path) as bundle:
+            matcher = Matcher(bundle)
+            checked = 0
+            for probe in bundle.probes:
+                for entry in matcher.index(probe.id).entries:
+                    matcher.check_bounds(entry)
+                    checked += 1
+            assert checked == bundle.count("matches"), name

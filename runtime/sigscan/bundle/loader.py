@@ -466,8 +466,19 @@ class SqliteBundle(Bundle):
     @property
     def probes(self) -> tuple[ProbeRecord, ...]:
         if self._probes is None:
-            self._probes = self._select(PROBES, codec.probe, order="id")
+            probes = self._select(PROBES, codec.probe, order="id")
+            for position, probe in enumerate(probes):
+                if probe.id != position:
+                    raise BundleError(self.path, f"table probes has probe {probe.id} at position {position}")
+                self._check_chain(probe)
+            self._probes = probes
         return self._probes
+
+    def _check_chain(self, probe: ProbeRecord) -> None:
+        """The probe's fallback chain names probes the bundle has (it is walked for every
+        response to the probe)."""
+        if max(probe.chain) >= len(self._probe_ids):
+            raise BundleError(self.path, f"probe {probe.name}'s fallback chain names a probe it does not have")
 
     @cached_property
     def _probe_ids(self) -> dict[tuple[str, str], int]:
@@ -485,6 +496,7 @@ class SqliteBundle(Bundle):
             rows = self._select(PROBES, codec.probe, "id = ?", (probe_id,))
             if not rows:
                 raise BundleError(self.path, f"has no probe {probe_id} (a fallback chain names it)")
+            self._check_chain(rows[0])
             found = self._probe_rows[probe_id] = rows[0]
         return found
 
