@@ -18,9 +18,11 @@ from sigscan.matcher.cost import (
     Cost,
     LiteralCost,
     _weight,
+    bounds,
     cost,
     literal_bound,
     literal_cost,
+    proves,
 )
 
 
@@ -246,3 +248,22 @@ def test_every_stored_bound_of_the_real_databases_holds(built: dict[tuple[str, s
                     matcher.check_bounds(entry)
                     checked += 1
             assert checked == bundle.count("matches"), name
+
+
+@pytest.mark.parametrize("pattern", [
+    rb"^x[^\r\n]*\r\nfoo",
+    rb"^.*\r\n.*\r\n",  # repeats with a few ways on: cost keeps the lower of two scans
+    rb"^(?:[^\r\n]*\r\n)*?Server: (\S+)",
+    rb"a+b",
+    rb"^HTTP/1\.[01] .*Server: x.*<title>",
+    rb"^\d+\d+\d+x",
+    rb"^(a|aa)+$",
+])
+@pytest.mark.parametrize("anchored", [True, False])
+def test_proves_exactly_what_the_bound_proves(pattern: bytes, anchored: bool) -> None:
+    """``proves`` (the matcher's check of a stored bound, one scan when it can) says a claim
+    holds exactly when the bound ``bounds`` gives lets subjects that long run without the budget."""
+    static, _ = bounds(pattern, anchored, caseless=False, dotall=True)
+    longest = -1 if static is None else static.longest_cheap(16384)
+    for claim in {-1, 0, 1, longest - 1, longest, longest + 1, 16384}:
+        assert proves(pattern, anchored, claim, caseless=False, dotall=True, cap=16384) == (claim <= longest), claim

@@ -266,10 +266,10 @@ class Matcher:
         """The line's stored ``cost_*`` bound (as :attr:`Entry.untimed`) is no lower than the
         bound of ``pattern`` run as :meth:`_apply` runs it: otherwise the bundle lies about it.
         (sigc computed it on the whole pattern; the rest after a cut head is no costlier.)"""
-        from sigscan.matcher.cost import bounds  # the scanner: only once a bound is relied on
+        from sigscan.matcher.cost import proves  # the scanner: only once a bound is relied on
 
-        static, _ = bounds(pattern, self._fixed_start(entry), caseless=entry.caseless, dotall=entry.dotall)
-        if static is None or static.longest_cheap(self.limit or LIMIT) < entry.untimed:
+        if not proves(pattern, self._fixed_start(entry), entry.untimed, caseless=entry.caseless,
+                      dotall=entry.dotall, cap=self.limit or LIMIT):
             self._lying(entry, "cost_degree and cost_constant")
 
     def _check_literals(self, entry: Entry, bound: LiteralBound) -> None:
@@ -343,7 +343,11 @@ class Matcher:
                  diagnostics: list[str]) -> Verdict:
         fields, cpes = entry.fields, entry.cpes
         if fields is None:
-            fields, cpes = entry.fields, entry.cpes = Templates.of(index.record(entry.pos), self._shared)
+            record = index.record(entry.pos)
+            try:
+                fields, cpes = entry.fields, entry.cpes = Templates.of(record, self._shared)
+            except ValueError as exc:  # a template the bundle says is parsed, which is not
+                raise BundleError(self.bundle.path, f"line {entry.lineno} has a malformed template ({exc})") from None
         groups = match.groups()
         filled = fill(fields, cpes, groups, len(groups), subject.length, entry.lineno,
                       lambda: Written.of(index.record(entry.pos)))

@@ -53,7 +53,7 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Iterator
 
-__all__ = ["BUDGET", "SIGC_SYNTAX", "Cost", "LiteralCost", "bounds", "cost", "literal_bound", "literal_cost"]
+__all__ = ["BUDGET", "SIGC_SYNTAX", "Cost", "LiteralCost", "bounds", "cost", "literal_bound", "literal_cost", "proves"]
 
 _DIGITS = b"0123456789"
 _MAX_WAYS = 16  # bytes read after a repeat for one it cannot match (:meth:`_Scanner.leaves_within`)
@@ -135,6 +135,27 @@ def bounds(pattern: bytes, anchored: bool, *, caseless: bool, dotall: bool) -> t
     if first is None or not literals or (static is not None and static <= first):
         return static, None
     return static, LiteralCost(first.degree, first.constant, tuple((lit, _weight(lit)) for lit in literals))
+
+
+def proves(pattern: bytes, anchored: bool, untimed: int, *, caseless: bool, dotall: bool, cap: int) -> bool:
+    """Does the pattern's bound (:func:`cost`'s) make the search of every subject of up to
+    ``untimed`` bytes (at most ``cap``) cheap? What a bound stored in a bundle claims is checked
+    against (``sigscan.matcher.core``). :func:`cost` keeps the lower of two scans when a repeat
+    has a few ways on; either proves what it proves, so this stops at the first that does (one
+    scan for most lines, against one to three for :func:`bounds`)."""
+    if untimed < 0:
+        return True
+    if not SIGC_SYNTAX.fullmatch(pattern):
+        return False
+    flags = (caseless, dotall)
+    few = _Scanner(pattern, flags, few=True)
+    found = _bound(few, anchored)
+    if found is not None and found.longest_cheap(cap) >= untimed:
+        return True
+    if not few.spread:
+        return False
+    charged = _bound(_Scanner(pattern, flags), anchored)
+    return charged is not None and charged.longest_cheap(cap) >= untimed
 
 
 def literal_bound(pattern: bytes, anchored: bool, *, caseless: bool, dotall: bool) -> LiteralCost | None:
