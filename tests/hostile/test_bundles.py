@@ -21,15 +21,18 @@ import pytest
 
 from sigc.build import build
 from sigc.sources import resolve
+from sigscan.bundle.schema import MATCHES
 from tests.hostile.support import Outcome, run_bounded
 from tests.hostile.tamper import (
     RESPONSES,
     Cell,
     Document,
     edit_cells,
+    json_bytes,
     jsonl,
     line_of,
     row_of_line,
+    sqlite_edit,
     write_sources,
 )
 from tests.scan.servers import ServerThread, Stats, server_thread
@@ -39,7 +42,7 @@ BANNER = b"SSH-2.0-OpenSSH_9.2p1\r\n"  # the NULL probe's ssh line names it
 
 
 @pytest.fixture(scope="module")
-def built(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+def small(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     """The tamper probe file built in both encodings: {"json": path, "db": path}."""
     folder = tmp_path_factory.mktemp("tamper")
     source = write_sources(folder)
@@ -52,8 +55,8 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
 
 
 @pytest.fixture(scope="module")
-def document(built: dict[str, Path]) -> Document:
-    return Document.read(built["json"])
+def document(small: dict[str, Path]) -> Document:
+    return Document.read(small["json"])
 
 
 def identify(bundle: Path | str, *, codes: tuple[int, ...] = (2,)) -> Outcome:
@@ -153,12 +156,12 @@ def test_a_socket_is_not_a_bundle_file(tmp_path: Path) -> None:
         refused(identify(path), path, "is a socket")
 
 
-def test_an_unreadable_bundle_says_so(built: dict[str, Path], tmp_path: Path) -> None:
+def test_an_unreadable_bundle_says_so(small: dict[str, Path], tmp_path: Path) -> None:
     """A bundle the user may not read. Root reads any file: the run gives up the two
     capabilities that let it (CAP_DAC_OVERRIDE, CAP_DAC_READ_SEARCH), as ``setpriv
     --bounding-set`` does, so that the file's mode applies to it too."""
     copy = tmp_path / "locked.db"
-    copy.write_bytes(built["db"].read_bytes())
+    copy.write_bytes(small["db"].read_bytes())
     copy.chmod(0)
     outcome = run_bounded("sigscan", "identify", "--bundle", str(copy), "--probe", "NULL", "-",
                           stdin=BANNER, timeout=BOUND, codes=(2,), preexec=_without_dac_override)
@@ -242,11 +245,11 @@ def line_cell(document: Document, marker: bytes, column: str) -> Cell:
 
 @pytest.mark.parametrize("encoding", ["json", "db"])
 def test_a_stored_cost_bound_that_lies_is_refused_not_trusted(
-        built: dict[str, Path], document: Document, tmp_path: Path, servers: ServerThread, encoding: str) -> None:
+        small: dict[str, Path], document: Document, tmp_path: Path, servers: ServerThread, encoding: str) -> None:
     """``^(a|aa)+$`` has no backtracking bound (sigc stores null): a bundle that says it has a
     small one would let its search on ``aaa…ab`` run on ``re`` without a time budget, for
     minutes. The matcher computes the bound again before it relies on the stored one."""
-    bundle = edit_cells(document, built["db"], tmp_path, {
+    bundle = edit_cells(document, small["db"], tmp_path, {
         line_cell(document, b"match slow", "cost_degree"): 1,
         line_cell(document, b"match slow", "cost_constant"): 4,
     }, "cost")[encoding]
@@ -257,11 +260,11 @@ def test_a_stored_cost_bound_that_lies_is_refused_not_trusted(
 
 @pytest.mark.parametrize("encoding", ["json", "db"])
 def test_a_pattern_swapped_under_its_stored_bound_is_refused(
-        built: dict[str, Path], document: Document, tmp_path: Path, servers: ServerThread, encoding: str) -> None:
+        small: dict[str, Path], document: Document, tmp_path: Path, servers: ServerThread, encoding: str) -> None:
     """The ssh line's pattern replaced by a catastrophic one, its bound (and cut head) kept: a
     banner that passes the line's stored prefilter (it has ``-OpenSSH_`` and CRLF) then meets
     ``(a|aa)+$`` after the cut head."""
-    bundle = edit_cells(document, built["db"], tmp_path, {
+    bundle = edit_cells(document, small["db"], tmp_path, {
         line_cell(document, b"match ssh", "regex"): "^SSH-(a|aa)+$",
     }, "regex")[encoding]
     subject = b"SSH-" + _catastrophic() + b"-OpenSSH_\r\n"
@@ -271,13 +274,13 @@ def test_a_pattern_swapped_under_its_stored_bound_is_refused(
 
 @pytest.mark.parametrize("encoding", ["json", "db"])
 def test_a_pattern_outside_sigcs_syntax_gets_no_bound(
-        built: dict[str, Path], document: Document, tmp_path: Path, encoding: str) -> None:
+        small: dict[str, Path], document: Document, tmp_path: Path, encoding: str) -> None:
     """``\\012`` is one byte to ``re`` (octal: a newline) but two atoms to a scanner reading
     sigc's syntax, which never writes octal: ``^(?:\\012*\\n)*x`` would look bounded to it while
     it backtracks through every split of a run of newlines. A text outside that syntax has no
     bound, so claiming one is refused. (The mark line is a candidate for every response that
     holds its literal.)"""
-    bundle = edit_cells(document, built["db"], tmp_path, {
+    bundle = edit_cells(document, small["db"], tmp_path, {
         line_cell(document, b"match mark", "regex"): "(?:\\012*\\n)*x",
     }, "octal")[encoding]
     refused(identify_one(bundle, b"\n" * 40 + b"\x7f~}"), bundle, "(mark) claims a backtracking bound")
@@ -285,11 +288,11 @@ def test_a_pattern_outside_sigcs_syntax_gets_no_bound(
 
 @pytest.mark.parametrize("encoding", ["json", "db"])
 def test_a_stored_literal_bound_that_lies_is_refused(
-        built: dict[str, Path], document: Document, tmp_path: Path, encoding: str) -> None:
+        small: dict[str, Path], document: Document, tmp_path: Path, encoding: str) -> None:
     """The http line's literal-counting bound (which spares the budget on a page too long for
     its plain bound) replaced by one that counts nothing: the search would run without a
     budget however often its literals occur."""
-    bundle = edit_cells(document, built["db"], tmp_path, {
+    bundle = edit_cells(document, small["db"], tmp_path, {
         line_cell(document, b"match http", "cost_literals"): [0, 1, []],
     }, "literals")[encoding]
     page = b"HTTP/1.1 200 OK\r\n" + b"Server: tamper " * 1000 + b"<title>Tamper test</title>"
@@ -298,18 +301,18 @@ def test_a_stored_literal_bound_that_lies_is_refused(
 
 @pytest.mark.parametrize("encoding", ["json", "db"])
 def test_an_anchored_line_is_matched_at_the_start_only(
-        built: dict[str, Path], document: Document, tmp_path: Path, encoding: str) -> None:
+        small: dict[str, Path], document: Document, tmp_path: Path, encoding: str) -> None:
     """The runtime charges an anchored line's search one start (its stored bound, and the check
     of it, count so): it matches such a line at offset 0, so that a line marked anchored is
     one, whatever its pattern. Here the telnet line (unanchored, prefix ``Welcome to ``) is
     marked anchored with no prefix: it no longer matches mid-banner, and that is all the edit
     can do; searched, it would have started at every offset."""
-    bundle = edit_cells(document, built["db"], tmp_path, {
+    bundle = edit_cells(document, small["db"], tmp_path, {
         line_cell(document, b"match telnet", "anchored"): 1,
         line_cell(document, b"match telnet", "prefix"): "",
     }, "anchored")[encoding]
     banner = b"Hi. Welcome to BSD telnet service\r\n"
-    assert json.loads(identify_one(built[encoding], banner, codes=(0,)).out)["name"] == "telnet"
+    assert json.loads(identify_one(small[encoding], banner, codes=(0,)).out)["name"] == "telnet"
     assert json.loads(identify_one(bundle, banner, codes=(0,)).out)["name"] is None
 
 
@@ -357,7 +360,7 @@ def _edit_value(document: Document, table: str, value: object) -> object:
 @pytest.mark.parametrize("encoding", ["json", "db"])
 @pytest.mark.parametrize("name", sorted(EDITS))
 def test_an_edited_bundle_is_refused_in_one_line_or_gives_the_right_verdicts(
-        built: dict[str, Path], document: Document, tmp_path: Path, servers: ServerThread,
+        small: dict[str, Path], document: Document, tmp_path: Path, servers: ServerThread,
         name: str, encoding: str) -> None:
     """One edit of each kind, resealed: ``sigscan identify`` of a response for every line and
     ``sigscan scan`` of a loopback ssh banner each end with one ``BundleError`` line and exit
@@ -365,7 +368,7 @@ def test_an_edited_bundle_is_refused_in_one_line_or_gives_the_right_verdicts(
     gives, in time."""
     table, where, column, value, identified, scanned = EDITS[name]
     row = row_of_line(document, line_of(where)) if isinstance(where, bytes) else where
-    bundle = edit_cells(document, built["db"], tmp_path, {Cell(table, row, column): _edit_value(document, table, value)},
+    bundle = edit_cells(document, small["db"], tmp_path, {Cell(table, row, column): _edit_value(document, table, value)},
                         "edited")[encoding]
     outcome = identify(bundle, codes=(2,) if identified == REFUSED else (0,))
     if identified == REFUSED:
@@ -379,3 +382,39 @@ def test_an_edited_bundle_is_refused_in_one_line_or_gives_the_right_verdicts(
     else:
         port = json.loads(outcome.out.splitlines()[0])
         assert (port["name"], port["product"]) == ("ssh", "OpenSSH"), port
+
+
+# -- the real database ------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("encoding", ["db", "json"])
+def test_a_real_line_made_catastrophic_under_its_stored_bound_is_refused(
+        built: dict[tuple[str, str], Path], tmp_path: Path, encoding: str) -> None:
+    """Nmap 7.93's bundle: the line that names the ssh banner gets a catastrophic rest after its
+    cut head, its stored bound, prefix and required literals kept; a banner that passes its
+    prefilter then reaches it. Refused, in time, in both encodings (the JSON one rewritten
+    whole, 11 MB)."""
+    from sigscan.bundle.loader import open_bundle
+
+    source = built[("7.93", encoding)]
+    with open_bundle(source) as bundle:
+        from sigscan.matcher import Matcher
+
+        verdict = Matcher(bundle).identify("NULL", "tcp", BANNER)
+        null = bundle.probe("NULL")
+        assert null is not None and verdict.name == "ssh"
+        line = next(m for m in bundle.matches(null.id) if m.line == verdict.line)
+    assert line.cost is not None and line.head_length > 0
+    regex = line.regex[: line.rest_offset] + b"(a|aa)+$"
+    subject = line.prefix[: line.head_length] + _catastrophic() + b"".join(line.required)
+    subject += b"x" * max(0, line.min_length - len(subject))
+    if encoding == "db":
+        bundle_path = sqlite_edit(source, tmp_path / "real.db", (
+            'UPDATE "matches" SET "regex" = ? WHERE "id" = ?', (regex.decode("latin-1"), line.id)))
+    else:
+        document = Document.read(source)
+        row = next(k for k, r in enumerate(document.tables["matches"]) if r[0] == line.id)
+        document.tables["matches"][row][MATCHES.column_names.index("regex")] = regex.decode("latin-1")
+        bundle_path = tmp_path / "real.json"
+        bundle_path.write_bytes(json_bytes(document))
+    refused(identify_one(bundle_path, subject), bundle_path, f"line {line.line} (ssh) claims a backtracking bound")
