@@ -193,10 +193,12 @@ class _Outputs:
                 writer.start()
         return self
 
-    def __exit__(self, kind: type[BaseException] | None, *exc: object) -> None:
+    def __exit__(self, kind: type[BaseException] | None, error: BaseException | None, *exc: object) -> None:
         try:
             if kind is not None and issubclass(kind, KeyboardInterrupt) and not self.finished:
                 self.finish("interrupted by the user (Ctrl-C)")
+            elif isinstance(error, BundleError) and not self.finished:  # found mid-scan (a line
+                self.finish(f"the bundle cannot be used: {error}")  # read late): close what is open
         finally:
             self._stack.close()
 

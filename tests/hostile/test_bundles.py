@@ -16,6 +16,7 @@ import socket
 import stat
 from collections.abc import Iterator
 from pathlib import Path
+from xml.etree import ElementTree
 
 import pytest
 
@@ -226,11 +227,11 @@ def banner_server(servers: ServerThread, banner: bytes) -> int:
     return port
 
 
-def scan_banner(bundle: Path, port: int, *, codes: tuple[int, ...] = (2,)) -> Outcome:
+def scan_banner(bundle: Path, port: int, *more: str, codes: tuple[int, ...] = (2,)) -> Outcome:
     """``sigscan scan`` of one loopback port at intensity 0 (the port is in no probe's list:
     only NULL runs), NDJSON on stdout."""
     return run_bounded("sigscan", "scan", "127.0.0.1", "-p", str(port), "--intensity", "0",
-                       "--bundle", str(bundle), "-oJ", "-", timeout=BOUND, codes=codes, unchanged=[bundle])
+                       "--bundle", str(bundle), "-oJ", "-", *more, timeout=BOUND, codes=codes, unchanged=[bundle])
 
 
 def identify_one(bundle: Path, data: bytes, *, probe: str = "NULL", codes: tuple[int, ...] = (2,)) -> Outcome:
@@ -254,8 +255,13 @@ def test_a_stored_cost_bound_that_lies_is_refused_not_trusted(
         line_cell(document, b"match slow", "cost_constant"): 4,
     }, "cost")[encoding]
     slow = line_of(b"match slow")
-    for outcome in (identify_one(bundle, _catastrophic()), scan_banner(bundle, banner_server(servers, _catastrophic()))):
+    xml = tmp_path / "scan.xml"
+    for outcome in (identify_one(bundle, _catastrophic()),
+                    scan_banner(bundle, banner_server(servers, _catastrophic()), "-oX", str(xml))):
         refused(outcome, bundle, f"line {slow} (slow) claims a backtracking bound", "modified")
+    # the scan met it mid-way: its XML file is closed, saying why it ended
+    run = ElementTree.parse(xml).getroot().find("runstats/finished")
+    assert run is not None and run.get("exit") == "error" and "bundle cannot be used" in run.get("errormsg", "")
 
 
 @pytest.mark.parametrize("encoding", ["json", "db"])
