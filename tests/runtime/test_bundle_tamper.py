@@ -448,3 +448,23 @@ def test_sqlite_truncation_at_every_page(built: dict[str, Path], tmp_path: Path)
             if reseal:
                 reseal_sqlite(path)
             assert use(path) == REFUSED, cut
+
+
+def test_duplicate_keys(built: dict[str, Path], document: Document, tmp_path: Path) -> None:
+    """JSON objects with a key twice (the last one counts, in both encodings): an index whose
+    second ``size`` miscounts is refused; templates whose second ``p`` names another product
+    give that product."""
+    index = document.tables["probe_index"][0][1]
+    members = json.dumps(index, sort_keys=True)[1:-1]  # the object's text without its braces
+    twice = Raw(f'{{"size":{index["size"]},{members}}}'.encode())  # the same size twice
+    wrong = Raw(f'{{{members},"size":{index["size"] + 1}}}'.encode())  # the last one miscounts
+    for name, value, refused in (("index-twice", twice, False), ("index-wrong", wrong, True)):
+        paths = edit_cells(document, built["db"], tmp_path, {Cell("probe_index", 0, "index"): value}, name)
+        for encoding, path in paths.items():
+            assert (use(path) == REFUSED) == refused, (name, encoding)
+    row = row_of_line(document, line_of(b"match ssh"))
+    templates = Raw(b'{"cpe":[],"p":["p","OpenSSH"],"p":["p","Other"],"v":["v",2]}')
+    paths = edit_cells(document, built["db"], tmp_path, {Cell("matches", row, "templates"): templates}, "templates")
+    for path in paths.values():
+        with open_bundle(path) as bundle:
+            assert Matcher(bundle).identify("NULL", "tcp", b"SSH-2.0-OpenSSH_9.2p1\r\n").product == "Other"
