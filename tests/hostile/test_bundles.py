@@ -201,6 +201,19 @@ def test_a_file_of_another_kind_is_not_a_bundle(tmp_path: Path) -> None:
         refused(identify(path), path, "not a sigc")
 
 
+@pytest.mark.parametrize("encoding", ["json", "db"])
+def test_a_cut_or_flipped_bundle_is_refused_by_its_checksum(small: dict[str, Path], tmp_path: Path,
+                                                            encoding: str) -> None:
+    """Not resealed: a bundle cut in half, or with one bit flipped in its middle (the CRC-32
+    catches both; tests/runtime/test_bundle_tamper.py cuts at every segment and page)."""
+    data = small[encoding].read_bytes()
+    middle = len(data) // 2
+    for name, text in (("cut", data[:middle]), ("flipped", data[:middle] + bytes([data[middle] ^ 4]) + data[middle + 1:])):
+        path = tmp_path / f"{name}.{encoding}"
+        path.write_bytes(text)
+        refused(identify(path), path, "CRC-32 mismatch" if name == "flipped" else "truncated")
+
+
 # -- item 12: bundles edited and resealed ---------------------------------------------------------
 
 
