@@ -273,11 +273,13 @@ class _Outputs:
             raise self.failure
         return self
 
-    def __exit__(self, kind: type[BaseException] | None, *exc: object) -> None:
+    def __exit__(self, kind: type[BaseException] | None, error: BaseException | None, *exc: object) -> None:
         interrupted = kind is not None and issubclass(kind, KeyboardInterrupt)
         try:
             if interrupted and not self.finished:
                 self.finish("interrupted by the user (Ctrl-C)")
+            elif isinstance(error, BundleError) and not self.finished:  # found mid-scan (a line
+                self.finish(f"the bundle cannot be used: {error}")  # read late): close what is open
         finally:
             self._close(keep=kind is None or interrupted)
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import os
 import resource
+import shutil
 import signal
 import stat
 import subprocess
@@ -22,7 +23,22 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
 
+import pytest
+
 KILL_GRACE = 5.0  # seconds after the bound before the group is killed for good
+
+# Root without the capabilities that bypass file permissions (``under=``): the files' modes and
+# owners count as they do for any user.
+UNPRIVILEGED = ("setpriv", "--bounding-set=-all", "--inh-caps=-all",
+                "--securebits=+noroot,+noroot_locked,+no_setuid_fixup", "--")
+
+
+def unprivileged() -> tuple[str, ...]:
+    """:data:`UNPRIVILEGED`, or a skip where it cannot be had."""
+    if os.geteuid() != 0 or shutil.which("setpriv") is None:
+        pytest.skip("needs root and setpriv (util-linux) to give files to another user and drop "
+                    "the capabilities that bypass their permissions")
+    return UNPRIVILEGED
 
 
 @dataclass(frozen=True)

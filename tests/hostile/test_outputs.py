@@ -27,7 +27,7 @@ import pytest
 from sigc.build import build
 from sigc.sources import resolve
 from tests.helpers import TINY
-from tests.hostile.support import FileState, Outcome, run_bounded
+from tests.hostile.support import FileState, Outcome, run_bounded, unprivileged
 
 TIMEOUT = 60  # seconds: a hang, not a slow run
 NULL_DEVICE = (1, 3)  # Linux's /dev/null numbers
@@ -260,17 +260,7 @@ def test_a_folder_that_cannot_hold_files_is_one_line(writer: Writer, world: Worl
     assert f"cannot write {target}: " in outcome.err
 
 
-# Root without the capabilities that bypass file permissions: permissions count as for a user.
-UNPRIVILEGED = ("setpriv", "--bounding-set=-all", "--inh-caps=-all",
-                "--securebits=+noroot,+noroot_locked,+no_setuid_fixup", "--")
 NOBODY = 65534
-
-
-def unprivileged() -> tuple[str, ...]:
-    if os.geteuid() != 0 or shutil.which("setpriv") is None:
-        pytest.skip("needs root and setpriv (util-linux) to give files to another user and drop "
-                    "the capabilities that bypass their permissions")
-    return UNPRIVILEGED
 
 
 def test_a_file_a_plain_write_may_not_touch_is_left_alone(writer: Writer, world: World, tmp_path: Path) -> None:

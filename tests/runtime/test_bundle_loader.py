@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import json
 import os
 import sqlite3
@@ -174,3 +175,29 @@ def test_json_header_longer_than_the_first_read(tmp_path: Path) -> None:
     with open_bundle(target) as b:
         assert b.header["options"]["note"] == "x" * 100_000
         assert len(b.probes) == 3
+
+
+def _reseal(data: bytes) -> bytes:
+    return JSON_PREFIX + b"%08x" % zlib.crc32(data[JSON_DIGEST_END:]) + data[len(JSON_PREFIX) + 8 :]
+
+
+def test_a_refused_json_bundle_closes_its_file_once(tiny: dict[str, Path], tmp_path: Path) -> None:
+    """A segment list the loader refuses after it opened the file (here: a table missing from
+    it) closes the descriptor once. It was closed twice: by the loader, then again when the
+    half-made bundle was collected, by then maybe another file's descriptor."""
+    data = tiny["json"].read_bytes()
+    broken = write(tmp_path, "broken.json", _reseal(data.replace(b'"rpc":[', b'"rpx":[', 1)))
+    error: BundleError | None = None
+    try:
+        open_bundle(broken)
+    except BundleError as exc:
+        error = exc
+    assert error is not None and "has no table rpc" in str(error)
+    other = os.open(tiny["db"], os.O_RDONLY)  # takes the number the bundle's file had
+    del error
+    gc.collect()  # the half-made bundle (kept alive by the error's traceback) goes
+    try:
+        os.fstat(other)
+    except OSError:
+        pytest.fail("the refused bundle closed its descriptor a second time (another file's)")
+    os.close(other)

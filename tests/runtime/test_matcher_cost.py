@@ -7,10 +7,23 @@ from __future__ import annotations
 import itertools
 import re
 import time
+from pathlib import Path
 
 import pytest
 
-from sigscan.matcher.cost import BUDGET, Cost, LiteralCost, _weight, cost, literal_cost
+from sigscan.bundle.loader import open_bundle
+from sigscan.matcher import Matcher
+from sigscan.matcher.cost import (
+    BUDGET,
+    Cost,
+    LiteralCost,
+    _weight,
+    bounds,
+    cost,
+    literal_bound,
+    literal_cost,
+    proves,
+)
 
 
 def refined(pattern: bytes, anchored: bool = True, caseless: bool = False, dotall: bool = False) -> Cost | None:
@@ -202,3 +215,72 @@ def test_a_constant_above_the_budget_is_no_bound() -> None:
     few, many = b"(?<=ab|cd)" * 5, b"(?<=ab|cd)" * 150
     assert cost(few, True, caseless=False, dotall=False) is not None
     assert cost(many, True, caseless=False, dotall=False) is None
+
+
+# -- the bounds a bundle stores, checked before they are relied on (sigscan.matcher.core) ---------
+
+
+@pytest.mark.parametrize("pattern", [
+    rb"\012*",  # octal: one byte to re, two atoms to the scanner
+    rb"(?:\012*\n)*x",
+    rb"a{e<=1}",  # regex's fuzzy matching
+    rb"[[:alpha:]]+",  # a nested set to re
+    rb"(?P<x>a)+",
+    rb"(?#comment)a*",
+    rb"(?i)a*b",
+    rb"\g<1>",
+    rb"(a)\10",  # two digits after a backreference: sigc writes \x30
+    rb"[\b]",  # a backspace in a class to re
+    rb"x{,}",
+])
+def test_a_pattern_outside_sigcs_syntax_has_no_bound(pattern: bytes) -> None:
+    """The scanner reads the syntax sigc writes; a text that is not in it (a modified bundle's)
+    gets no bound, whatever it would have read in it."""
+    assert cost(pattern, False, caseless=False, dotall=False) is None
+    assert cost(pattern, False) is None
+    assert literal_bound(pattern, False, caseless=False, dotall=True) is None
+
+
+def test_the_literal_bound_is_given_even_when_it_is_not_lower() -> None:
+    """literal_cost gives the literal bound only where it is lower than cost's; literal_bound
+    always (it is what a stored cost_literals must be no lower than)."""
+    pattern = rb"^HTTP/1\.[01] .*Server: x"
+    assert literal_cost(pattern, True, caseless=False, dotall=True) is None
+    assert literal_bound(pattern, True, caseless=False, dotall=True) == LiteralCost(1, 35, ((b"Server: x", 1),))
+
+
+@pytest.mark.slow
+def test_every_stored_bound_of_the_real_databases_holds(built: dict[tuple[str, str], Path]) -> None:
+    """Every line's stored bounds pass the check the matcher makes before relying on them: a
+    bundle sigc built is never refused as modified. (sigc bounds the whole pattern; the matcher
+    the text it compiles, the rest after a cut head, which is never costlier.)"""
+    for (name, encoding), path in sorted(built.items()):
+        if encoding != "db":
+            continue
+        with open_bundle(path) as bundle:
+            matcher = Matcher(bundle)
+            checked = 0
+            for probe in bundle.probes:
+                for entry in matcher.index(probe.id).entries:
+                    matcher.check_bounds(entry)
+                    checked += 1
+            assert checked == bundle.count("matches"), name
+
+
+@pytest.mark.parametrize("pattern", [
+    rb"^x[^\r\n]*\r\nfoo",
+    rb"^.*\r\n.*\r\n",  # repeats with a few ways on: cost keeps the lower of two scans
+    rb"^(?:[^\r\n]*\r\n)*?Server: (\S+)",
+    rb"a+b",
+    rb"^HTTP/1\.[01] .*Server: x.*<title>",
+    rb"^\d+\d+\d+x",
+    rb"^(a|aa)+$",
+])
+@pytest.mark.parametrize("anchored", [True, False])
+def test_proves_exactly_what_the_bound_proves(pattern: bytes, anchored: bool) -> None:
+    """``proves`` (the matcher's check of a stored bound, one scan when it can) says a claim
+    holds exactly when the bound ``bounds`` gives lets subjects that long run without the budget."""
+    static, _ = bounds(pattern, anchored, caseless=False, dotall=True)
+    longest = -1 if static is None else static.longest_cheap(16384)
+    for claim in {-1, 0, 1, longest - 1, longest, longest + 1, 16384}:
+        assert proves(pattern, anchored, claim, caseless=False, dotall=True, cap=16384) == (claim <= longest), claim

@@ -41,7 +41,9 @@ def locate(
     environ: Mapping[str, str] | None = None,
     cwd: Path | None = None,
 ) -> Located:
-    """The bundle to open. Raises :class:`BundleError` when the chosen file does not exist."""
+    """The bundle to open. Raises :class:`BundleError` when the chosen path does not exist; what
+    is there (a folder, a device, a FIFO, an unreadable file) is told by
+    :func:`sigscan.bundle.loader.open_bundle`, which opens it."""
     env = os.environ if environ is None else environ
     if explicit:
         return _existing(Path(explicit), "given with --bundle")
@@ -61,6 +63,6 @@ def locate(
 
 
 def _existing(path: Path, reason: str) -> Located:
-    if not path.is_file():
+    if not os.path.lexists(path):
         raise BundleError(str(path), f"no such bundle ({reason})", BUILD_ADVICE)
     return Located(path, reason)

@@ -29,6 +29,8 @@ def matcher_for(bundle: Bundle) -> Matcher:
 def identify(bundle: Bundle, probe: str, proto: str, data: bytes) -> Verdict:
     """The verdict for ``data``, the response to probe ``probe`` (``proto``: ``tcp``/``udp``).
 
-    Raises :class:`UnknownProbe` when the bundle has no such probe; never raises for any data.
+    Raises :class:`UnknownProbe` when the bundle has no such probe, and
+    :class:`~sigscan.bundle.errors.BundleError` when what it reads of the bundle is malformed
+    (lines are read when a response first makes them candidates); never raises for any data.
     """
     return matcher_for(bundle).identify(probe, proto, data)

@@ -22,6 +22,15 @@ match (the next candidate is tried) and the verdict's diagnostics name the line;
 there is no budget (see :mod:`sigscan.regex_engine`). A line whose pattern does not compile with
 the engine never matches and is reported the same way.
 
+Hostile bundles: a search skips the budget on the word of the line's stored bounds
+(``cost_*``, ``cost_literals``), which anyone who can write the bundle can change and reseal.
+So the first time a line's stored bound would spare a search the budget, the matcher computes
+the bound again from the pattern it compiled, the way it runs it (:mod:`sigscan.matcher.cost`:
+that text, matched at a fixed start or searched), and refuses the bundle with a
+:class:`~sigscan.bundle.errors.BundleError` if the stored one is lower. An anchored line (every
+alternative starts with ``^``) is matched at offset 0 rather than searched, which finds the same
+match and makes its ``anchored`` flag a fact of the run rather than a claim about the pattern.
+
 Two engines: a search whose work is provably small (:mod:`sigscan.matcher.cost`: the subject is
 no longer than the line's ``untimed`` bound, or the line's literals occur in it few enough times
 for its ``literal_cost``), or any search when there is no timeout, needs no
@@ -37,6 +46,7 @@ from __future__ import annotations
 
 from collections import deque
 
+from sigscan.bundle.errors import BundleError
 from sigscan.bundle.loader import Bundle
 from sigscan.bundle.records import ProbeRecord
 from sigscan.matcher.bound import literal_cheap
@@ -49,6 +59,7 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any
 
+    from sigscan.bundle.records import LiteralBound
     from sigscan.regex_engine import Engine
 
 LIMIT = 16384  # bytes of a response that are matched; see the module docstring
@@ -211,19 +222,70 @@ class Matcher:
         return self._search_timed(entry, subject, diagnostics, self.timeout)
 
     def _compiled_pattern(self, entry: Entry) -> object:
-        """The entry's pattern for searches without a budget, compiled on first use."""
+        """The entry's pattern for searches without a budget, compiled on first use; the bound
+        that spares them the budget is checked then (:meth:`_check_cost`)."""
         compiled = entry.compiled
         if compiled is None:
-            compiled = entry.compiled = self._compile(entry)
+            pattern = self._pattern(entry)
+            if self.timeout is not None and entry.untimed >= 0:
+                self._check_cost(entry, pattern)  # before compiling a text that may not be sigc's
+            compiled = entry.compiled = self._compile(entry, pattern=pattern)
             if self.max_compiled is not None:
                 _bound(self._compiled, entry, self.max_compiled)
         return compiled
 
-    @staticmethod
-    def _literals_cheap(entry: Entry, subject: Subject) -> bool:
-        """Is the search provably small by the line's literal-counting bound?"""
+    def _literals_cheap(self, entry: Entry, subject: Subject) -> bool:
+        """Is the search provably small by the line's literal-counting bound? The bound is
+        checked when it is first read from the bundle (:meth:`_check_literals`)."""
+        bound = entry.literal_cost
+        if bound is True:
+            bound = entry.literal_bound()
+            if bound is not None:
+                self._check_literals(entry, bound)
+        if bound is None or isinstance(bound, bool):
+            return False
+        return literal_cheap(bound, subject.lower() if entry.caseless else subject.data)
+
+    # -- checking the stored bounds ---------------------------------------------------------------
+
+    def check_bounds(self, entry: Entry) -> None:
+        """Check the line's stored bounds now, as the matcher does before it first relies on
+        them (:meth:`_check_cost`, :meth:`_check_literals`); a :class:`BundleError` if one is
+        lower than its pattern's."""
+        if entry.untimed >= 0:
+            self._check_cost(entry, self._pattern(entry))
         bound = entry.literal_bound()
-        return bound is not None and literal_cheap(bound, subject.lower() if entry.caseless else subject.data)
+        if bound is not None:
+            self._check_literals(entry, bound)
+
+    def _fixed_start(self, entry: Entry) -> bool:
+        """Is the entry's pattern matched at one offset (see :meth:`_apply`), not searched?"""
+        return bool(entry.skip and self.cut_heads) or entry.anchored
+
+    def _check_cost(self, entry: Entry, pattern: bytes) -> None:
+        """The line's stored ``cost_*`` bound (as :attr:`Entry.untimed`) is no lower than the
+        bound of ``pattern`` run as :meth:`_apply` runs it: otherwise the bundle lies about it.
+        (sigc computed it on the whole pattern; the rest after a cut head is no costlier.)"""
+        from sigscan.matcher.cost import proves  # the scanner: only once a bound is relied on
+
+        if not proves(pattern, self._fixed_start(entry), entry.untimed, caseless=entry.caseless,
+                      dotall=entry.dotall, cap=self.limit or LIMIT):
+            self._lying(entry, "cost_degree and cost_constant")
+
+    def _check_literals(self, entry: Entry, bound: LiteralBound) -> None:
+        """The line's stored ``cost_literals`` counts the literals its pattern has, and is no
+        lower than the bound they give (see :meth:`_check_cost`)."""
+        from sigscan.matcher.cost import literal_bound
+
+        found = literal_bound(self._pattern(entry), self._fixed_start(entry),
+                              caseless=entry.caseless, dotall=entry.dotall)
+        degree, constant, literals = bound
+        if found is None or found.literals != literals or found.degree > degree or found.constant > constant:
+            self._lying(entry, "cost_literals")
+
+    def _lying(self, entry: Entry, columns: str) -> None:
+        raise BundleError(self.bundle.path, f"line {entry.lineno} ({entry.service}) claims a backtracking "
+                                            f"bound ({columns}) lower than its pattern's, so it was modified")
 
     def _search_timed(self, entry: Entry, subject: Subject, diagnostics: list[str],
                       timeout: float | None) -> Any:
@@ -247,19 +309,28 @@ class Matcher:
 
     def _apply(self, engine: Engine, compiled: object, entry: Entry, subject: Subject,
                timeout: float | None) -> Any:
-        """One search of ``compiled`` (what :meth:`_compile` made of ``entry``)."""
+        """One search of ``compiled`` (what :meth:`_compile` made of ``entry``): matched at one
+        offset when the line is anchored (the same match as a search, no other start tried)."""
         if entry.skip and self.cut_heads:  # the rest, where the head the prefix proved ends
             return engine.match(compiled, subject.data, entry.skip, timeout)
+        if entry.anchored:
+            return engine.match(compiled, subject.data, 0, timeout)
         return engine.search(compiled, subject.data, timeout)
 
     def _failed(self, entry: Entry, diagnostics: list[str]) -> None:
         diagnostics.append(f"line {entry.lineno}: pattern does not compile with "
                            f"{self.engine.name}; counted as no match")
 
-    def _compile(self, entry: Entry, engine: Engine | None = None) -> object:
-        """The entry's pattern compiled with ``engine`` (by default the one for searches without a
-        budget), or ``_FAILED``; only the part after its literal head when :attr:`cut_heads`."""
-        pattern = entry.rest() if entry.skip and self.cut_heads else entry.regex
+    def _pattern(self, entry: Entry) -> bytes:
+        """The text compiled for the entry: only the part after its literal head when
+        :attr:`cut_heads`."""
+        return entry.rest() if entry.skip and self.cut_heads else entry.regex
+
+    def _compile(self, entry: Entry, engine: Engine | None = None, pattern: bytes | None = None) -> object:
+        """The entry's pattern (:meth:`_pattern`, unless given) compiled with ``engine`` (by
+        default the one for searches without a budget), or ``_FAILED``."""
+        if pattern is None:
+            pattern = self._pattern(entry)
         try:
             return (engine or self.untimed_engine).compile(pattern, caseless=entry.caseless,
                                                            dotall=entry.dotall)
@@ -272,7 +343,11 @@ class Matcher:
                  diagnostics: list[str]) -> Verdict:
         fields, cpes = entry.fields, entry.cpes
         if fields is None:
-            fields, cpes = entry.fields, entry.cpes = Templates.of(index.record(entry.pos), self._shared)
+            record = index.record(entry.pos)
+            try:
+                fields, cpes = entry.fields, entry.cpes = Templates.of(record, self._shared)
+            except ValueError as exc:  # a template the bundle says is parsed, which is not
+                raise BundleError(self.bundle.path, f"line {entry.lineno} has a malformed template ({exc})") from None
         groups = match.groups()
         filled = fill(fields, cpes, groups, len(groups), subject.length, entry.lineno,
                       lambda: Written.of(index.record(entry.pos)))

@@ -12,7 +12,10 @@ times the pattern's length) off the translated pattern.
 
 A repeat whose body itself varies (a nested quantifier, an alternation under a quantifier, as in
 ``(a|aa)+`` or ``(?:,[^,]*){9,21}``) has no such bound: :func:`cost` returns ``None`` and the
-search always runs with the timeout. So does anything the scanner does not recognise.
+search always runs with the timeout. So does anything the scanner does not recognise, and any
+pattern that is not written in the syntax sigc writes (:data:`SIGC_SYNTAX`): the scanner reads
+that syntax only, so a text from elsewhere (a modified bundle) cannot make it misread what the
+engine will do (``\\012`` is one byte, ``\\n``, to ``re`` but two atoms to the scanner).
 
 Deterministic repeats (when the pattern's flags are given): a repeat of a one-byte atom X (a
 byte, an escape, a class, ``.``) followed, in its sequence, by something that cannot start with
@@ -50,7 +53,7 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Iterator
 
-__all__ = ["BUDGET", "Cost", "LiteralCost", "bounds", "cost", "literal_cost"]
+__all__ = ["BUDGET", "SIGC_SYNTAX", "Cost", "LiteralCost", "bounds", "cost", "literal_bound", "literal_cost", "proves"]
 
 _DIGITS = b"0123456789"
 _MAX_WAYS = 16  # bytes read after a repeat for one it cannot match (:meth:`_Scanner.leaves_within`)
@@ -61,6 +64,18 @@ _NOT_PLAIN = frozenset(bytes([c]) for c in b"\\[]().|*+?{}^$")  # bytes that may
 _QUANTIFIER_START = (b"*", b"+", b"?", b"{")
 # a byte's mask when caseless: both cases of an ASCII letter, as first.single_byte_mask folds
 _FOLDED = tuple((1 << b | 1 << (b ^ 0x20)) if 0x41 <= (b & 0xDF) <= 0x5A else 1 << b for b in range(256))
+
+# The syntax sigc.pcre.translate writes, token by token: a byte standing for itself, an escape of
+# a byte (\xHH, \n, \r, \t, or punctuation), a class escape, an anchor, a backreference to
+# groups 1-9 (sigc spells a digit after one as \xHH), a class of those items, a group opening
+# of the kinds the scanner knows, a closing parenthesis, an alternation, ``^``, ``$``, ``.``, a
+# quantifier (with a lazy or possessive mark; ``{,n}`` too, which sigc does not write but re
+# and the scanner read alike). The scanner and the engines read these alike.
+_CLASS_ITEM = rb"(?:\\x[0-9a-fA-F]{2}|\\[nrtdDwWsS]|\\[^0-9A-Za-z]|[^\\\[\]])"
+SIGC_SYNTAX = re.compile(  # possessive: the tokens never overlap, so nothing to take back
+    rb"(?:[^\\\[\](){}*+?|^$.]++|\\x[0-9a-fA-F]{2}|\\[nrtdDwWsSAbBZG]|\\[1-9](?![0-9])|\\[^0-9A-Za-z]"
+    rb"|\[\^?" + _CLASS_ITEM + rb"++\]|\((?!\?)|\(\?(?::|>|=|!|<=|<!)|[)|^$.]"
+    rb"|(?:[*+?]|\{(?:[0-9]+(?:,[0-9]*)?|,[0-9]+)\})[?+]?)*+", re.DOTALL)
 
 # A run of one-byte atoms that :meth:`_Scanner.step` would each take alone: ordinary bytes and
 # escapes other than backreferences; group ``atom`` is the last of them.
@@ -88,7 +103,7 @@ def cost(pattern: bytes, anchored: bool, *, caseless: bool | None = None,
     """The bound for ``pattern`` (``regex`` syntax, as the bundle stores it), or ``None``. With
     both flags given, deterministic repeats are recognised (see the module docstring)."""
     if caseless is None or dotall is None:
-        return _bound(_Scanner(pattern, None), anchored)
+        return _bound(_Scanner(pattern, None), anchored) if SIGC_SYNTAX.fullmatch(pattern) else None
     return bounds(pattern, anchored, caseless=caseless, dotall=dotall)[0]
 
 
@@ -105,10 +120,10 @@ def bounds(pattern: bytes, anchored: bool, *, caseless: bool, dotall: bool) -> t
     """:func:`cost` and :func:`literal_cost` together, in as few scans as they need: one for
     most patterns. A scan that counts literals and found none, or that took no repeat with a
     few ways on, is the scan without them (sigc computes both for 12,000 lines per build)."""
+    if not SIGC_SYNTAX.fullmatch(pattern):
+        return None, None
     flags = (caseless, dotall)
-    counting = _Scanner(pattern, flags, few=True)
-    counting.literals = []
-    first = _bound(counting, anchored)
+    counting, first = _counting(pattern, anchored, flags)
     literals = counting.literals
     few = counting if not literals else _Scanner(pattern, flags, few=True)
     static = first if not literals else _bound(few, anchored)
@@ -120,6 +135,46 @@ def bounds(pattern: bytes, anchored: bool, *, caseless: bool, dotall: bool) -> t
     if first is None or not literals or (static is not None and static <= first):
         return static, None
     return static, LiteralCost(first.degree, first.constant, tuple((lit, _weight(lit)) for lit in literals))
+
+
+def proves(pattern: bytes, anchored: bool, untimed: int, *, caseless: bool, dotall: bool, cap: int) -> bool:
+    """Does the pattern's bound (:func:`cost`'s) make the search of every subject of up to
+    ``untimed`` bytes (at most ``cap``) cheap? What a bound stored in a bundle claims is checked
+    against (``sigscan.matcher.core``). :func:`cost` keeps the lower of two scans when a repeat
+    has a few ways on; either proves what it proves, so this stops at the first that does (one
+    scan for most lines, against one to three for :func:`bounds`)."""
+    if untimed < 0:
+        return True
+    if not SIGC_SYNTAX.fullmatch(pattern):
+        return False
+    flags = (caseless, dotall)
+    few = _Scanner(pattern, flags, few=True)
+    found = _bound(few, anchored)
+    if found is not None and found.longest_cheap(cap) >= untimed:
+        return True
+    if not few.spread:
+        return False
+    charged = _bound(_Scanner(pattern, flags), anchored)
+    return charged is not None and charged.longest_cheap(cap) >= untimed
+
+
+def literal_bound(pattern: bytes, anchored: bool, *, caseless: bool, dotall: bool) -> LiteralCost | None:
+    """The literal-counting bound whether or not it is lower than :func:`cost`'s (which
+    :func:`literal_cost` asks): a valid bound whenever it is not ``None``, so the one a stored
+    ``cost_literals`` must not be lower than."""
+    if not SIGC_SYNTAX.fullmatch(pattern):
+        return None
+    counting, first = _counting(pattern, anchored, (caseless, dotall))
+    if first is None or not counting.literals:
+        return None
+    return LiteralCost(first.degree, first.constant, tuple((lit, _weight(lit)) for lit in counting.literals))
+
+
+def _counting(pattern: bytes, anchored: bool, flags: tuple[bool, bool]) -> tuple[_Scanner, Cost | None]:
+    """The scan that counts literals after repeats (:func:`literal_cost`), and its bound."""
+    counting = _Scanner(pattern, flags, few=True)
+    counting.literals = []
+    return counting, _bound(counting, anchored)
 
 
 def _weight(literal: bytes) -> int:

@@ -44,6 +44,7 @@ from array import array
 from collections import Counter
 from sys import intern
 
+from sigscan.bundle.errors import BundleError
 from sigscan.bundle.records import KeyRecord, LineRecord, MatchRecord, ProbeRecord
 from sigscan.matcher.bound import Cost
 
@@ -327,12 +328,17 @@ class ProbeIndex:
 
     @classmethod
     def load(cls, bundle: Bundle, probe_id: int, limit: int = 1 << 30) -> ProbeIndex:
-        """The index of a bundle's probe, as sigc stored it (:meth:`to_data`)."""
+        """The index of a bundle's probe, as sigc stored it (:meth:`to_data`). The bundle
+        checked that ``size`` counts the probe's lines; the rest is checked as it is read
+        (every position names one of them): anything else is a :class:`BundleError`."""
         index = cls.__new__(cls)
         data = bundle.probe_index(probe_id)
         index._start(bundle.probe_at(probe_id), data["size"], limit)
         index._bundle = bundle
-        index._from_data(data)
+        try:
+            index._from_data(data)
+        except (TypeError, ValueError, KeyError, AttributeError, IndexError, OverflowError) as exc:
+            raise BundleError(bundle.path, f"probe {probe_id}'s index is malformed ({exc!r:.120})") from None
         return index
 
     def _start(self, probe: ProbeRecord, size: int, limit: int) -> None:
@@ -359,7 +365,7 @@ class ProbeIndex:
         """The int the maps keep for ``positions``: ``~position`` for one position (negative),
         else ``start << _SHIFT | count`` after appending them to :attr:`positions`."""
         if len(positions) == 1:
-            return ~positions[0]
+            return ~_position(positions[0], self.size)
         start = len(self.positions)
         self.positions.extend(positions)
         return start << _SHIFT | len(positions)
@@ -434,16 +440,19 @@ class ProbeIndex:
         # 14,535 lists (10,783 of one position): 3.1 MB as decoded, 2.0 MB packed (peak RSS
         # -1.1 MB), for about 1 us more per lookup (ints made from the array); the NULL probe's
         # index loads in the same time (2.3-3.6 ms, against 2.9 ms as decoded)
-        pack = self._pack
+        pack, size = self._pack, self.size
         heads: dict[bytes, Positions | Bucket] = {k.encode("latin-1"): pack(v) for k, v in data["head"].items()}
         for head, split in data["bucket"].items():
             heads[head.encode("latin-1")] = Bucket(
-                split["plain"], {t.encode("latin-1"): pack(p) for t, p in split["token"].items()})
+                [_position(p, size) for p in split["plain"]],
+                {t.encode("latin-1"): pack(p) for t, p in split["token"].items()})
         self.heads = heads
         self.iheads = {k.encode("latin-1"): pack(v) for k, v in data["ihead"].items()}
         self.tokens = {k.encode("latin-1"): pack(v) for k, v in data["token"].items()}
         self.first = {ord(k): pack(v) for k, v in data["first"].items()}
-        self.always = tuple(data["always"])
+        self.always = tuple([_position(p, size) for p in data["always"]])
+        if self.positions and max(self.positions) >= size:  # lists of several, appended as they were
+            raise ValueError(f"a position is past the probe's {size} lines")
         self._finish()
 
     def describe(self, pos: int) -> tuple[str, bytes]:
@@ -557,6 +566,13 @@ class ProbeIndex:
             if entries[pos] is None:
                 return self.at(found)
         return [entries[pos] for pos in found]  # type: ignore[misc]  # none is None
+
+
+def _position(value: int, size: int) -> int:
+    """``value`` if it is the position of one of ``size`` lines."""
+    if value.__class__ is not int or not 0 <= value < size:
+        raise ValueError(f"{value!r:.20} is not the position of one of the probe's {size} lines")
+    return value
 
 
 def _positions(packed: array[int], code: Positions) -> Sequence[int]:
