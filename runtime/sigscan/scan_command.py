@@ -274,14 +274,17 @@ class _Outputs:
         return self
 
     def __exit__(self, kind: type[BaseException] | None, error: BaseException | None, *exc: object) -> None:
+        # Ctrl-C, or a bundle found unusable mid-scan (a line is checked when first read): the
+        # outputs keep the hosts written so far, closed with the reason, and are put in place.
         interrupted = kind is not None and issubclass(kind, KeyboardInterrupt)
+        unusable = isinstance(error, BundleError)
         try:
             if interrupted and not self.finished:
                 self.finish("interrupted by the user (Ctrl-C)")
-            elif isinstance(error, BundleError) and not self.finished:  # found mid-scan (a line
-                self.finish(f"the bundle cannot be used: {error}")  # read late): close what is open
+            elif unusable and not self.finished:
+                self.finish(f"the bundle cannot be used: {error}")
         finally:
-            self._close(keep=kind is None or interrupted)
+            self._close(keep=kind is None or interrupted or unusable)
 
     def _open(self, name: str) -> files.Output:
         if _is_stdout(name):

@@ -22,7 +22,7 @@ from sigc.build import build
 from sigc.sources import resolve
 from sigscan.bundle.errors import BundleError
 from sigscan.bundle.loader import open_bundle
-from sigscan.bundle.schema import TABLES, ColumnType
+from sigscan.bundle.schema import MATCHES, TABLES, ColumnType
 from sigscan.engine import Catalog
 from sigscan.matcher import Matcher, UnknownProbe
 from sigscan.ports import ServiceTable
@@ -378,11 +378,9 @@ SQL_EDITS: dict[str, tuple[str, ...]] = {
     "a trigger": ('CREATE TRIGGER t AFTER INSERT ON "rpc" BEGIN SELECT 1; END',),
     "a line's row deleted": ('DELETE FROM "matches" WHERE "probe" = 0 AND "seq" = 5',),
     "a line's seq moved": ('UPDATE "matches" SET "seq" = 99 WHERE "probe" = 0 AND "seq" = 5',),
-    "a line duplicated": ('INSERT INTO "matches" SELECT "id" + 1000, "probe", "seq", "soft", "service", "pattern", '
-                          '"regex", "delimiter", "flags", "caseless", "dotall", "groups", "anchored", "prefix", '
-                          '"required", "min_length", "product", "fields", "templates", "source", "line", '
-                          '"cost_degree", "cost_constant", "cost_literals", "head_length", "rest_offset" '
-                          'FROM "matches" WHERE "probe" = 0 AND "seq" = 5',),
+    "a line duplicated": ('INSERT INTO "matches" SELECT "id" + 1000, '
+                          + ", ".join(f'"{c}"' for c in MATCHES.column_names[1:])
+                          + ' FROM "matches" WHERE "probe" = 0 AND "seq" = 5',),
     "a probe's index deleted": ('DELETE FROM "probe_index" WHERE "probe" = 0',),
     "a probe deleted": ('DELETE FROM "probes" WHERE "id" = 1',),
     "the header deleted": ('DELETE FROM "meta"',),
