@@ -12,7 +12,7 @@ import hashlib
 import os
 import tempfile
 import zlib
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -84,14 +84,22 @@ def counts(db: Database) -> dict[str, int]:
 
 
 def rows(db: Database) -> dict[str, list[list[Any]]]:
-    """Every table's rows in stored form (see :mod:`sigscan.bundle.codec`), in a fixed order."""
-    template_data: dict[int, list[Any]] = {}  # id(template) -> to_data(): templates are shared
-    tables: dict[str, Iterable[Sequence[Any]] | _Stored] = {
+    """Every table's rows in stored form (see :mod:`sigscan.bundle.codec`), in a fixed order.
+    The writers do not hold them all: they take :func:`small_tables` whole and the lines' rows
+    one at a time (:func:`match_rows`)."""
+    tables = small_tables(db)
+    tables[MATCHES.name] = list(match_rows(db))
+    return {t.name: tables[t.name] for t in TABLES}
+
+
+def small_tables(db: Database) -> dict[str, list[list[Any]]]:
+    """The rows of every table but ``matches``, in stored form: a few thousand rows at most
+    (``probe_index`` holds one row per probe)."""
+    tables: dict[str, Iterable[Sequence[Any]]] = {
         SOURCES.name: (
             (i, s.kind, s.path, s.sha256, s.version_line) for i, s in enumerate(db.sources)
         ),
         PROBES.name: (_probe_row(p) for p in db.probes),
-        MATCHES.name: _Stored([_match_row(m, template_data) for m in db.matches]),
         PROBE_INDEX.name: _probe_indexes(db),
         PORT_INDEX.name: (
             (proto, port, ssl, pid)
@@ -109,17 +117,15 @@ def rows(db: Database) -> dict[str, list[list[Any]]]:
         RPC.name: ((r.number, r.name, list(r.aliases), r.line) for r in db.rpc),
     }
     by_name = {t.name: t for t in TABLES}
-    return {name: it.rows if isinstance(it, _Stored) else _stored(by_name[name], it) for name, it in tables.items()}
+    return {name: _stored(by_name[name], it) for name, it in tables.items()}
 
 
-class _Stored:
-    """Rows made in stored form already (:func:`_match_row`): the hot table skips the
-    :func:`_stored` pass."""
-
-    __slots__ = ("rows",)
-
-    def __init__(self, rows: list[list[Any]]) -> None:
-        self.rows = rows
+def match_rows(db: Database) -> Iterator[list[Any]]:
+    """Each line's row in stored form, made when asked for: the rows of all lines together take
+    twice the memory of the analysed database they come from."""
+    template_data: dict[int, list[Any]] = {}  # id(template) -> to_data(): templates are shared
+    for m in db.matches:
+        yield _match_row(m, template_data)
 
 
 def _stored(table: Table, rows: Iterable[Sequence[Any]]) -> list[list[Any]]:
@@ -238,23 +244,78 @@ def _match_row(m: AnalyzedMatch, template_data: dict[int, list[Any]]) -> list[An
 
 
 def content_digest(tables: dict[str, list[list[Any]]]) -> str:
-    """SHA-256 of the logical content: equal for equal content, whatever the encoding."""
+    """SHA-256 of the logical content: equal for equal content, whatever the encoding. The
+    writers compute the same digest with the lines' rows fed one at a time (:class:`_Digest`)."""
     return hashlib.sha256(orjson.dumps(tables, option=orjson.OPT_SORT_KEYS)).hexdigest()
 
 
+class _Digest:
+    """:func:`content_digest` of ``small`` plus the ``matches`` rows, given one at a time as
+    their JSON (``orjson.dumps`` with sorted keys): the bytes hashed are those of
+    ``orjson.dumps(tables, option=OPT_SORT_KEYS)``, compact JSON with the tables by name."""
+
+    def __init__(self, small: dict[str, list[list[Any]]]) -> None:
+        self._small = small
+        self._names = sorted([*small, MATCHES.name])
+        self._sha = hashlib.sha256(b"{")
+        self._rows = 0
+        at = self._names.index(MATCHES.name)
+        for name in self._names[:at]:
+            self._table(name)
+        self._key(MATCHES.name)
+        self._sha.update(b"[")
+
+    def _key(self, name: str) -> None:
+        self._sha.update(b"," * (name != self._names[0]) + orjson.dumps(name) + b":")
+
+    def _table(self, name: str) -> None:
+        self._key(name)
+        self._sha.update(orjson.dumps(self._small[name], option=orjson.OPT_SORT_KEYS))
+
+    def row(self, dumped: bytes) -> None:
+        self._sha.update(b"," * (self._rows > 0) + dumped)
+        self._rows += 1
+
+    def hexdigest(self) -> str:
+        """The digest, once every row was given (call it once)."""
+        self._sha.update(b"]")
+        for name in self._names[self._names.index(MATCHES.name) + 1 :]:
+            self._table(name)
+        self._sha.update(b"}")
+        return self._sha.hexdigest()
+
+
 def write_json(db: Database, path: Path, options: dict[str, Any]) -> None:
-    tables = rows(db)
-    head = header(db, options) | {"content_sha256": content_digest(tables)}
-    _replace(path, json_document(head, tables, len(db.probes)))
+    """The lines' rows are kept as their JSON only (what the document holds), and the document is
+    written part by part, never joined. Each row's JSON is copied before it is kept: the bytes
+    ``orjson.dumps`` returns keep the buffer it wrote them into, several times their length
+    (4 KB for a row of 700 bytes)."""
+    small = small_tables(db)
+    digest = _Digest(small)
+    dumps, sort = orjson.dumps, orjson.OPT_SORT_KEYS
+    lines = []
+    for row in match_rows(db):
+        dumped = dumps(row, option=sort)
+        digest.row(dumped)
+        lines.append(bytes(memoryview(dumped)))  # a copy of its size (see above)
+    head = header(db, options) | {"content_sha256": digest.hexdigest()}
+    body = json_body(head, small, lines, [m.probe for m in db.matches], len(db.probes))
+    crc = 0
+    for part in body:
+        crc = zlib.crc32(part, crc)
+    _replace(path, [JSON_PREFIX + b"%08x" % crc + b'",', *body])
 
 
 # Tables whose rows the runtime reads one at a time (the others are read whole).
 _BY_ROW = frozenset({MATCHES.name, PROBE_INDEX.name})
 
 
-def json_document(head: dict[str, Any], tables: dict[str, list[list[Any]]], probes: int) -> bytes:
-    """The JSON encoding: ``{"crc32": …, "header": …, "tables": {name: {"columns", "rows"}},
-    "segments": …}`` with keys sorted, and the checksum over every byte after its own member.
+def json_body(head: dict[str, Any], small: dict[str, list[list[Any]]], lines: Sequence[bytes],
+              line_probes: Sequence[int], probes: int) -> list[bytes]:
+    """The JSON encoding after its checksum, in parts: ``{"crc32": …, "header": …, "tables":
+    {name: {"columns", "rows"}}, "segments": …}`` with keys sorted, and the checksum over every
+    byte after its own member. ``lines`` are the ``matches`` rows as JSON, ``line_probes`` their
+    probe ids.
 
     ``segments`` (the last member) says where things are, as byte offsets in the file: each
     table's ``rows`` array (``tables``: name -> [start, end)); for the
@@ -278,48 +339,58 @@ def json_document(head: dict[str, Any], tables: dict[str, list[list[Any]]], prob
     put(b'"header":' + dumps(head, option=sort) + b',"tables":{')
     spans: dict[str, list[int]] = {}
     starts: dict[str, list[int]] = {}
-    for i, name in enumerate(sorted(tables)):
+    for i, name in enumerate(sorted([*small, MATCHES.name])):
         put(b"," * (i > 0) + dumps(name) + b':{"columns":' + dumps(list(by_name[name].column_names)) + b',"rows":')
         if name in _BY_ROW:
             first = put(b"[")
+            rows = lines if name == MATCHES.name else [dumps(row, option=sort) for row in small[name]]
             row_starts = []
-            for k, row in enumerate(tables[name]):
-                row_starts.append(put(b"," * (k > 0) + dumps(row, option=sort)) + (k > 0))
+            for k, row in enumerate(rows):
+                if k:
+                    put(b",")
+                row_starts.append(put(row))
             row_starts.append(at + 1)  # where a next row would start
             put(b"]")
             starts[name] = row_starts
         else:
-            first = put(dumps(tables[name], option=sort))
+            first = put(dumps(small[name], option=sort))
         spans[name] = [first, at]
         put(b"}")
     put(b"}")
-    probe_column = MATCHES.column_names.index("probe")
     first_match = [0] * (probes + 1)
-    for row in tables[MATCHES.name]:
-        first_match[row[probe_column] + 1] += 1
+    for probe in line_probes:
+        first_match[probe + 1] += 1
     for p in range(probes):
         first_match[p + 1] += first_match[p]
-    segments = {"counts": {name: len(r) for name, r in tables.items()}, "first_match": first_match,
-                "rows": starts, "tables": spans}
+    counts = {name: len(r) for name, r in small.items()} | {MATCHES.name: len(lines)}
+    segments = {"counts": counts, "first_match": first_match, "rows": starts, "tables": spans}
     put(SEGMENTS_KEY + dumps(segments, option=sort) + b"}")
-    body = b"".join(parts)
-    return JSON_PREFIX + b"%08x" % zlib.crc32(body) + b'",' + body
+    return parts
 
 
 def write_sqlite(db: Database, path: Path, options: dict[str, Any]) -> None:
-    tables = rows(db)
-    head = header(db, options) | {"content_sha256": content_digest(tables)}
+    small = small_tables(db)
+    digest = _Digest(small)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp_name = tempfile.mkstemp(prefix=path.name + ".", suffix=".tmp", dir=path.parent)
     os.close(fd)
     tmp = Path(tmp_name)
     try:
         tmp.unlink()
-        _fill_sqlite(tmp, tables, head)
+        _fill_sqlite(tmp, small, _hashed(match_rows(db), digest),
+                     lambda: header(db, options) | {"content_sha256": digest.hexdigest()})
         _seal(tmp)
         os.replace(tmp, path)
     finally:
         tmp.unlink(missing_ok=True)
+
+
+def _hashed(rows: Iterable[list[Any]], digest: _Digest) -> Iterator[list[Any]]:
+    """The rows, each given to ``digest`` as it passes."""
+    dumps, sort = orjson.dumps, orjson.OPT_SORT_KEYS
+    for row in rows:
+        digest.row(dumps(row, option=sort))
+        yield row
 
 
 def _seal(path: Path) -> None:
@@ -333,10 +404,12 @@ def _seal(path: Path) -> None:
         f.write(sqlite_crc(data).to_bytes(4, "big"))
 
 
-def _fill_sqlite(path: Path, tables: dict[str, list[list[Any]]], head: dict[str, Any]) -> None:
-    """Tables created by sqlite-utils, rows inserted in one transaction, then the indexes (faster
-    on full tables) and the full-text index. No VACUUM: it made the file 1.3 % smaller (12.85
-    against 13.02 MB) for 48 ms, a fortieth of the build."""
+def _fill_sqlite(path: Path, small: dict[str, list[list[Any]]], lines: Iterable[list[Any]],
+                 head: Callable[[], dict[str, Any]]) -> None:
+    """Tables created by sqlite-utils, rows inserted in one transaction (``lines``, the
+    ``matches`` rows, as they come), then the header (``head()``, called once the rows are in),
+    the indexes (faster on full tables) and the full-text index. No VACUUM: it made the file
+    1.3 % smaller (12.85 against 13.02 MB) for 48 ms, a fortieth of the build."""
     import sqlite_utils  # only SQLite builds need it (it takes a tenth of a second to import)
 
     db = sqlite_utils.Database(path)
@@ -356,9 +429,9 @@ def _fill_sqlite(path: Path, tables: dict[str, list[list[Any]]], head: dict[str,
         with conn:
             for table in TABLES:
                 placeholders = ", ".join("?" for _ in table.columns)
-                conn.executemany(f'INSERT INTO "{table.name}" VALUES ({placeholders})',
-                                 _json_as_text(table, tables[table.name]))
-            conn.execute('INSERT INTO "meta" VALUES (?, ?)', ("header", codec.json_text(head)))
+                rows = lines if table is MATCHES else small[table.name]
+                conn.executemany(f'INSERT INTO "{table.name}" VALUES ({placeholders})', _json_as_text(table, rows))
+            conn.execute('INSERT INTO "meta" VALUES (?, ?)', ("header", codec.json_text(head())))
         for table in TABLES:
             for index in table.indexes:
                 db[table.name].create_index(list(index))  # type: ignore[union-attr]
@@ -367,29 +440,28 @@ def _fill_sqlite(path: Path, tables: dict[str, list[list[Any]]], head: dict[str,
         db.close()
 
 
-def _json_as_text(table: Table, rows: list[list[Any]]) -> list[list[Any]]:
+def _json_as_text(table: Table, rows: Iterable[list[Any]]) -> Iterator[list[Any]]:
     """The rows with their ``json`` columns as JSON text (:func:`sigscan.bundle.codec.json_text`)."""
     json_cols = [i for i, c in enumerate(table.columns) if c.type is ColumnType.JSON]
     if not json_cols:
-        return rows
+        yield from rows
+        return
     dumps, sort = orjson.dumps, orjson.OPT_SORT_KEYS
-    out = []
     for r in rows:
         row = list(r)
         for i in json_cols:
             value = row[i]
             if value is not None:
                 row[i] = dumps(value, option=sort).decode()
-        out.append(row)
-    return out
+        yield row
 
 
-def _replace(path: Path, data: bytes) -> None:
+def _replace(path: Path, chunks: Iterable[bytes]) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=path.name + ".", suffix=".tmp", dir=path.parent)
     try:
         with os.fdopen(fd, "wb") as f:
-            f.write(data)
+            f.writelines(chunks)
         os.replace(tmp, path)
     finally:
         Path(tmp).unlink(missing_ok=True)
