@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from sigc.diagnostics import Diagnostic, Location
 from sigscan.fields import Field
@@ -196,7 +196,6 @@ class SourceFile:
     diagnostics: tuple[Diagnostic, ...] = ()
     version_line: str | None = None  # the "# $Id: ..." or similar identification, if any
     sha256: str = ""
-    lines: tuple[bytes, ...] = field(default=(), repr=False, compare=False)
 
     @property
     def matches(self) -> Iterator[Match]:

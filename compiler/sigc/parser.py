@@ -162,7 +162,7 @@ def parse_bytes(data: bytes, path: str = "<string>") -> SourceFile:
         lines.pop()
     for number, raw in enumerate(lines, start=1):
         builder.line(number, raw)
-    return builder.finish(data, tuple(lines))
+    return builder.finish(data)
 
 
 # -- the quick path: the common lines without Lark -------------------------------------------------
@@ -321,7 +321,7 @@ class _Builder:
         handler = getattr(self, f"on_{parsed.kind}")
         handler(parsed.tokens, loc)
 
-    def finish(self, data: bytes, lines: tuple[bytes, ...]) -> SourceFile:
+    def finish(self, data: bytes) -> SourceFile:
         self.close_probe()
         return SourceFile(
             path=self.path,
@@ -330,7 +330,6 @@ class _Builder:
             diagnostics=tuple(self.diagnostics),
             version_line=self.version_line,
             sha256=hashlib.sha256(data).hexdigest(),
-            lines=lines,
         )
 
     def error_count(self) -> int:
