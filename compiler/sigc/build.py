@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from sigc import emit
-from sigc.analyze import Database, SourceInfo, analyze
+from sigc.analyze import Database, Purpose, SourceInfo, analyze
 from sigc.diagnostics import Diagnostic, Severity
 from sigc.parser import parse_file
 from sigc.sources import Inputs
@@ -34,9 +34,11 @@ class BuildResult:
         return not self.database.errors
 
 
-def compile_inputs(inputs: Inputs, meanwhile: Callable[[], object] | None = None) -> tuple[Database, dict[str, float]]:
+def compile_inputs(inputs: Inputs, meanwhile: Callable[[], object] | None = None,
+                   purpose: Purpose = Purpose.BUILD) -> tuple[Database, dict[str, float]]:
     """Parse and analyse every input; all problems end up in ``Database.diagnostics``.
-    ``meanwhile`` runs while the analysis waits for its second process, if it has one."""
+    ``meanwhile`` runs while the analysis waits for its second process, if it has one;
+    ``purpose``: what the analysis is for (:class:`~sigc.analyze.Purpose`)."""
     clock = time.perf_counter()
     files = [parse_file(p) for p in inputs.probes]
     parsed = time.perf_counter()
@@ -52,7 +54,7 @@ def compile_inputs(inputs: Inputs, meanwhile: Callable[[], object] | None = None
         rpc, problems = read_rpc(inputs.rpc)
         table_problems += problems
         extra.append(_source("rpc", inputs.rpc))
-    db = analyze(files, services=services, rpc=rpc, extra_sources=extra, meanwhile=meanwhile)
+    db = analyze(files, services=services, rpc=rpc, extra_sources=extra, meanwhile=meanwhile, purpose=purpose)
     if table_problems:
         db = Database(db.sources, db.exclude, db.probes, db.matches, db.services, db.rpc,
                       db.diagnostics + tuple(table_problems))

@@ -13,6 +13,7 @@ from typing import TextIO
 
 import sigc
 from sigc import report
+from sigc.analyze import Purpose
 from sigc.build import build, compile_inputs, paused_gc
 from sigc.codes import all_codes, markdown
 from sigc.diagnostics import Diagnostic, Severity
@@ -173,7 +174,7 @@ def cmd_lint(args: argparse.Namespace) -> int:
     ignore = _codes(args.ignore, "--ignore", all_codes())
     inputs = _inputs(_lint_sources(args.sources))
     with paused_gc():
-        db, _ = compile_inputs(inputs)
+        db, _ = compile_inputs(inputs, purpose=Purpose.LINT)
         unreadable = next((d for d in db.diagnostics if d.code == "SIG120"), None)
         if unreadable is not None:
             raise UsageError(unreadable.message)

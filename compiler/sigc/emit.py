@@ -29,6 +29,7 @@ from sigscan.bundle.loader import (
     SQLITE_CRC_OFFSET,
     sqlite_crc,
 )
+from sigscan.bundle.records import KeyRecord
 from sigscan.bundle.schema import (
     EXCLUDE,
     MATCHES,
@@ -189,9 +190,15 @@ def _probe_indexes(db: Database) -> Iterator[tuple[int, dict[str, Any]]]:
         while end < len(db.matches) and db.matches[end].probe == p.id:
             end += 1
         probe = codec.probe(_stored(PROBES, [_probe_row(p)])[0])
-        keys = [m.key for m in db.matches[start:end]]
+        keys = [_key(m) for m in db.matches[start:end]]
         yield p.id, ProbeIndex.from_keys(probe, keys).to_data()
         start = end
+
+
+def _key(m: AnalyzedMatch) -> KeyRecord:
+    if m.key is None:
+        raise ValueError(f"line {m.match.location} has no prefilter key: its database was analysed for lint")
+    return m.key
 
 
 def _match_row(m: AnalyzedMatch, template_data: dict[int, list[Any]]) -> list[Any]:
