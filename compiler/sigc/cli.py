@@ -110,7 +110,7 @@ def cmd_build(args: argparse.Namespace) -> int:
     findings = result.diagnostics
     errors = [d for d in findings if d.severity is Severity.ERROR]
     if errors:
-        sys.stderr.write(report.render_text(errors, _source_lines(result.database)))
+        report.write_text(sys.stderr, errors, _source_lines(result.database, errors))
         print(f"sigc: {len(errors)} error(s); no bundle written", file=sys.stderr)
         return EXIT_FINDINGS
     if not args.quiet:
@@ -149,19 +149,31 @@ def _summary(
     out.write("sigc build\n" + "\n".join(lines) + "\n")
 
 
-def _source_lines(db: object) -> dict[str, Sequence[bytes]]:
-    lines: dict[str, Sequence[bytes]] = {}
+def _source_lines(db: object, findings: Sequence[Diagnostic]) -> dict[str, dict[int, bytes]]:
+    """The lines the findings are on, by file and line number, read from the probe files (only
+    those lines: a report of a large file shows a part of it)."""
+    wanted: dict[str, set[int]] = {}
+    for d in findings:
+        wanted.setdefault(d.location.path, set()).add(d.location.line)
+    lines: dict[str, dict[int, bytes]] = {}
     for s in getattr(db, "sources", ()):
-        if s.kind == "probes":
+        if s.kind == "probes" and s.path in wanted:
             try:
-                data = Path(s.path).read_bytes()
+                lines[s.path] = _read_lines(Path(s.path), wanted[s.path])
             except OSError:
                 continue
-            split = data.split(b"\n")
-            if split[-1] == b"":  # nothing after the last newline is no line (as the parser counts)
-                split.pop()
-            lines[s.path] = split
     return lines
+
+
+def _read_lines(path: Path, numbers: set[int]) -> dict[int, bytes]:
+    """Lines ``numbers`` of the file, without their newline; lines end at b"\\n" only, and
+    nothing after the last newline is no line (as the parser counts)."""
+    found = {}
+    with open(path, "rb") as f:
+        for number, line in enumerate(f, start=1):
+            if number in numbers:
+                found[number] = line[:-1] if line.endswith(b"\n") else line
+    return found
 
 
 def cmd_lint(args: argparse.Namespace) -> int:
@@ -189,7 +201,7 @@ def cmd_lint(args: argparse.Namespace) -> int:
     elif args.format == "sarif":
         sys.stdout.write(report.render_sarif(findings))
     else:
-        sys.stdout.write(report.render_text(findings, _source_lines(db)))
+        report.write_text(sys.stdout, findings, _source_lines(db, findings))
     return int(report.exit_code(findings, strict=args.strict))
 
 

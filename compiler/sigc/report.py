@@ -8,16 +8,17 @@ services (GitHub and others), which show each result on the line it names.
 
 from __future__ import annotations
 
+import io
 import json
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import PurePosixPath, PureWindowsPath
-from typing import Any
+from typing import Any, TextIO
 from urllib.parse import quote
 
 import sigc
 from sigc.diagnostics import Diagnostic, Severity
 
-__all__ = ["SARIF_SCHEMA", "exit_code", "render_json", "render_sarif", "render_text", "summary"]
+__all__ = ["SARIF_SCHEMA", "exit_code", "render_json", "render_sarif", "render_text", "summary", "write_text"]
 
 SARIF_SCHEMA = "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"
 SARIF_VERSION = "2.1.0"
@@ -31,18 +32,24 @@ _SARIF_LEVEL = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.I
 # Text
 
 
-def render_text(findings: Iterable[Diagnostic], sources: Mapping[str, Sequence[bytes]]) -> str:
+def render_text(findings: Iterable[Diagnostic], sources: Mapping[str, Mapping[int, bytes]]) -> str:
+    """:func:`write_text` as one string."""
+    out = io.StringIO()
+    write_text(out, list(findings), sources)
+    return out.getvalue()
+
+
+def write_text(out: TextIO, findings: Sequence[Diagnostic], sources: Mapping[str, Mapping[int, bytes]]) -> None:
     """Each finding as ``path:line:col: CODE severity: message``, then its source line (when
-    ``sources`` has it) with a caret under the column, then a summary line."""
-    findings = list(findings)
-    out: list[str] = []
+    ``sources`` has it: path -> line number -> the line's bytes) with a caret under the column,
+    then a summary line. Written finding by finding: a report can be as large as its file."""
     for d in findings:
-        out.append(str(d))
-        lines = sources.get(d.location.path)
-        if lines is not None and 1 <= d.location.line <= len(lines):
-            out.extend(excerpt(lines[d.location.line - 1], d.location.col))
-    out.append(summary(findings))
-    return "\n".join(out) + "\n"
+        out.write(f"{d}\n")
+        line = sources.get(d.location.path, {}).get(d.location.line)
+        if line is not None:
+            shown, caret = excerpt(line, d.location.col)
+            out.write(f"{shown}\n{caret}\n")
+    out.write(summary(findings) + "\n")
 
 
 def summary(findings: Iterable[Diagnostic]) -> str:
