@@ -400,15 +400,21 @@ def _hashed(rows: Iterable[list[Any]], digest: _Digest) -> Iterator[list[Any]]:
         yield row
 
 
+_CHUNK = 1 << 20  # bytes read at a time to checksum a bundle (the file is as large as the database)
+
+
 def _seal(path: Path) -> None:
     """Write the CRC-32 of the file (its own field zeroed) into the header's ``user_version``;
     ``application_id`` is already set. Only those four bytes are written."""
     with open(path, "r+b") as f:
-        data = f.read()
-        if int.from_bytes(data[SQLITE_APPID_OFFSET : SQLITE_APPID_OFFSET + 4], "big") != SQLITE_APPLICATION_ID:
+        head = f.read(_CHUNK)  # the first chunk holds the 100-byte header
+        if int.from_bytes(head[SQLITE_APPID_OFFSET : SQLITE_APPID_OFFSET + 4], "big") != SQLITE_APPLICATION_ID:
             raise RuntimeError(f"{path}: application_id was not written")  # a bug, not bad input
+        crc = sqlite_crc(head)
+        while chunk := f.read(_CHUNK):
+            crc = zlib.crc32(chunk, crc)
         f.seek(SQLITE_CRC_OFFSET)
-        f.write(sqlite_crc(data).to_bytes(4, "big"))
+        f.write(crc.to_bytes(4, "big"))
 
 
 def _fill_sqlite(path: Path, small: dict[str, list[list[Any]]], lines: Iterable[list[Any]],
