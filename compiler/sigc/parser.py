@@ -518,7 +518,7 @@ class _Builder:
             flags,
             tuple(fields),
             loc,  # location
-            loc.shifted(start + 2),  # pattern_location
+            start + 2,  # pattern_offset
         ))
 
     def version_field(self, raw: str, offset: int, loc: Location) -> VersionField | None:
@@ -532,7 +532,8 @@ class _Builder:
             key_match = _FIELD_KEY.match(body)
             assert key_match is not None  # the grammar guarantees a key
             key_text = key_match.group()
-        start = loc.shifted(offset + len(raw) - len(body))
+        key_offset = offset + len(raw) - len(body)
+        start = loc.shifted(key_offset)
         key = _FIELD_KEYS.get(key_text)
         if key is None:
             self.report("SIG109", f"unknown version field {key_text!r} (expected p v i h o d or cpe:)", start)
@@ -544,7 +545,7 @@ class _Builder:
         elif delimiter == ":":
             self.report("SIG116", f"':' as the delimiter of {key_text}: is refused by Nmap 7.93", start)
         text = body[len(key_text) + 1 : end].encode("latin-1")
-        return VersionField(key, text, delimiter.encode("latin-1"), body[end + 1 :], start)  # positional: see add_match
+        return VersionField(key, text, delimiter.encode("latin-1"), body[end + 1 :], loc, key_offset)  # positional: see add_match
 
     def close_probe(self) -> None:
         if self.current is not None:
