@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import os
 import re
+import sys
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from functools import cache
@@ -282,6 +283,8 @@ class _Builder:
         self.current: _ProbeDraft | None = None
         self.null_seen: Location | None = None
         self.version_line: str | None = None
+        # One object per distinct field text: a real file writes 36,000 fields with 14,000 texts.
+        self.texts: dict[bytes, bytes] = {}
 
     # -- driving -------------------------------------------------------------------------
 
@@ -512,7 +515,7 @@ class _Builder:
         # Positional arguments: keywords cost a fifth of the record's construction.
         draft.matches.append(Match(
             _MATCH_KINDS[keyword],  # kind
-            text[service_start : service_end - 1],  # service
+            sys.intern(text[service_start : service_end - 1]),  # service: 1,200 names for 12,000 lines
             text[start + 2 : end].encode("latin-1"),  # pattern
             delimiter.encode("latin-1"),
             flags,
@@ -545,6 +548,7 @@ class _Builder:
         elif delimiter == ":":
             self.report("SIG116", f"':' as the delimiter of {key_text}: is refused by Nmap 7.93", start)
         text = body[len(key_text) + 1 : end].encode("latin-1")
+        text = self.texts.setdefault(text, text)
         return VersionField(key, text, delimiter.encode("latin-1"), body[end + 1 :], loc, key_offset)  # positional: see add_match
 
     def close_probe(self) -> None:
