@@ -6,8 +6,8 @@ within 1 GB, with clearly less memory per line than before.
 
 The inputs are made at run time from Nmap 7.93's installed database (never stored;
 :mod:`tests.corpus.scaled`): ``tenfold``, ten copies of it in one file Nmap loads (119,170
-match lines), and ``distinct``, 200,000 lines whose patterns all differ (17 copies, each line
-marked by its copy), so that nothing is shared between lines. One round is one CLI run in a
+match lines), and ``distinct``, 200,000 lines from 17 copies whose patterns are marked by
+their copy, so that copies share no translation or parsed pattern. One round is one CLI run in a
 fresh process, measured by :mod:`benchmarks.tree_rss`: wall time, the peak resident set of the
 largest process of the run (``peak``), and the largest sum of the run's processes' proportional
 set sizes (``tree``: the analysis forks a helper). KB per line is ``peak`` / match lines.

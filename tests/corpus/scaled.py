@@ -4,10 +4,9 @@ files are read where they are installed), for the compiler's memory benchmark an
 :func:`copies` is "N times Nmap's database" as a file Nmap itself loads: the header (comments,
 ``Exclude``) once, the one NULL probe with its directives once and its ``match``/``softmatch``
 lines N times, then every other probe N times, copy ``k`` > 0 under the name ``NAME_k`` (its
-``fallback`` names renamed alike, NULL excepted). :func:`distinct` is the same with every
-line's pattern made unique (a copy's letters after the leading ``^``), cut at a number of lines:
-what a file of that many different lines costs, with no translation or template shared between
-copies.
+``fallback`` names renamed alike, NULL excepted). :func:`distinct` is the same with each copy's
+patterns marked (a copy's letters after the leading ``^``), cut at a number of lines: what a
+file of that many different lines costs, with no translation shared between copies.
 """
 
 from __future__ import annotations
@@ -117,8 +116,8 @@ def match_lines(data: bytes) -> int:
 
 
 def distinct(data: bytes, lines: int) -> bytes:
-    """A file of exactly ``lines`` match and softmatch lines, all with different patterns, made
-    from as many copies of ``data`` as it takes (see the module docstring)."""
+    """A file of exactly ``lines`` match and softmatch lines, each copy's patterns marked as its
+    own, made from as many copies of ``data`` as it takes (see the module docstring)."""
     header, sections = _sections(data)
     per_copy = match_lines(data)
     n = -(-lines // per_copy)
