@@ -10,14 +10,19 @@ change the probe's ``rarity``, ``fallback`` or waits. New probes are appended to
 
 from __future__ import annotations
 
+import enum
+import functools
+import gc
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 
+import regex  # type: ignore[import-untyped]  # no stubs for regex in the venv
+
 from sigc import halves
 from sigc.diagnostics import Diagnostic, Location, Severity
 from sigc.model import Directive, Exclude, Match, Probe, Protocol, SourceFile
-from sigc.pcre import PatternAnalysis, analyze_pattern
+from sigc.pcre import PatternAnalysis, analyze_pattern, regex_flags
 from sigc.tables import RpcEntry, ServiceEntry
 from sigc.templates import TemplateProblem, parse_template
 from sigscan.bundle.records import KeyRecord
@@ -38,6 +43,22 @@ CODES: dict[str, tuple[Severity, str]] = {
 _EXTENDABLE = frozenset({"ports", "sslports"})
 
 
+class Purpose(enum.Enum):
+    """What an analysis is for, which decides the facts each line gets beyond its pattern
+    analysis and templates: each costs time and memory on every line, and only one user reads it."""
+
+    BUILD = "build"  # prefilter keys and backtracking bounds, which the bundle stores
+    LINT = "lint"  # the translation compiled with ``regex`` (sigc.lint's SIG501, SIG502)
+
+
+@dataclass(frozen=True, slots=True)
+class Compiled:
+    """What compiling a translation with ``regex`` gave: the error text, or the number of groups."""
+
+    error: str | None
+    groups: int | None
+
+
 @dataclass(frozen=True, slots=True)
 class AnalyzedMatch:
     match: Match
@@ -47,9 +68,10 @@ class AnalyzedMatch:
     source: int
     pattern: PatternAnalysis
     templates: tuple[tuple[Field, Template], ...]  # in the order written (repeats kept)
-    key: KeyRecord  # prefilter key among its probe's lines (sigscan.matcher.index.assign_keys)
+    key: KeyRecord | None  # prefilter key among its probe's lines (assign_keys); None for Purpose.LINT
     cost: Cost | None = None  # backtracking bound of the translation (None: unbounded or none)
     literal_cost: LiteralCost | None = None  # the bound that counts literals in the subject
+    compiled: Compiled | None = None  # for Purpose.LINT: the translation compiled (None: nothing to compile)
 
     def template(self, key: Field) -> Template | None:
         """The template Nmap uses for a field: a repeated field replaces the earlier one."""
@@ -121,9 +143,10 @@ def analyze(
     rpc: Sequence[RpcEntry] = (),
     extra_sources: Sequence[SourceInfo] = (),
     meanwhile: Callable[[], object] | None = None,
+    purpose: Purpose = Purpose.BUILD,
 ) -> Database:
     """The analysed database of ``files`` (merged in order). ``meanwhile``: see
-    :func:`analyze_lines`."""
+    :func:`analyze_lines`; ``purpose``: which facts each line gets (:class:`Purpose`)."""
     diagnostics: list[Diagnostic] = [d for f in files for d in f.diagnostics]
     merged, exclude = _merge(files, diagnostics)
     if exclude is not None and services:
@@ -133,10 +156,11 @@ def analyze(
     null_name = None if null_id is None else merged[null_id].probe.name
     probes: list[AnalyzedProbe] = []
     matches: list[AnalyzedMatch] = []
-    found = analyze_lines([[m for m, _ in e.matches] for e in merged], meanwhile=meanwhile)
+    found = analyze_lines([[m for m, _ in e.matches] for e in merged], meanwhile=meanwhile, purpose=purpose)
     for pid, (entry, (lines, keys)) in enumerate(zip(merged, found, strict=True)):
         chain = _chain(entry.probe, pid, ids, (null_id, null_name), diagnostics)
-        for seq, ((match, source), line, key) in enumerate(zip(entry.matches, lines, keys, strict=True)):
+        for seq, ((match, source), line) in enumerate(zip(entry.matches, lines, strict=True)):
+            key = None if keys is None else keys[seq]
             matches.append(_analyze_match(match, line, key, len(matches), pid, seq, source, diagnostics))
         names = tuple(sorted({m.service for m, _ in entry.matches}))
         probes.append(AnalyzedProbe(replace(entry.probe, matches=()), pid, entry.source, chain, names))
@@ -229,17 +253,17 @@ def _name_location(directive: Directive, name: str) -> Location:
     return directive.location.shifted(len(directive.keyword) + 1 + found.start())
 
 
-def _analyze_match(match: Match, line: LineFacts, key: KeyRecord, mid: int, pid: int, seq: int,
+def _analyze_match(match: Match, line: LineFacts, key: KeyRecord | None, mid: int, pid: int, seq: int,
                    source: int, diagnostics: list[Diagnostic]) -> AnalyzedMatch:
-    analysis, bound, literal_bound, parsed = line
+    analysis, bound, literal_bound, parsed, compiled = line
     for p in analysis.problems:
         diagnostics.append(Diagnostic(p.code, p.severity, p.message, match.pattern_location.shifted(p.offset)))
     for f, (_, problems) in zip(match.fields, parsed, strict=True):
         body = (4 if f.key is Field.CPE else 1) + 1  # the key and the delimiter
         for tp in problems:
             diagnostics.append(Diagnostic(tp.code, tp.severity, tp.message, f.location.shifted(body + tp.offset)))
-    templates = tuple((f.key, template) for f, (template, _) in zip(match.fields, parsed, strict=True))
-    return AnalyzedMatch(match, mid, pid, seq, source, analysis, templates, key, bound, literal_bound)
+    templates = tuple(pair for pair, _ in parsed)
+    return AnalyzedMatch(match, mid, pid, seq, source, analysis, templates, key, bound, literal_bound, compiled)
 
 
 def _unknown_masks(exclude: Exclude, services: Sequence[ServiceEntry]) -> list[Diagnostic]:
@@ -276,15 +300,18 @@ def _diag(code: str, message: str, loc: Location) -> Diagnostic:
 # -- what each line's text alone decides, on two cores when there is enough of it ------------------
 
 PARALLEL_MIN = 2000  # lines below which a second process costs more than it saves
-Parsed = tuple[Template, tuple[TemplateProblem, ...]]
-LineFacts = tuple[PatternAnalysis, Cost | None, LiteralCost | None, tuple[Parsed, ...]]  # pattern, bounds, templates
-ProbeFacts = tuple[list[LineFacts], list[KeyRecord]]  # a probe's lines, and their prefilter keys
+Parsed = tuple[tuple[Field, Template], tuple[TemplateProblem, ...]]  # (field, template) and its problems
+LineFacts = tuple[PatternAnalysis, Cost | None, LiteralCost | None, tuple[Parsed, ...], Compiled | None]
+ProbeFacts = tuple[list[LineFacts], list[KeyRecord] | None]  # a probe's lines, and their prefilter keys
+CompileKey = tuple[bytes, bool, bool]  # translation, caseless, dotall
+Bounds = tuple[Cost | None, LiteralCost | None]
 
 
 def analyze_lines(probes: Sequence[Sequence[Match]], *, parallel: bool | None = None,
-                  meanwhile: Callable[[], object] | None = None) -> list[ProbeFacts]:
-    """For each probe's lines (:func:`_analyze_probes`): their pattern analyses, backtracking
-    bounds, parsed templates and prefilter keys, in order. With ``parallel`` (by default: when
+                  meanwhile: Callable[[], object] | None = None, purpose: Purpose = Purpose.BUILD) -> list[ProbeFacts]:
+    """For each probe's lines (:func:`_analyze_probes`): their pattern analyses, parsed
+    templates, and for ``purpose`` backtracking bounds and prefilter keys or the compiled
+    translation, in order. With ``parallel`` (by default: when
     there are :data:`PARALLEL_MIN` lines or more, at least two CPUs, and a forked child is safe
     here), a forked child does some of the probes (:func:`_child_share`) while this process does
     the others (:mod:`sigc.halves`): the pure functions give the same results either way, in
@@ -292,11 +319,12 @@ def analyze_lines(probes: Sequence[Sequence[Match]], *, parallel: bool | None = 
     there is one): later work of the caller's, such as the writer's imports."""
     if parallel is None:
         parallel = sum(map(len, probes)) >= PARALLEL_MIN and halves.can_fork()
+    work = functools.partial(_analyze_probes, purpose=purpose)
     if not parallel:
-        return _analyze_probes(probes)
+        return work(probes)
     child = set(_child_share(probes))
     order = [i for i in range(len(probes)) if i not in child] + sorted(child)
-    done = halves.in_two(_analyze_probes, [probes[i] for i in order], len(order) - len(child), meanwhile)
+    done = halves.in_two(work, [probes[i] for i in order], len(order) - len(child), meanwhile)
     by_probe = dict(zip(order, done, strict=True))
     return [by_probe[i] for i in range(len(probes))]
 
@@ -320,37 +348,85 @@ def _child_share(probes: Sequence[Sequence[Match]]) -> list[int]:
     return sorted(taken)
 
 
-def _analyze_probes(probes: Sequence[Sequence[Match]]) -> list[ProbeFacts]:
-    """Each line's facts (:func:`_line_facts`), with the prefilter keys of each probe's lines
-    (:func:`~sigscan.matcher.index.assign_keys`), which depend on all of them."""
-    templates: dict[tuple[bytes, Field], Parsed] = {}
-    out = []
+def _analyze_probes(probes: Sequence[Sequence[Match]], purpose: Purpose = Purpose.BUILD) -> list[ProbeFacts]:
+    """Each line's facts (:func:`_line_facts`), with (for a build) the prefilter keys of each
+    probe's lines (:func:`~sigscan.matcher.index.assign_keys`), which depend on all of them."""
+    seen = _Seen()
+    out: list[ProbeFacts] = []
     for matches in probes:
-        lines = [_line_facts(m, templates) for m in matches]
-        keys = assign_keys([_KeyFacts(m, line[0]) for m, line in zip(matches, lines, strict=True)])
+        lines = [_line_facts(m, seen, purpose) for m in matches]
+        keys = None
+        if purpose is Purpose.BUILD:
+            keys = assign_keys([_KeyFacts(m, line[0]) for m, line in zip(matches, lines, strict=True)])
         out.append((lines, keys))
     return out
 
 
-def _line_facts(match: Match, templates: dict[tuple[bytes, Field], Parsed]) -> LineFacts:
-    """:func:`~sigc.pcre.analyze_pattern`, the runtime's backtracking bound
-    (:func:`sigscan.matcher.cost.cost`, :func:`~sigscan.matcher.cost.literal_cost`) of its
-    translation, and each field's parsed template.
-    Templates are parsed once per (text, field): a real file repeats most of its field texts
-    (36,000 fields, 14,000 distinct texts), and a parse depends on nothing else."""
+@dataclass
+class _Seen:
+    """What one process's analysis keeps to reuse: each parsed template, per (text, field) (a real
+    file repeats most of its field texts: 36,000 fields, 14,000 distinct texts), each compiled
+    translation's result, and each pair of backtracking bounds (12,000 lines have 3,000). They
+    depend on nothing else; lines that share them share the objects."""
+
+    templates: dict[tuple[bytes, Field], Parsed] = field(default_factory=dict)
+    compiled: dict[CompileKey, Compiled] = field(default_factory=dict)
+    bounds: dict[Bounds, Bounds] = field(default_factory=dict)
+
+
+def _line_facts(match: Match, seen: _Seen, purpose: Purpose) -> LineFacts:
+    """:func:`~sigc.pcre.analyze_pattern`, each field's parsed template, and for a build the
+    runtime's backtracking bounds (:func:`sigscan.matcher.cost.bounds`) of the translation, for
+    lint the translation compiled (:func:`compile_translation`)."""
     caseless, dotall = match.caseless, match.dotall
     analysis = analyze_pattern(match.pattern, caseless=caseless, dotall=dotall)
     translated = analysis.translated
-    bound = literal_bound = None
-    if translated is not None:
-        bound, literal_bound = bounds(translated, analysis.anchored, caseless=caseless, dotall=dotall)
+    bound = literal_bound = compiled = None
+    if translated is not None and purpose is Purpose.BUILD:
+        pair = bounds(translated, analysis.anchored, caseless=caseless, dotall=dotall)
+        bound, literal_bound = seen.bounds.setdefault(pair, pair)
+    if translated is not None and purpose is Purpose.LINT and not any(p.code == "SIG204" for p in analysis.problems):
+        key = (translated, caseless, dotall)  # SIG204: sigc.pcre found already that it does not compile
+        compiled = seen.compiled.get(key)
+        if compiled is None:
+            compiled = seen.compiled[key] = compile_translation(*key)
     parsed = []
     for f in match.fields:
-        found = templates.get((f.text, f.key))
+        found = seen.templates.get((f.text, f.key))
         if found is None:
-            found = templates[f.text, f.key] = parse_template(f.text, f.key)
+            template, problems = parse_template(f.text, f.key)
+            found = seen.templates[f.text, f.key] = ((f.key, template), problems)
         parsed.append(found)
-    return analysis, bound, literal_bound, tuple(parsed)
+    return analysis, bound, literal_bound, tuple(parsed), compiled
+
+
+def compile_translation(translated: bytes, caseless: bool, dotall: bool) -> Compiled:
+    """Compile a translation with ``regex``, the engine the runtime uses, as sigc.lint's SIG501
+    and SIG502 need it (~0.6 ms a pattern: the regex module parses patterns in Python).
+
+    Nothing of the compiled pattern is kept: not the pattern, nor an entry in regex's cache,
+    nor the reference cycles its parser leaves (about 3 KB a pattern), which are collected
+    here: with the garbage collector paused (:func:`sigc.build.paused_gc`) they would stay to
+    the end of the run, 3 KB for every line. The collection walks the youngest generation, the
+    objects made since the previous one; the first one in a process walks everything made
+    since the collector was paused (a third of a second for a file of 120,000 lines)."""
+    result = _compile(translated, regex_flags(caseless=caseless, dotall=dotall))
+    gc.collect(0)
+    return result
+
+
+def _compile(translated: bytes, flags: int) -> Compiled:
+    try:
+        compiled = regex.compile(translated, flags, cache_pattern=False)
+    except Exception as exc:  # regex.error, or anything else the foreign compiler raises
+        return Compiled(str(exc) or type(exc).__name__, None)
+    return _compiled_ok(int(compiled.groups))
+
+
+@functools.cache
+def _compiled_ok(groups: int) -> Compiled:
+    """One record per group count for the translations that compile (nearly all)."""
+    return Compiled(None, groups)
 
 
 class _KeyFacts:

@@ -11,9 +11,10 @@ from pathlib import Path
 
 import sigc
 from sigc import emit, report
+from sigc.analyze import Purpose
 from sigc.build import BuildResult, UnusableInput, build, compile_inputs, paused_gc, require_usable
 from sigc.codes import all_codes, markdown
-from sigc.diagnostics import Severity
+from sigc.diagnostics import Diagnostic, Severity
 from sigc.dump import dump
 from sigc.emit import encoding_of
 from sigc.lint import all_findings
@@ -111,7 +112,7 @@ def cmd_build(args: argparse.Namespace) -> int:
     if unreadable is not None:
         raise UsageError(unreadable.message)
     if errors:
-        sys.stderr.write(report.render_text(errors, _source_lines(result.database)))
+        sys.stderr.writelines(report.text_lines(errors, _source_lines(result.database, errors)))
         print(f"sigc: {len(errors)} error(s); no bundle written", file=sys.stderr)
         return EXIT_FINDINGS
     if not args.quiet:
@@ -144,38 +145,50 @@ def _summary(result: BuildResult, inputs: Inputs, elapsed: float) -> str:
     return "sigc build\n" + "\n".join(lines) + "\n"
 
 
-def _print(data: str | bytes | Iterable[bytes]) -> None:
-    """Write to standard output (text in its encoding, any character it cannot hold escaped:
-    messages quote the files' bytes). A reader that went away ends the output quietly; any
-    other failure is :class:`sigscan.files.OutputError`."""
+def _print(data: str | bytes | Iterable[str | bytes]) -> None:
+    """Write to standard output, part by part when given an iterable (text in its encoding, any
+    character it cannot hold escaped: messages quote the files' bytes). A reader that went away
+    ends the output quietly; any other failure is :class:`sigscan.files.OutputError`."""
     out = files.stdout_output()
     encoding = getattr(sys.stdout, "encoding", None) or "utf-8"
+    parts = (data,) if isinstance(data, str | bytes) else data
     try:
-        if isinstance(data, str):
-            out.write(data.encode(encoding, "backslashreplace"))
-        elif isinstance(data, bytes):
-            out.write(data)
-        else:
-            out.writelines(data)
+        out.writelines(p if isinstance(p, bytes) else p.encode(encoding, "backslashreplace") for p in parts)
         out.flush()
     except files.OutputError as exc:
         if not exc.closed:
             raise
 
 
-def _source_lines(db: object) -> dict[str, Sequence[bytes]]:
-    lines: dict[str, Sequence[bytes]] = {}
+def _source_lines(db: object, findings: Sequence[Diagnostic]) -> dict[str, dict[int, bytes]]:
+    """The lines the findings are on, by file and line number, read from the probe files (only
+    those lines: a report of a large file shows a part of it)."""
+    wanted: dict[str, set[int]] = {}
+    for d in findings:
+        wanted.setdefault(d.location.path, set()).add(d.location.line)
+    lines: dict[str, dict[int, bytes]] = {}
     for s in getattr(db, "sources", ()):
-        if s.kind == "probes":
+        if s.kind == "probes" and s.path in wanted:
             try:
-                data = files.read_bounded(s.path)
+                lines[s.path] = _read_lines(s.path, wanted[s.path])
             except OSError:
                 continue
-            split = data.split(b"\n")
-            if split[-1] == b"":  # nothing after the last newline is no line (as the parser counts)
-                split.pop()
-            lines[s.path] = split
     return lines
+
+
+def _read_lines(path: str, numbers: set[int]) -> dict[int, bytes]:
+    """Lines ``numbers`` of the file, without their newline; lines end at b"\\n" only, and
+    nothing after the last newline is no line (as the parser counts). Read no further than the
+    last of them, and opened as every input is (:func:`sigscan.files.open_input`)."""
+    found = {}
+    last = max(numbers)
+    with files.open_input(path) as f:
+        for number, line in enumerate(f, start=1):
+            if number in numbers:
+                found[number] = line[:-1] if line.endswith(b"\n") else line
+            if number >= last:
+                break
+    return found
 
 
 def cmd_lint(args: argparse.Namespace) -> int:
@@ -188,7 +201,7 @@ def cmd_lint(args: argparse.Namespace) -> int:
     ignore = _codes(args.ignore, "--ignore", all_codes())
     inputs = _inputs(_lint_sources(args.sources))
     with paused_gc():
-        db, _ = compile_inputs(inputs)
+        db, _ = compile_inputs(inputs, purpose=Purpose.LINT)
         require_usable(db, inputs)
         findings = all_findings(db, select=select, ignore=ignore)
     if args.format == "json":
@@ -196,7 +209,7 @@ def cmd_lint(args: argparse.Namespace) -> int:
     elif args.format == "sarif":
         _print(report.render_sarif(findings))
     else:
-        _print(report.render_text(findings, _source_lines(db)))
+        _print(report.text_lines(findings, _source_lines(db, findings)))
     return int(report.exit_code(findings, strict=args.strict))
 
 

@@ -13,7 +13,7 @@ import hashlib
 import os
 import sqlite3
 import zlib
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -31,6 +31,7 @@ from sigscan.bundle.loader import (
     SQLITE_CRC_OFFSET,
     sqlite_crc,
 )
+from sigscan.bundle.records import KeyRecord
 from sigscan.bundle.schema import (
     EXCLUDE,
     MATCHES,
@@ -86,14 +87,22 @@ def counts(db: Database) -> dict[str, int]:
 
 
 def rows(db: Database) -> dict[str, list[list[Any]]]:
-    """Every table's rows in stored form (see :mod:`sigscan.bundle.codec`), in a fixed order."""
-    template_data: dict[int, list[Any]] = {}  # id(template) -> to_data(): templates are shared
-    tables: dict[str, Iterable[Sequence[Any]] | _Stored] = {
+    """Every table's rows in stored form (see :mod:`sigscan.bundle.codec`), in a fixed order.
+    The writers do not hold them all: they take :func:`small_tables` whole and the lines' rows
+    one at a time (:func:`match_rows`)."""
+    tables = small_tables(db)
+    tables[MATCHES.name] = list(match_rows(db))
+    return {t.name: tables[t.name] for t in TABLES}
+
+
+def small_tables(db: Database) -> dict[str, list[list[Any]]]:
+    """The rows of every table but ``matches``, in stored form: a few thousand rows at most
+    (``probe_index`` holds one row per probe)."""
+    tables: dict[str, Iterable[Sequence[Any]]] = {
         SOURCES.name: (
             (i, s.kind, s.path, s.sha256, s.version_line) for i, s in enumerate(db.sources)
         ),
         PROBES.name: (_probe_row(p) for p in db.probes),
-        MATCHES.name: _Stored([_match_row(m, template_data) for m in db.matches]),
         PROBE_INDEX.name: _probe_indexes(db),
         PORT_INDEX.name: (
             (proto, port, ssl, pid)
@@ -111,17 +120,15 @@ def rows(db: Database) -> dict[str, list[list[Any]]]:
         RPC.name: ((r.number, r.name, list(r.aliases), r.line) for r in db.rpc),
     }
     by_name = {t.name: t for t in TABLES}
-    return {name: it.rows if isinstance(it, _Stored) else _stored(by_name[name], it) for name, it in tables.items()}
+    return {name: _stored(by_name[name], it) for name, it in tables.items()}
 
 
-class _Stored:
-    """Rows made in stored form already (:func:`_match_row`): the hot table skips the
-    :func:`_stored` pass."""
-
-    __slots__ = ("rows",)
-
-    def __init__(self, rows: list[list[Any]]) -> None:
-        self.rows = rows
+def match_rows(db: Database) -> Iterator[list[Any]]:
+    """Each line's row in stored form, made when asked for: the rows of all lines together take
+    twice the memory of the analysed database they come from."""
+    template_data: dict[int, list[Any]] = {}  # id(template) -> to_data(): templates are shared
+    for m in db.matches:
+        yield _match_row(m, template_data)
 
 
 def _stored(table: Table, rows: Iterable[Sequence[Any]]) -> list[list[Any]]:
@@ -185,9 +192,15 @@ def _probe_indexes(db: Database) -> Iterator[tuple[int, dict[str, Any]]]:
         while end < len(db.matches) and db.matches[end].probe == p.id:
             end += 1
         probe = codec.probe(_stored(PROBES, [_probe_row(p)])[0])
-        keys = [m.key for m in db.matches[start:end]]
+        keys = [_key(m) for m in db.matches[start:end]]
         yield p.id, ProbeIndex.from_keys(probe, keys).to_data()
         start = end
+
+
+def _key(m: AnalyzedMatch) -> KeyRecord:
+    if m.key is None:
+        raise ValueError(f"line {m.match.location} has no prefilter key: its database was analysed for lint")
+    return m.key
 
 
 def _match_row(m: AnalyzedMatch, template_data: dict[int, list[Any]]) -> list[Any]:
@@ -241,18 +254,69 @@ def _match_row(m: AnalyzedMatch, template_data: dict[int, list[Any]]) -> list[An
 
 
 def content_digest(tables: dict[str, list[list[Any]]]) -> str:
-    """SHA-256 of the logical content: equal for equal content, whatever the encoding."""
+    """SHA-256 of the logical content: equal for equal content, whatever the encoding. The
+    writers compute the same digest with the lines' rows fed one at a time (:class:`_Digest`)."""
     return hashlib.sha256(orjson.dumps(tables, option=orjson.OPT_SORT_KEYS)).hexdigest()
 
 
+class _Digest:
+    """:func:`content_digest` of ``small`` plus the ``matches`` rows, given one at a time as
+    their JSON (``orjson.dumps`` with sorted keys): the bytes hashed are those of
+    ``orjson.dumps(tables, option=OPT_SORT_KEYS)``, compact JSON with the tables by name."""
+
+    def __init__(self, small: dict[str, list[list[Any]]]) -> None:
+        self._small = small
+        self._names = sorted([*small, MATCHES.name])
+        self._sha = hashlib.sha256(b"{")
+        self._rows = 0
+        at = self._names.index(MATCHES.name)
+        for name in self._names[:at]:
+            self._table(name)
+        self._key(MATCHES.name)
+        self._sha.update(b"[")
+
+    def _key(self, name: str) -> None:
+        self._sha.update(b"," * (name != self._names[0]) + orjson.dumps(name) + b":")
+
+    def _table(self, name: str) -> None:
+        self._key(name)
+        self._sha.update(orjson.dumps(self._small[name], option=orjson.OPT_SORT_KEYS))
+
+    def row(self, dumped: bytes) -> None:
+        self._sha.update(b"," * (self._rows > 0) + dumped)
+        self._rows += 1
+
+    def hexdigest(self) -> str:
+        """The digest, once every row was given (call it once)."""
+        self._sha.update(b"]")
+        for name in self._names[self._names.index(MATCHES.name) + 1 :]:
+            self._table(name)
+        self._sha.update(b"}")
+        return self._sha.hexdigest()
+
+
 def write_json(db: Database, path: Path, options: dict[str, Any]) -> int:
-    """Write the JSON encoding; its size in bytes."""
-    tables = rows(db)
-    head = header(db, options) | {"content_sha256": content_digest(tables)}
-    data = json_document(head, tables, len(db.probes))
+    """The lines' rows are kept as their JSON only (what the document holds), and the document is
+    written part by part, never joined. Each row's JSON is copied before it is kept: the bytes
+    ``orjson.dumps`` returns keep the buffer it wrote them into, several times their length
+    (4 KB for a row of 700 bytes). Its size in bytes."""
+    small = small_tables(db)
+    digest = _Digest(small)
+    dumps, sort = orjson.dumps, orjson.OPT_SORT_KEYS
+    lines = []
+    for row in match_rows(db):
+        dumped = dumps(row, option=sort)
+        digest.row(dumped)
+        lines.append(bytes(memoryview(dumped)))  # a copy of its size (see above)
+    head = header(db, options) | {"content_sha256": digest.hexdigest()}
+    body = json_body(head, small, lines, [m.probe for m in db.matches], len(db.probes))
+    crc = 0
+    for part in body:
+        crc = zlib.crc32(part, crc)
+    chunks = [JSON_PREFIX + b"%08x" % crc + b'",', *body]
     with files.open_output(path, inputs=_inputs(db), parents=True) as output:
-        output.write(data)
-    return len(data)
+        output.writelines(chunks)
+    return sum(map(len, chunks))
 
 
 def _inputs(db: Database) -> list[str]:
@@ -264,9 +328,12 @@ def _inputs(db: Database) -> list[str]:
 _BY_ROW = frozenset({MATCHES.name, PROBE_INDEX.name})
 
 
-def json_document(head: dict[str, Any], tables: dict[str, list[list[Any]]], probes: int) -> bytes:
-    """The JSON encoding: ``{"crc32": …, "header": …, "tables": {name: {"columns", "rows"}},
-    "segments": …}`` with keys sorted, and the checksum over every byte after its own member.
+def json_body(head: dict[str, Any], small: dict[str, list[list[Any]]], lines: Sequence[bytes],
+              line_probes: Sequence[int], probes: int) -> list[bytes]:
+    """The JSON encoding after its checksum, in parts: ``{"crc32": …, "header": …, "tables":
+    {name: {"columns", "rows"}}, "segments": …}`` with keys sorted, and the checksum over every
+    byte after its own member. ``lines`` are the ``matches`` rows as JSON, ``line_probes`` their
+    probe ids.
 
     ``segments`` (the last member) says where things are, as byte offsets in the file: each
     table's ``rows`` array (``tables``: name -> [start, end)); for the
@@ -290,41 +357,43 @@ def json_document(head: dict[str, Any], tables: dict[str, list[list[Any]]], prob
     put(b'"header":' + dumps(head, option=sort) + b',"tables":{')
     spans: dict[str, list[int]] = {}
     starts: dict[str, list[int]] = {}
-    for i, name in enumerate(sorted(tables)):
+    for i, name in enumerate(sorted([*small, MATCHES.name])):
         put(b"," * (i > 0) + dumps(name) + b':{"columns":' + dumps(list(by_name[name].column_names)) + b',"rows":')
         if name in _BY_ROW:
             first = put(b"[")
+            rows = lines if name == MATCHES.name else [dumps(row, option=sort) for row in small[name]]
             row_starts = []
-            for k, row in enumerate(tables[name]):
-                row_starts.append(put(b"," * (k > 0) + dumps(row, option=sort)) + (k > 0))
+            for k, row in enumerate(rows):
+                if k:
+                    put(b",")
+                row_starts.append(put(row))
             row_starts.append(at + 1)  # where a next row would start
             put(b"]")
             starts[name] = row_starts
         else:
-            first = put(dumps(tables[name], option=sort))
+            first = put(dumps(small[name], option=sort))
         spans[name] = [first, at]
         put(b"}")
     put(b"}")
-    probe_column = MATCHES.column_names.index("probe")
     first_match = [0] * (probes + 1)
-    for row in tables[MATCHES.name]:
-        first_match[row[probe_column] + 1] += 1
+    for probe in line_probes:
+        first_match[probe + 1] += 1
     for p in range(probes):
         first_match[p + 1] += first_match[p]
-    segments = {"counts": {name: len(r) for name, r in tables.items()}, "first_match": first_match,
-                "rows": starts, "tables": spans}
+    counts = {name: len(r) for name, r in small.items()} | {MATCHES.name: len(lines)}
+    segments = {"counts": counts, "first_match": first_match, "rows": starts, "tables": spans}
     put(SEGMENTS_KEY + dumps(segments, option=sort) + b"}")
-    body = b"".join(parts)
-    return JSON_PREFIX + b"%08x" % zlib.crc32(body) + b'",' + body
+    return parts
 
 
 def write_sqlite(db: Database, path: Path, options: dict[str, Any]) -> int:
     """Write the SQLite encoding (into an empty file sqlite-utils fills); its size in bytes."""
-    tables = rows(db)
-    head = header(db, options) | {"content_sha256": content_digest(tables)}
+    small = small_tables(db)
+    digest = _Digest(small)
     with files.staged(path, inputs=_inputs(db), parents=True) as tmp:
         try:
-            _fill_sqlite(Path(tmp), tables, head)
+            _fill_sqlite(Path(tmp), small, _hashed(match_rows(db), digest),
+                         lambda: header(db, options) | {"content_sha256": digest.hexdigest()})
             _seal(Path(tmp))
         except sqlite3.Error as exc:  # a full disk, a size limit: SQLite's words for it
             raise files.OutputError(str(path), str(exc)) from None
@@ -333,21 +402,37 @@ def write_sqlite(db: Database, path: Path, options: dict[str, Any]) -> int:
         return os.path.getsize(tmp)
 
 
+def _hashed(rows: Iterable[list[Any]], digest: _Digest) -> Iterator[list[Any]]:
+    """The rows, each given to ``digest`` as it passes."""
+    dumps, sort = orjson.dumps, orjson.OPT_SORT_KEYS
+    for row in rows:
+        digest.row(dumps(row, option=sort))
+        yield row
+
+
+_CHUNK = 1 << 20  # bytes read at a time to checksum a bundle (the file is as large as the database)
+
+
 def _seal(path: Path) -> None:
     """Write the CRC-32 of the file (its own field zeroed) into the header's ``user_version``;
     ``application_id`` is already set. Only those four bytes are written."""
     with open(path, "r+b") as f:
-        data = f.read()
-        if int.from_bytes(data[SQLITE_APPID_OFFSET : SQLITE_APPID_OFFSET + 4], "big") != SQLITE_APPLICATION_ID:
+        head = f.read(_CHUNK)  # the first chunk holds the 100-byte header
+        if int.from_bytes(head[SQLITE_APPID_OFFSET : SQLITE_APPID_OFFSET + 4], "big") != SQLITE_APPLICATION_ID:
             raise RuntimeError(f"{path}: application_id was not written")  # a bug, not bad input
+        crc = sqlite_crc(head)
+        while chunk := f.read(_CHUNK):
+            crc = zlib.crc32(chunk, crc)
         f.seek(SQLITE_CRC_OFFSET)
-        f.write(sqlite_crc(data).to_bytes(4, "big"))
+        f.write(crc.to_bytes(4, "big"))
 
 
-def _fill_sqlite(path: Path, tables: dict[str, list[list[Any]]], head: dict[str, Any]) -> None:
-    """Tables created by sqlite-utils, rows inserted in one transaction, then the indexes (faster
-    on full tables) and the full-text index. No VACUUM: it made the file 1.3 % smaller (12.85
-    against 13.02 MB) for 48 ms, a fortieth of the build."""
+def _fill_sqlite(path: Path, small: dict[str, list[list[Any]]], lines: Iterable[list[Any]],
+                 head: Callable[[], dict[str, Any]]) -> None:
+    """Tables created by sqlite-utils, rows inserted in one transaction (``lines``, the
+    ``matches`` rows, as they come), then the header (``head()``, called once the rows are in),
+    the indexes (faster on full tables) and the full-text index. No VACUUM: it made the file
+    1.3 % smaller (12.85 against 13.02 MB) for 48 ms, a fortieth of the build."""
     import sqlite_utils  # only SQLite builds need it (it takes a tenth of a second to import)
 
     db = sqlite_utils.Database(path)
@@ -367,9 +452,9 @@ def _fill_sqlite(path: Path, tables: dict[str, list[list[Any]]], head: dict[str,
         with conn:
             for table in TABLES:
                 placeholders = ", ".join("?" for _ in table.columns)
-                conn.executemany(f'INSERT INTO "{table.name}" VALUES ({placeholders})',
-                                 _json_as_text(table, tables[table.name]))
-            conn.execute('INSERT INTO "meta" VALUES (?, ?)', ("header", codec.json_text(head)))
+                rows = lines if table is MATCHES else small[table.name]
+                conn.executemany(f'INSERT INTO "{table.name}" VALUES ({placeholders})', _json_as_text(table, rows))
+            conn.execute('INSERT INTO "meta" VALUES (?, ?)', ("header", codec.json_text(head())))
         for table in TABLES:
             for index in table.indexes:
                 db[table.name].create_index(list(index))  # type: ignore[union-attr]
@@ -378,21 +463,20 @@ def _fill_sqlite(path: Path, tables: dict[str, list[list[Any]]], head: dict[str,
         db.close()
 
 
-def _json_as_text(table: Table, rows: list[list[Any]]) -> list[list[Any]]:
+def _json_as_text(table: Table, rows: Iterable[list[Any]]) -> Iterator[list[Any]]:
     """The rows with their ``json`` columns as JSON text (:func:`sigscan.bundle.codec.json_text`)."""
     json_cols = [i for i, c in enumerate(table.columns) if c.type is ColumnType.JSON]
     if not json_cols:
-        return rows
+        yield from rows
+        return
     dumps, sort = orjson.dumps, orjson.OPT_SORT_KEYS
-    out = []
     for r in rows:
         row = list(r)
         for i in json_cols:
             value = row[i]
             if value is not None:
                 row[i] = dumps(value, option=sort).decode()
-        out.append(row)
-    return out
+        yield row
 
 
 def encoding_of(path: Path) -> str:

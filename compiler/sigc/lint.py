@@ -44,10 +44,15 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import ClassVar
 
-import regex  # type: ignore[import-untyped]  # no stubs for regex in the venv
-
 from sigc import halves
-from sigc.analyze import AnalyzedMatch, AnalyzedProbe, Database
+from sigc.analyze import (
+    AnalyzedMatch,
+    AnalyzedProbe,
+    Compiled,
+    CompileKey,
+    Database,
+    compile_translation,
+)
 from sigc.diagnostics import Diagnostic, Location, Severity
 from sigc.model import Directive, Match, Probe, Protocol
 from sigc.pcre import (
@@ -63,7 +68,6 @@ from sigc.pcre import (
     Repeat,
     Tree,
     parse_pattern,
-    regex_flags,
 )
 from sigscan.fields import Field
 from sigscan.template import Invalid, Template, template_slot
@@ -121,13 +125,14 @@ def _parsed(m: AnalyzedMatch) -> bool:
     return m.pattern.translated is not None
 
 
-@functools.lru_cache(maxsize=32768)
+@functools.lru_cache(maxsize=1)
 def _tree(pattern: bytes, caseless: bool, dotall: bool) -> Tree | None:
     return parse_pattern(pattern, caseless=caseless, dotall=dotall)[0]
 
 
 def tree_of(m: AnalyzedMatch) -> Tree | None:
-    """The PCRE tree of a line's pattern (cached: several rules walk it)."""
+    """The PCRE tree of a line's pattern (the last one is kept: :func:`lint` runs the rules
+    line by line, and several of a line's rules walk its tree)."""
     return _tree(m.match.pattern, m.match.caseless, m.match.dotall)
 
 
@@ -180,8 +185,10 @@ class RegexCompiles(Rule):
 
     sigc.pcre already compiles the few translations it doubts (backreferences, lookbehinds,
     SIG204); this rule compiles all of them. That is most of the time of a lint run (~0.6 ms a
-    pattern, ~7 s on a real file: the regex module parses patterns in Python), so the
-    distinct translations are compiled once per run, on two cores when there are enough.
+    pattern, ~7 s on a real file: the regex module parses patterns in Python), so an analysis
+    for lint (``sigc.analyze.Purpose.LINT``, what ``sigc lint`` runs) compiles each line's
+    translation on two cores while it makes it, and keeps only the result; the lines of a
+    database analysed otherwise are compiled here (:func:`compile_results`).
     """
 
     code = "SIG501"
@@ -191,23 +198,12 @@ class RegexCompiles(Rule):
     def check(self, db: Database) -> Iterator[Diagnostic]:
         results = compile_results(db)
         for m in db.matches:
-            key = _compile_key(m)
-            result = None if key is None else results[key]
+            result = _compiled_of(m, results)
             if result is not None and result.error is not None:
                 yield self.diag(f"the translation of {_pattern_text(m.match)} does not compile with regex: "
                                 f"{result.error}; this line cannot work in sigc (please report it)",
                                 m.match.pattern_location)
 
-
-@dataclass(frozen=True, slots=True)
-class Compiled:
-    """What compiling one translation gave: the error text, or the number of groups."""
-
-    error: str | None
-    groups: int | None
-
-
-CompileKey = tuple[bytes, bool, bool]  # translation, caseless, dotall
 
 # Results of the database being linted (held, so that its id cannot be reused meanwhile).
 _compiled: tuple[Database, dict[CompileKey, Compiled]] | None = None
@@ -223,19 +219,29 @@ def _compile_key(m: AnalyzedMatch) -> CompileKey | None:
     return translated, m.match.caseless, m.match.dotall
 
 
+def _compiled_of(m: AnalyzedMatch, results: dict[CompileKey, Compiled]) -> Compiled | None:
+    """The line's translation compiled (by its analysis, else in ``results``); None: nothing to compile."""
+    if m.compiled is not None:
+        return m.compiled
+    key = _compile_key(m)
+    return None if key is None else results[key]
+
+
 def compile_results(db: Database) -> dict[CompileKey, Compiled]:
-    """Every distinct translation of the database compiled once (kept until :func:`lint` ends)."""
+    """Every distinct translation of the database that its analysis did not compile, compiled
+    once (kept until :func:`lint` ends)."""
     global _compiled
     if _compiled is not None and _compiled[0] is db:
         return _compiled[1]
-    keys = list(dict.fromkeys(k for k in map(_compile_key, db.matches) if k is not None))
+    uncompiled = (m for m in db.matches if m.compiled is None)
+    keys = list(dict.fromkeys(k for k in map(_compile_key, uncompiled) if k is not None))
     results = dict(zip(keys, _compile_many(keys), strict=True))
     _compiled = (db, results)
     return results
 
 
 def _compile_many(keys: Sequence[CompileKey]) -> list[Compiled]:
-    """:func:`_compile_one` of each key, in order; a forked child does the second half when
+    """:func:`~sigc.analyze.compile_translation` of each key, in order; a forked child does the second half when
     there are many and forking is safe (:mod:`sigc.halves`)."""
     if len(keys) < PARALLEL_MIN or not halves.can_fork():
         return _compile_all(keys)
@@ -243,16 +249,7 @@ def _compile_many(keys: Sequence[CompileKey]) -> list[Compiled]:
 
 
 def _compile_all(keys: Sequence[CompileKey]) -> list[Compiled]:
-    return [_compile_one(k) for k in keys]
-
-
-def _compile_one(key: CompileKey) -> Compiled:
-    translated, caseless, dotall = key
-    try:
-        compiled = regex.compile(translated, regex_flags(caseless=caseless, dotall=dotall))
-    except Exception as exc:  # regex.error, or anything else the foreign compiler raises
-        return Compiled(str(exc) or type(exc).__name__, None)
-    return Compiled(None, int(compiled.groups))
+    return [compile_translation(*k) for k in keys]
 
 
 class TranslationKeepsGroups(Rule):
@@ -265,8 +262,7 @@ class TranslationKeepsGroups(Rule):
     def check(self, db: Database) -> Iterator[Diagnostic]:
         results = compile_results(db)
         for m in db.matches:
-            key = _compile_key(m)
-            result = None if key is None else results[key]
+            result = _compiled_of(m, results)
             if result is not None and result.groups is not None and result.groups != m.pattern.groups:
                 yield self.diag(f"PCRE sees {m.pattern.groups} group(s) in {_pattern_text(m.match)} but its "
                                 f"translation has {result.groups}: templates would read the wrong groups "
@@ -1032,8 +1028,11 @@ def lint(db: Database, *, select: Iterable[str] | None = None, ignore: Iterable[
     """Every finding of the lint rules (not the parser's or the analysis'), sorted."""
     select = None if select is None else tuple(select)
     ignore = None if ignore is None else tuple(ignore)
+    rules = [rule for rule in RULES if _wanted(rule.code, select, ignore)]
+    per_line = [rule for rule in rules if isinstance(rule, MatchRule)]
     try:
-        findings = [d for rule in RULES if _wanted(rule.code, select, ignore) for d in rule.check(db)]
+        findings = [d for m in db.matches for rule in per_line for d in rule.check_match(m)]
+        findings += [d for rule in rules if not isinstance(rule, MatchRule) for d in rule.check(db)]
     finally:  # the caches only serve rules of one run; they hold big objects
         _tree.cache_clear()
         _forget_compiled()

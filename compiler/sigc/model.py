@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from sigc.diagnostics import Diagnostic, Location
 from sigscan.fields import Field
@@ -90,7 +90,12 @@ class VersionField:
     text: bytes  # between the delimiters, raw
     delimiter: bytes
     flags: str
-    location: Location
+    line: Location  # the start of its line, shared with the line's Match (a Location each costs 56 bytes)
+    offset: int  # bytes from the start of the line to the field's key
+
+    @property
+    def location(self) -> Location:
+        return self.line.shifted(self.offset)
 
     def render(self) -> bytes:
         key = b"cpe:" if self.key is Field.CPE else self.key.value.encode()
@@ -108,7 +113,11 @@ class Match:
     flags: str  # the option letters as written ("", "i", "s", "si", ...)
     fields: tuple[VersionField, ...]
     location: Location
-    pattern_location: Location  # where the pattern text starts (after "m" and the delimiter)
+    pattern_offset: int  # bytes from the start of the line to the pattern text (after "m" and the delimiter)
+
+    @property
+    def pattern_location(self) -> Location:
+        return self.location.shifted(self.pattern_offset)
 
     @property
     def soft(self) -> bool:
@@ -196,7 +205,6 @@ class SourceFile:
     diagnostics: tuple[Diagnostic, ...] = ()
     version_line: str | None = None  # the "# $Id: ..." or similar identification, if any
     sha256: str = ""
-    lines: tuple[bytes, ...] = field(default=(), repr=False, compare=False)
 
     @property
     def matches(self) -> Iterator[Match]:

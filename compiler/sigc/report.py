@@ -9,7 +9,7 @@ services (GitHub and others), which show each result on the line it names.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import PurePosixPath, PureWindowsPath
 from typing import Any
 from urllib.parse import quote
@@ -17,7 +17,7 @@ from urllib.parse import quote
 import sigc
 from sigc.diagnostics import Diagnostic, Severity
 
-__all__ = ["SARIF_SCHEMA", "exit_code", "render_json", "render_sarif", "render_text", "summary"]
+__all__ = ["SARIF_SCHEMA", "exit_code", "render_json", "render_sarif", "render_text", "summary", "text_lines"]
 
 SARIF_SCHEMA = "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"
 SARIF_VERSION = "2.1.0"
@@ -31,18 +31,22 @@ _SARIF_LEVEL = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.I
 # Text
 
 
-def render_text(findings: Iterable[Diagnostic], sources: Mapping[str, Sequence[bytes]]) -> str:
+def render_text(findings: Iterable[Diagnostic], sources: Mapping[str, Mapping[int, bytes]]) -> str:
+    """:func:`text_lines` as one string."""
+    return "".join(text_lines(list(findings), sources))
+
+
+def text_lines(findings: Sequence[Diagnostic], sources: Mapping[str, Mapping[int, bytes]]) -> Iterator[str]:
     """Each finding as ``path:line:col: CODE severity: message``, then its source line (when
-    ``sources`` has it) with a caret under the column, then a summary line."""
-    findings = list(findings)
-    out: list[str] = []
+    ``sources`` has it: path -> line number -> the line's bytes) with a caret under the column,
+    then a summary line. Made finding by finding: a report can be as large as its file."""
     for d in findings:
-        out.append(str(d))
-        lines = sources.get(d.location.path)
-        if lines is not None and 1 <= d.location.line <= len(lines):
-            out.extend(excerpt(lines[d.location.line - 1], d.location.col))
-    out.append(summary(findings))
-    return "\n".join(out) + "\n"
+        yield f"{d}\n"
+        line = sources.get(d.location.path, {}).get(d.location.line)
+        if line is not None:
+            shown, caret = excerpt(line, d.location.col)
+            yield f"{shown}\n{caret}\n"
+    yield summary(findings) + "\n"
 
 
 def summary(findings: Iterable[Diagnostic]) -> str:

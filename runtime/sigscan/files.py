@@ -344,13 +344,19 @@ def too_large(limit: int) -> OSError:
     return OSError(errno.EFBIG, f"larger than {_size(limit)}, the most an input may hold")
 
 
-def read_bounded(path: StrPath, limit: int = INPUT_LIMIT) -> bytes:
-    """The bytes of ``path``, at most ``limit`` of them; past that an ``OSError`` (EFBIG) whose
-    ``strerror`` says so. A FIFO or a device is read the same way, never beyond ``limit + 1``;
-    a FIFO that no writer holds open reads as empty instead of waiting for one."""
-    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)  # the open cannot wait
+def open_input(path: StrPath) -> IO[bytes]:
+    """``path`` opened for reading as every input is: the open never waits (a FIFO that no
+    writer holds open then reads as empty, instead of waiting for one); reads block as usual."""
+    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
     os.set_blocking(fd, True)
-    with open(fd, "rb") as f:
+    return open(fd, "rb")
+
+
+def read_bounded(path: StrPath, limit: int = INPUT_LIMIT) -> bytes:
+    """The bytes of ``path`` (opened by :func:`open_input`), at most ``limit`` of them; past that
+    an ``OSError`` (EFBIG) whose ``strerror`` says so. A FIFO or a device is read the same way,
+    never beyond ``limit + 1``."""
+    with open_input(path) as f:
         st = os.fstat(f.fileno())
         if stat.S_ISREG(st.st_mode) and st.st_size > limit:
             raise too_large(limit)

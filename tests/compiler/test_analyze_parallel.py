@@ -17,7 +17,7 @@ def test_parallel_analysis_equals_serial(real_path: Path) -> None:
 
 def _match() -> Match:
     where = Location("x", 1)
-    return Match(MatchKind.MATCH, "x", b"x", b"|", "", (), where, where)
+    return Match(MatchKind.MATCH, "x", b"x", b"|", "", (), where, 0)
 
 
 def test_the_child_takes_the_largest_probes_that_fit_its_share() -> None:

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from sigc import emit
 from sigc.build import build
 from sigc.dump import dump
 from sigc.parser import parse_bytes, parse_file
@@ -66,3 +67,15 @@ def test_tiny_build_is_byte_identical(tmp_path: Path) -> None:
         first, second = tmp_path / f"1.{suffix}", tmp_path / f"2.{suffix}"
         assert build(resolve([str(src)]), first).ok and build(resolve([str(src)]), second).ok
         assert first.read_bytes() == second.read_bytes()
+
+
+@pytest.mark.parametrize("suffix", ["db", "json"])
+def test_streamed_digest_is_the_digest_of_all_rows(tmp_path: Path, suffix: str) -> None:
+    """The writers hash the lines' rows one at a time as they write them; the header's digest
+    must be that of every table's rows together (``emit.content_digest(emit.rows(db))``)."""
+    src = write(tmp_path, "tiny.probes", TINY)
+    target = tmp_path / f"t.{suffix}"
+    result = build(resolve([str(src)]), target)
+    assert result.ok
+    with open_bundle(target) as bundle:
+        assert bundle.header["content_sha256"] == emit.content_digest(emit.rows(result.database))
