@@ -25,6 +25,7 @@ sees the same cases every time; ``SIGSCAN_PREFILTER_EXAMPLES=5000`` asks for mor
 from __future__ import annotations
 
 import os
+import random
 import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -312,7 +313,13 @@ def line(g: Gen) -> Line:
 def members(text: bytes, caseless: bool, dotall: bool) -> bytes:
     """The bytes a set accepts, as the regex module reads it (a guide for sampling only)."""
     flags = regex.V0 | (regex.I if caseless else 0) | (regex.S if dotall else 0)
-    compiled = regex.compile(text, flags)
+    # Once its cache is full, regex.compile evicts entries with the global random.sample, and
+    # Hypothesis refuses strategies that touch the global random: its state is put back.
+    state = random.getstate()
+    try:
+        compiled = regex.compile(text, flags)
+    finally:
+        random.setstate(state)
     return bytes(b for b in range(256) if compiled.fullmatch(bytes([b])))
 
 
