@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import signal
 import sys
 import time
 from collections.abc import Iterable, Sequence
@@ -27,6 +28,7 @@ from sigscan.bundle.loader import open_bundle
 
 DEFAULT_OUTPUT = Path("build") / "signatures.db"
 EXIT_OK, EXIT_FINDINGS, EXIT_UNUSABLE = 0, 1, 2
+EXIT_INTERRUPTED, EXIT_TERMINATED = 130, 143  # 128 + SIGINT, 128 + SIGTERM
 
 
 class UsageError(Exception):
@@ -40,11 +42,33 @@ def user_bundle_path(environ: dict[str, str] | None = None) -> Path:
     return base / "sigscan" / "signatures.db"
 
 
+class Terminated(Exception):
+    """SIGTERM arrived: the command stops as after Ctrl-C, every output left as it was."""
+
+
+class _OnSigterm:
+    """While the command runs, SIGTERM raises :class:`Terminated`; one that comes as it ends (its
+    outputs in place by then) is let go, so that it cannot raise out of the restoring itself."""
+
+    def __enter__(self) -> None:
+        self.armed = True
+        self.previous = signal.signal(signal.SIGTERM, self.terminate)
+
+    def terminate(self, signum: int, frame: object) -> None:
+        if self.armed:
+            raise Terminated
+
+    def __exit__(self, *exc: object) -> None:
+        self.armed = False
+        signal.signal(signal.SIGTERM, self.previous)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = _parser()
     args = parser.parse_args(argv)
     try:
-        code: int = args.run(args)
+        with _OnSigterm():
+            code: int = args.run(args)
     except (UsageError, NoDatabase, UnusableInput, BundleError, files.OutputError) as exc:
         print(f"sigc: error: {exc}", file=sys.stderr)
         return EXIT_UNUSABLE
@@ -53,7 +77,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_OK
     except KeyboardInterrupt:
         print("sigc: interrupted", file=sys.stderr)
-        return 130
+        return EXIT_INTERRUPTED
+    except Terminated:
+        print("sigc: terminated", file=sys.stderr)
+        return EXIT_TERMINATED
     return code
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import signal
 import sys
 import threading
 from collections.abc import Callable, Sequence
@@ -42,6 +43,9 @@ def in_two(work: Callable[[Sequence[K]], list[R]], items: Sequence[K], at: int,
         second: list[R] = receiver.recv()
     except EOFError:
         second = work(items[at:])
+    except BaseException:  # Ctrl-C, SIGTERM: the child's part is not wanted any more
+        child.terminate()
+        raise
     finally:
         receiver.close()
         child.join()
@@ -49,5 +53,9 @@ def in_two(work: Callable[[Sequence[K]], list[R]], items: Sequence[K], at: int,
 
 
 def _send(work: Callable[[Sequence[K]], list[R]], items: Sequence[K], sender: Connection) -> None:
+    # The parent decides when to stop: Ctrl-C (sent to the whole terminal group) is its to
+    # handle, and its SIGTERM (terminate) ends the child at once, without a handler of its own.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
     sender.send(work(items))
     sender.close()

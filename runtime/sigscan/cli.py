@@ -4,7 +4,7 @@
 --version-all] [--profile nmap|fast] [-oN F] [-oX F] [-oJ F] [-iL FILE] [--max-parallel N]
 [--bundle B] [-v]`` finds open ports with a connect scan and runs Nmap's version detection on
 them (:mod:`sigscan.scan_command`); exit status 0, 2 on bad arguments, targets, ports or bundle
-(one line, no traceback), 130 after Ctrl-C (what finished is written).
+(one line, no traceback), 130 after Ctrl-C and 143 after SIGTERM (what finished is written).
 
 ``sigscan identify --probe NAME [--proto tcp|udp] [FILE|-]`` reads one raw response (a file, or
 standard input) and prints one JSON object: the verdict (see :class:`sigscan.verdict.Verdict`).
@@ -34,6 +34,7 @@ import base64
 import binascii
 import json
 import math
+import signal
 import sys
 from collections.abc import Sequence
 from typing import IO, TYPE_CHECKING, Any
@@ -46,6 +47,7 @@ if TYPE_CHECKING:  # the matcher (and the regex engine) load only when a command
 
 EXIT_ERROR = 2
 EXIT_INTERRUPTED = 130  # 128 + SIGINT, as a shell reports Ctrl-C
+EXIT_TERMINATED = 143  # 128 + SIGTERM
 LINE_LIMIT = 4 * 1024 * 1024  # bytes per --jsonl line: base64 of 3 MiB, far above the 4 KiB a probe keeps
 MAX_DEPTH = 64  # nesting of a --jsonl line's JSON; a request is one flat object
 
@@ -78,7 +80,7 @@ def _add_scan(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> 
         "scan", help="find open ports and identify their services (network)",
         description="Connect scan of the ports, then Nmap's version detection (-sV) on the open "
                     "ones. Normal output on stdout unless a -o option names '-'. Exit status: 0 "
-                    "done, 2 bad arguments or bundle, 130 interrupted (finished ports are written).")
+                    "done, 2 bad arguments or bundle, 130 interrupted, 143 terminated (finished ports are written).")
     scan.add_argument("targets", nargs="*", metavar="TARGET",
                       help="addresses, names, CIDR blocks, octet ranges (192.0.2.1-20)")
     scan.add_argument("-iL", dest="input_list", metavar="FILE",
@@ -134,11 +136,34 @@ def _intensity(text: str) -> int:
     return value
 
 
+class Terminated(Exception):
+    """SIGTERM arrived (``timeout``, a service manager): the command stops as after Ctrl-C,
+    with what finished written and every file put in place or left as it was."""
+
+
+class _OnSigterm:
+    """While the command runs, SIGTERM raises :class:`Terminated`; one that comes as it ends (its
+    outputs in place by then) is let go, so that it cannot raise out of the restoring itself."""
+
+    def __enter__(self) -> None:
+        self.armed = True
+        self.previous = signal.signal(signal.SIGTERM, self.terminate)
+
+    def terminate(self, signum: int, frame: object) -> None:
+        if self.armed:
+            raise Terminated
+
+    def __exit__(self, *exc: object) -> None:
+        self.armed = False
+        signal.signal(signal.SIGTERM, self.previous)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     args.argv = list(sys.argv[1:] if argv is None else argv)
     try:
-        return int(args.run(args))
+        with _OnSigterm():
+            return int(args.run(args))
     except (BundleError, _Usage, files.OutputError) as exc:
         print(f"sigscan: error: {exc}", file=sys.stderr)
         return EXIT_ERROR
@@ -147,6 +172,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
     except KeyboardInterrupt:  # `scan` has written what finished and said so
         return EXIT_INTERRUPTED
+    except Terminated:
+        return EXIT_TERMINATED
 
 
 # -- scan -----------------------------------------------------------------------------------------

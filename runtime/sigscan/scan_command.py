@@ -12,7 +12,8 @@ once), text and XML get each host when all its ports are done. A progress line g
 while it is a terminal.
 
 Ctrl-C: the scan is cancelled (every socket closed), the hosts not written yet are written with
-the ports that finished, XML ends with ``exit="error"``, and the exit status is 130. An output
+the ports that finished, XML ends with ``exit="error"``, and the exit status is 130; SIGTERM
+does the same, exit status 143. An output
 that cannot be written (a full disk) stops the scan the same way, its other outputs finished
 and put in place, with one line on stderr and exit status 2. An output whose reader goes away
 (a closed pipe: ``| head``) is dropped without a word; the scan goes on for the others, and
@@ -24,6 +25,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import shlex
+import signal
 import sys
 import time
 from collections.abc import Callable, Sequence
@@ -35,7 +37,7 @@ from sigscan import files
 from sigscan.bundle.errors import BundleError
 from sigscan.bundle.loader import Bundle, open_bundle
 from sigscan.bundle.locate import locate
-from sigscan.cli import _Usage
+from sigscan.cli import Terminated, _Usage
 from sigscan.driver import DEFAULT_MAX_PARALLEL
 from sigscan.engine import Catalog, EngineConfig, Profile
 from sigscan.output.common import with_table_names
@@ -119,19 +121,38 @@ def _first(group: BaseExceptionGroup[BundleError]) -> BundleError:
 
 
 async def _scan(scanner: Scanner, targets: list[Target], ports: PortSpec, outputs: _Outputs) -> None:
-    """Run the scan in a task of its own, which the outputs cancel when they must stop it."""
+    """Run the scan in a task of its own, which the outputs cancel when they must stop it, and
+    SIGTERM too (the loop takes the signal over from :func:`sigscan.cli.main`'s handler, which
+    would raise in the middle of the loop's own code)."""
     scan = asyncio.create_task(scanner.run(targets, ports))
     outputs.on_stop = scan.cancel
+    terminated = False
+
+    def terminate() -> None:
+        nonlocal terminated
+        terminated = True
+        scan.cancel()
+
+    loop = asyncio.get_running_loop()
+    previous = signal.getsignal(signal.SIGTERM)
+    loop.add_signal_handler(signal.SIGTERM, terminate)
     try:
         await scan
     except asyncio.CancelledError:
         outputs.on_stop = _nothing
+        if terminated:
+            _finish_early(scanner, outputs, "terminated (SIGTERM)")
+            print(f"sigscan: terminated: wrote the {outputs.ports} port(s) that finished", file=sys.stderr)
+            raise Terminated from None
         if not outputs.stopped:  # Ctrl-C: asyncio.run turns it into KeyboardInterrupt after us
             _finish_early(scanner, outputs, "interrupted by the user (Ctrl-C)")
             print(f"sigscan: interrupted: wrote the {outputs.ports} port(s) that finished", file=sys.stderr)
             raise
         _finish_early(scanner, outputs, None if outputs.failure is None else str(outputs.failure))
         return
+    finally:
+        loop.remove_signal_handler(signal.SIGTERM)  # which sets the default action: put back ours
+        signal.signal(signal.SIGTERM, previous)
     outputs.on_stop = _nothing
     outputs.finish(None)
 
@@ -276,7 +297,7 @@ class _Outputs:
     def __exit__(self, kind: type[BaseException] | None, error: BaseException | None, *exc: object) -> None:
         # Ctrl-C, or a bundle found unusable mid-scan (a line is checked when first read): the
         # outputs keep the hosts written so far, closed with the reason, and are put in place.
-        interrupted = kind is not None and issubclass(kind, KeyboardInterrupt)
+        interrupted = kind is not None and issubclass(kind, KeyboardInterrupt | Terminated)
         unusable = isinstance(error, BundleError)
         try:
             if interrupted and not self.finished:

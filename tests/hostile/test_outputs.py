@@ -14,9 +14,13 @@ import errno
 import os
 import resource
 import shutil
+import signal
 import socket
 import stat
+import subprocess
+import sys
 import threading
+import time
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -339,3 +343,30 @@ def test_build_summary_goes_to_stderr_when_the_bundle_goes_to_stdout(world: Worl
     outcome = run_bounded("sigc", "build", str(world.source), "-o", str(link), timeout=TIMEOUT, codes=(0,))
     assert outcome.stdout.startswith(b'{"crc32":"') and outcome.stdout.endswith(b"}")
     assert "sigc build" in outcome.err and FileState.of(link) is not None
+
+
+# -- stopped by a signal ----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("signum", "code", "said"), [(signal.SIGTERM, 143, "terminated"),
+                                                     (signal.SIGINT, 130, "interrupted")])
+def test_a_build_stopped_by_a_signal_leaves_the_old_bundle(
+        tmp_path: Path, signum: int, code: int, said: str) -> None:
+    """SIGTERM (``timeout``, a service manager) or Ctrl-C (sent to the whole terminal group,
+    the analysis' forked helper too) half-way through a build of Nmap's database: one line,
+    the old bundle as it was, no temporary file left, no traceback from the helper either."""
+    database = Path("/usr/share/nmap/nmap-service-probes")
+    if not database.is_file():
+        pytest.skip("apt-get install nmap: its database is the input of a build long enough to stop")
+    target = tmp_path / "out.db"
+    target.write_bytes(b"old\n")
+    before = FileState.of(target)
+    with subprocess.Popen([sys.executable, "-m", "sigc", "build", str(database), "-o", str(target), "-q"],
+                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True) as proc:
+        time.sleep(0.8)  # past the imports, in the parse or the analysis (a build takes seconds)
+        os.killpg(proc.pid, signum)
+        _, err = proc.communicate(timeout=TIMEOUT)
+    assert proc.returncode == code, err
+    assert err.decode() == f"sigc: {said}\n"
+    assert FileState.of(target) == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out.db"]

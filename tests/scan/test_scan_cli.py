@@ -142,8 +142,11 @@ def test_hostile_ports_each_appear_once_in_every_output_with_bounded_memory(
     assert growth < MEMORY_GROWTH_KIB, f"peak RSS grew by {growth} KiB"
 
 
-def test_ctrl_c_writes_what_finished_and_exits_130(
-        catalog: Catalog, servers: ServerThread, bundle_path: Path, tmp_path: Path) -> None:
+@pytest.mark.parametrize(("signum", "code", "said"), [(signal.SIGINT, 130, "interrupted"),
+                                                     (signal.SIGTERM, 143, "terminated")])
+def test_ctrl_c_or_sigterm_writes_what_finished(
+        catalog: Catalog, servers: ServerThread, bundle_path: Path, tmp_path: Path,
+        signum: int, code: int, said: str) -> None:
     quick, _ = servers.serve(banner, unlisted_port(catalog))
     slow = [servers.serve(silent, unlisted_port(catalog))[0] for _ in range(2)]
     xml, ndjson = tmp_path / "scan.xml", tmp_path / "scan.ndjson"
@@ -156,14 +159,15 @@ def test_ctrl_c_writes_what_finished_and_exits_130(
         while str(quick) not in written_so_far(ndjson):
             assert time.monotonic() < deadline and proc.poll() is None
             time.sleep(0.05)
-        proc.send_signal(signal.SIGINT)
+        proc.send_signal(signum)
         stdout, stderr = proc.communicate(timeout=10)
     finally:
         if proc.poll() is None:
             proc.kill()
             proc.wait()
-    assert proc.returncode == 130, stderr
-    assert "Traceback" not in stderr and "interrupted" in stderr
+    assert proc.returncode == code, stderr
+    assert "Traceback" not in stderr and f"sigscan: {said}: wrote the 1 port(s)" in stderr
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["scan.ndjson", "scan.xml"]  # no .tmp left
     root = ET.parse(xml).getroot()  # a complete document
     finished = root.find("runstats/finished")
     assert finished is not None and finished.get("exit") == "error"
