@@ -35,6 +35,9 @@ if TYPE_CHECKING:  # typing costs a cold process 5 ms: the protocol is for check
         name: str
         has_timeout: bool
 
+        def preload(self) -> None:
+            """Import the module now rather than on the first compile."""
+
         def compile(self, pattern: bytes, *, caseless: bool, dotall: bool) -> Any:
             """A compiled pattern; raises the engine's own error if it does not compile."""
 
@@ -74,6 +77,10 @@ class RegexEngine:
         self._s = int(regex.DOTALL)
         return regex
 
+    def preload(self) -> None:
+        if self._regex is None:
+            self._load()
+
     def compile(self, pattern: bytes, *, caseless: bool, dotall: bool) -> Any:
         module = self._regex or self._load()
         flags = self._base | (self._i if caseless else 0) | (self._s if dotall else 0)
@@ -106,6 +113,9 @@ class ReEngine:
         import re
 
         self._re = re
+
+    def preload(self) -> None:
+        pass  # imported already
 
     def compile(self, pattern: bytes, *, caseless: bool, dotall: bool) -> Any:
         flags = (self._re.IGNORECASE if caseless else 0) | (self._re.DOTALL if dotall else 0)

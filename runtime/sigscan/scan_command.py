@@ -90,6 +90,7 @@ def run_scan(args: argparse.Namespace) -> int:
 def _run(bundle: Bundle, config: EngineConfig, options: ScanOptions, targets: list[Target],
          ports: PortSpec, outputs: _Outputs, verbose: int = 0) -> int:
     catalog = Catalog.from_bundle(bundle)
+    catalog.matcher.preload()
     total = sum(len(t.ports if t.ports is not None else ports) for t in _unique(targets))
     progress = _Progress(total) if sys.stderr.isatty() else None
     outputs.progress = progress

@@ -258,6 +258,15 @@ class Matcher:
         if bound is not None:
             self._check_literals(entry, bound)
 
+    def preload(self) -> None:
+        """Import now what matching would import on first use (the regex module, the bound
+        checker): a long run calls it before it opens sockets, as an import needs a free file
+        descriptor, which a scan at its limit may not have."""
+        import sigscan.matcher.cost  # noqa: F401
+
+        self.engine.preload()
+        self.untimed_engine.preload()
+
     def _fixed_start(self, entry: Entry) -> bool:
         """Is the entry's pattern matched at one offset (see :meth:`_apply`), not searched?"""
         return bool(entry.skip and self.cut_heads) or entry.anchored
