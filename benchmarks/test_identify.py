@@ -38,7 +38,7 @@ from sigscan.bundle.loader import Bundle, open_bundle
 from sigscan.matcher import Matcher, identify
 from sigscan.matcher.core import _FAILED
 from sigscan.matcher.index import Entry
-from sigscan.matcher.naive import NaiveMatcher
+from sigscan.testing.naive import NaiveMatcher
 
 NAIVE_SAMPLE = 1000  # responses: naive matching takes milliseconds each
 REPEAT = 3  # times each response is identified by each matcher for the speed-up

@@ -142,7 +142,7 @@ def command(tool: str, base: int, bundle: Path, out: Path) -> list[str]:
     if tool == "nmap":
         return ["nmap", "-sV", "-Pn", "-n", "-p", ports, "127.0.0.1", "-oX", str(out)]
     profile = tool.removeprefix("sigscan-")
-    return [sys.executable, "-m", "sigscan.cli", "scan", "127.0.0.1", "-p", ports, "--profile", profile,
+    return [sys.executable, "-m", "sigscan.cli.commands", "scan", "127.0.0.1", "-p", ports, "--profile", profile,
             "--bundle", str(bundle), "-oJ", str(out), "-oN", os.devnull]
 
 

@@ -33,7 +33,7 @@ def test_runtime_sources_import_only_stdlib_regex_orjson() -> None:
 
 def _modules(folder: Path) -> list[str]:
     """The dotted names of the modules below FOLDER (``__main__`` left out: importing it runs
-    the CLI, and it imports sigscan.cli only)."""
+    the CLI, and it imports sigscan.cli.commands only)."""
     return [
         ".".join(p.relative_to(RUNTIME.parent).with_suffix("").parts).removesuffix(".__init__")
         for p in sorted(folder.rglob("*.py"))
@@ -88,8 +88,8 @@ def test_python_dash_m_runs_each_command() -> None:
 
 
 def test_the_files_helper_stands_alone() -> None:
-    """``sigscan.files`` (how both halves read inputs and write outputs) imports only the
+    """``sigscan.bundle.files`` (how both halves read inputs and write outputs) imports only the
     standard library: the compiler imports it besides the bundle format, and it must be able to
     move with either half when the packages split by phase."""
     stdlib = set(sys.stdlib_module_names)
-    assert _imports(RUNTIME / "files.py") - stdlib == set()
+    assert _imports(RUNTIME / "bundle" / "files.py") - stdlib == set()

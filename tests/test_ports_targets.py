@@ -15,7 +15,7 @@ import pytest
 
 from sigscan.bundle.loader import open_bundle
 from sigscan.bundle.records import ServiceRecord
-from sigscan.ports import (
+from sigscan.scanning.ports import (
     PortSpec,
     PortSpecError,
     ServiceTable,
@@ -24,7 +24,7 @@ from sigscan.ports import (
     parse_ports,
     top_ports,
 )
-from sigscan.targets import (
+from sigscan.scanning.targets import (
     Target,
     TargetError,
     parse_target,

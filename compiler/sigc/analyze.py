@@ -25,11 +25,11 @@ from sigc.model import Directive, Exclude, Match, Probe, Protocol, SourceFile
 from sigc.pcre import PatternAnalysis, analyze_pattern, regex_flags
 from sigc.tables import RpcEntry, ServiceEntry
 from sigc.templates import TemplateProblem, parse_template
+from sigscan.bundle.cost import Cost, LiteralCost, bounds
+from sigscan.bundle.fields import Field
 from sigscan.bundle.records import KeyRecord
-from sigscan.fields import Field
-from sigscan.matcher.cost import Cost, LiteralCost, bounds
+from sigscan.bundle.template import Template
 from sigscan.matcher.index import assign_keys
-from sigscan.template import Template
 
 CODES: dict[str, tuple[Severity, str]] = {
     "SIG401": (Severity.ERROR, "fallback names an unknown probe"),
@@ -376,7 +376,7 @@ class _Seen:
 
 def _line_facts(match: Match, seen: _Seen, purpose: Purpose) -> LineFacts:
     """:func:`~sigc.pcre.analyze_pattern`, each field's parsed template, and for a build the
-    runtime's backtracking bounds (:func:`sigscan.matcher.cost.bounds`) of the translation, for
+    runtime's backtracking bounds (:func:`sigscan.bundle.cost.bounds`) of the translation, for
     lint the translation compiled (:func:`compile_translation`)."""
     caseless, dotall = match.caseless, match.dotall
     analysis = analyze_pattern(match.pattern, caseless=caseless, dotall=dotall)

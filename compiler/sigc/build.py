@@ -16,7 +16,7 @@ from sigc.diagnostics import Diagnostic, Location, Severity
 from sigc.parser import parse_file
 from sigc.sources import Inputs
 from sigc.tables import RpcEntry, ServiceEntry, read_rpc, read_services
-from sigscan import files
+from sigscan.bundle import files
 
 
 class UnusableInput(Exception):
@@ -93,8 +93,8 @@ def build(inputs: Inputs, output: Path, options: dict[str, object] | None = None
     """Compile ``inputs`` and write ``output`` (``.json`` selects JSON, anything else SQLite).
     Nothing is written when an error-level diagnostic was found; :class:`UnusableInput` when a
     probe file cannot be read or the inputs define no probe at all. An output the rules of
-    :mod:`sigscan.files` refuse (a directory, one of the inputs) is refused before compiling,
-    with :class:`sigscan.files.OutputError`."""
+    :mod:`sigscan.bundle.files` refuse (a directory, one of the inputs) is refused before compiling,
+    with :class:`sigscan.bundle.files.OutputError`."""
     files.target(output, inputs=inputs.paths())
     with paused_gc():
         db, seconds = compile_inputs(inputs, lambda: emit.preload(output))

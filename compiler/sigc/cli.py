@@ -22,7 +22,8 @@ from sigc.lint import all_findings
 from sigc.parser import parse_file
 from sigc.sources import PROBES_FILE, SIGNATURES_GLOB, Inputs, NoDatabase, resolve
 from sigc.stats import bundle_stats, is_bundle, source_stats
-from sigscan import _json, files
+from sigscan.bundle import files
+from sigscan.bundle import jsonio as _json
 from sigscan.bundle.errors import BundleError
 from sigscan.bundle.loader import open_bundle
 
@@ -175,7 +176,7 @@ def _summary(result: BuildResult, inputs: Inputs, elapsed: float) -> str:
 def _print(data: str | bytes | Iterable[str | bytes]) -> None:
     """Write to standard output, part by part when given an iterable (text in its encoding, any
     character it cannot hold escaped: messages quote the files' bytes). A reader that went away
-    ends the output quietly; any other failure is :class:`sigscan.files.OutputError`."""
+    ends the output quietly; any other failure is :class:`sigscan.bundle.files.OutputError`."""
     out = files.stdout_output()
     encoding = getattr(sys.stdout, "encoding", None) or "utf-8"
     parts = (data,) if isinstance(data, str | bytes) else data
@@ -206,7 +207,7 @@ def _source_lines(db: object, findings: Sequence[Diagnostic]) -> dict[str, dict[
 def _read_lines(path: str, numbers: set[int]) -> dict[int, bytes]:
     """Lines ``numbers`` of the file, without their newline; lines end at b"\\n" only, and
     nothing after the last newline is no line (as the parser counts). Read no further than the
-    last of them, and opened as every input is (:func:`sigscan.files.open_input`)."""
+    last of them, and opened as every input is (:func:`sigscan.bundle.files.open_input`)."""
     found = {}
     last = max(numbers)
     with files.open_input(path) as f:

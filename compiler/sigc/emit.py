@@ -2,7 +2,7 @@
 
 Both encodings take the same rows from :func:`rows`, in the same order, so they hold the same
 content; building twice gives byte-identical JSON and the same SQLite content (and in practice
-the same SQLite bytes). The file is written under :mod:`sigscan.files`' rules: beside the
+the same SQLite bytes). The file is written under :mod:`sigscan.bundle.files`' rules: beside the
 target and renamed into place (so a failed build never leaves a half-written bundle where a good
 one was), written through a link, streamed into a device or FIFO, never over one of its sources.
 """
@@ -21,8 +21,8 @@ import orjson
 
 import sigc
 from sigc.analyze import AnalyzedMatch, AnalyzedProbe, Database
-from sigscan import files
-from sigscan.bundle import codec
+from sigscan.bundle import codec, files
+from sigscan.bundle.fields import Field
 from sigscan.bundle.loader import (
     JSON_DIGEST_END,
     JSON_PREFIX,
@@ -48,7 +48,6 @@ from sigscan.bundle.schema import (
     ColumnType,
     Table,
 )
-from sigscan.fields import Field
 from sigscan.matcher.index import ProbeIndex
 
 _SQL_TYPES = {
@@ -493,7 +492,7 @@ def preload(path: Path) -> None:
 
 def write(db: Database, path: Path, options: dict[str, Any]) -> tuple[str, int]:
     """Write ``path`` in the encoding its suffix selects (:func:`encoding_of`): that encoding and
-    the bundle's size in bytes. :class:`sigscan.files.OutputError` when it cannot be written."""
+    the bundle's size in bytes. :class:`sigscan.bundle.files.OutputError` when it cannot be written."""
     encoding = encoding_of(path)
     if encoding == "json":
         return encoding, write_json(db, path, options)

@@ -69,9 +69,9 @@ from sigc.pcre import (
     Tree,
     parse_pattern,
 )
-from sigscan.fields import Field
-from sigscan.template import Invalid, Template, template_slot
-from sigscan.template import Literal as TemplateLiteral
+from sigscan.bundle.fields import Field
+from sigscan.bundle.template import Invalid, Template, template_slot
+from sigscan.bundle.template import Literal as TemplateLiteral
 
 __all__ = ["CODES", "RULES", "Rule", "all_findings", "lint", "sort_findings"]
 

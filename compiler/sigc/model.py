@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 from sigc.diagnostics import Diagnostic, Location
-from sigscan.fields import Field
+from sigscan.bundle.fields import Field
 
 
 class Protocol(enum.Enum):

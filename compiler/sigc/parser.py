@@ -37,8 +37,8 @@ from sigc.model import (
     SourceFile,
     VersionField,
 )
-from sigscan import files
-from sigscan.fields import Field
+from sigscan.bundle import files
+from sigscan.bundle.fields import Field
 
 # Stable codes of the parser: code -> (severity, summary). Documented in docs/diagnostics.md.
 CODES: dict[str, tuple[Severity, str]] = {

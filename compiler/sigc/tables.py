@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from sigc.diagnostics import Diagnostic, Location, Severity
-from sigscan import files
+from sigscan.bundle import files
 
 CODES: dict[str, tuple[Severity, str]] = {
     "SIG150": (Severity.WARNING, "nmap-services line does not parse"),

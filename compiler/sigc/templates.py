@@ -1,4 +1,4 @@
-"""Parse version-field templates once, at compile time, into :mod:`sigscan.template`'s form.
+"""Parse version-field templates once, at compile time, into :mod:`sigscan.bundle.template`'s form.
 
 The reading of ``$`` expressions copies Nmap's ``dotmplsubst``/``substvar``/
 ``getsubstcommandargs`` (nmap-semantics §2), quirks included:
@@ -13,7 +13,7 @@ The reading of ``$`` expressions copies Nmap's ``dotmplsubst``/``substvar``/
 
 Nmap parses templates at match time, so a bad variable is not a load error there: the field
 just comes out empty (with a warning on every match). Here it becomes an
-:class:`~sigscan.template.Invalid` part and a problem. Nothing after the first invalid variable
+:class:`~sigscan.bundle.template.Invalid` part and a problem. Nothing after the first invalid variable
 is read, as Nmap stops there too. Problems carry byte offsets into the text given (for
 ``cpe:`` the body after ``cpe:/``).
 """
@@ -25,8 +25,8 @@ from dataclasses import dataclass
 
 from sigc.diagnostics import Severity
 from sigc.escapes import Dialect, TemplateProblem, quote, unescape
-from sigscan.fields import Field
-from sigscan.template import Group, Int, Invalid, Literal, Part, Printable, Subst, Template
+from sigscan.bundle.fields import Field
+from sigscan.bundle.template import Group, Int, Invalid, Literal, Part, Printable, Subst, Template
 
 __all__ = ["CODES", "TemplateProblem", "max_group", "parse_cpe", "parse_template"]
 

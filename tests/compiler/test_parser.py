@@ -7,7 +7,7 @@ import pytest
 from sigc.diagnostics import Severity
 from sigc.model import MatchKind, PortRange, Protocol
 from sigc.parser import parse_bytes, parse_port_list
-from sigscan.fields import Field
+from sigscan.bundle.fields import Field
 
 
 def findings(text: bytes) -> list[tuple[str, int, int]]:

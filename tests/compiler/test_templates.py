@@ -15,8 +15,8 @@ from hypothesis import strategies as st
 from sigc.diagnostics import Severity
 from sigc.escapes import Dialect, unescape
 from sigc.templates import CODES, max_group, parse_cpe, parse_template
-from sigscan.fields import Field
-from sigscan.template import (
+from sigscan.bundle.fields import Field
+from sigscan.bundle.template import (
     Group,
     Int,
     Invalid,

@@ -7,9 +7,9 @@ from typing import Any
 from sigscan.engine.catalog import Catalog
 from sigscan.engine.config import EngineConfig
 from sigscan.engine.events import Proto
-from sigscan.engine.fake import FakeTransport, Server
 from sigscan.engine.port import PortEngine
-from sigscan.results import PortResult, PortState
+from sigscan.engine.results import PortResult, PortState
+from sigscan.testing.fake import FakeTransport, Server
 
 HOST = "127.0.0.1"
 

@@ -21,9 +21,9 @@ from sigscan.engine.events import (
     Timer,
     WaitUntil,
 )
-from sigscan.engine.fake import Behaviour, FakeTransport, Server, Step, on
+from sigscan.engine.results import PortState
 from sigscan.engine.selection import ProbeCursor
-from sigscan.results import PortState
+from sigscan.testing.fake import Behaviour, FakeTransport, Server, Step, on
 from tests.engine.conftest import SmallCatalog
 from tests.engine.support import HOST
 

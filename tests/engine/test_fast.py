@@ -14,8 +14,8 @@ import pytest
 from sigscan.engine.catalog import Catalog
 from sigscan.engine.config import Profile
 from sigscan.engine.events import Proto
-from sigscan.engine.fake import Behaviour, Server, close, on, send
-from sigscan.results import PortResult, PortState, Service
+from sigscan.engine.results import PortResult, PortState, Service
+from sigscan.testing.fake import Behaviour, Server, close, on, send
 from tests.engine.support import connects, scan, sends
 
 ALERT = b"\x15\x03\x01\x00\x02\x02\x28"

@@ -19,9 +19,9 @@ import pytest
 
 from sigscan.engine.catalog import Catalog
 from sigscan.engine.events import Proto
-from sigscan.engine.fake import Behaviour, Server, close, on, send
-from sigscan.output.fingerprint import ESCAPED_BYTES, SIZE_LIMIT, escape, service_fingerprint
-from sigscan.results import Method, PortResult, PortState
+from sigscan.engine.fingerprint import ESCAPED_BYTES, SIZE_LIMIT, escape, service_fingerprint
+from sigscan.engine.results import Method, PortResult, PortState
+from sigscan.testing.fake import Behaviour, Server, close, on, send
 from tests.engine.support import scan
 
 UTC = datetime.UTC

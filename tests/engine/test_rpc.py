@@ -10,7 +10,7 @@ import pytest
 
 from sigscan.engine.catalog import Catalog
 from sigscan.engine.events import Proto
-from sigscan.engine.fake import Behaviour, Server, Step, send
+from sigscan.engine.results import Method
 from sigscan.engine.rpc import (
     FIRST_XID,
     GRIND_VERSION,
@@ -19,7 +19,7 @@ from sigscan.engine.rpc import (
     call,
     parse_reply,
 )
-from sigscan.results import Method
+from sigscan.testing.fake import Behaviour, Server, Step, send
 from tests.engine.support import connects, scan
 
 PORTMAPPER = 100000

@@ -7,8 +7,8 @@ import pytest
 
 from sigscan.engine.catalog import Catalog
 from sigscan.engine.events import Proto
-from sigscan.engine.fake import Behaviour, Server, close, on, send
-from sigscan.results import Method
+from sigscan.engine.results import Method
+from sigscan.testing.fake import Behaviour, Server, close, on, send
 from tests.engine.conftest import SmallCatalog
 from tests.engine.support import connects, flat_fp, scan
 

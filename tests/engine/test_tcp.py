@@ -1,7 +1,7 @@
 """TCP detection, profile nmap: order, connections, reading, matches, endings (nmap-semantics
 §4, §5, §8, §9 and the compatibility cases of §11 that concern the engine).
 
-Servers are scripted (:mod:`sigscan.engine.fake`); the clock is virtual, so Nmap's waits are
+Servers are scripted (:mod:`sigscan.testing.fake`); the clock is virtual, so Nmap's waits are
 checked to the millisecond without waiting.
 """
 
@@ -13,8 +13,8 @@ import pytest
 
 from sigscan.engine.catalog import Catalog
 from sigscan.engine.events import Proto
-from sigscan.engine.fake import Behaviour, Server, close, on, reset, send
-from sigscan.results import Method
+from sigscan.engine.results import Method
+from sigscan.testing.fake import Behaviour, Server, close, on, reset, send
 from tests.engine.conftest import SmallCatalog
 from tests.engine.support import connects, flat_fp, scan, sends
 

@@ -7,8 +7,8 @@ import pytest
 
 from sigscan.engine.catalog import Catalog, wait_seconds
 from sigscan.engine.events import Proto
-from sigscan.engine.fake import Behaviour, Server, on, send
-from sigscan.results import Method, PortState
+from sigscan.engine.results import Method, PortState
+from sigscan.testing.fake import Behaviour, Server, on, send
 from tests.engine.conftest import SmallCatalog
 from tests.engine.support import connects, scan, sends
 

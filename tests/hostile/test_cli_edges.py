@@ -25,8 +25,8 @@ import pytest
 
 from sigc.build import build
 from sigc.sources import resolve
-from sigscan.cli import LINE_LIMIT
-from sigscan.files import INPUT_LIMIT
+from sigscan.bundle.files import INPUT_LIMIT
+from sigscan.cli.commands import LINE_LIMIT
 from tests.helpers import TINY
 from tests.hostile.support import KILL_GRACE, run_bounded
 

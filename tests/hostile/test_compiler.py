@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from sigscan.files import INPUT_LIMIT
+from sigscan.bundle.files import INPUT_LIMIT
 from tests.helpers import TINY, write
 from tests.hostile.support import run_bounded
 

@@ -1,5 +1,5 @@
 """Every writer against every kind of path, with the same cases: ``sigc build`` (SQLite and JSON),
-``sigc dump -o`` and ``sigscan scan -oN/-oX/-oJ`` all follow the rules of :mod:`sigscan.files`.
+``sigc dump -o`` and ``sigscan scan -oN/-oX/-oJ`` all follow the rules of :mod:`sigscan.bundle.files`.
 
 A new path or a regular file is replaced atomically with the mode ``open(path, "w")`` would give;
 a link is written through; a device or FIFO is written as a stream and never replaced; a

@@ -228,9 +228,9 @@ def test_few_file_descriptors_lose_no_port(catalog: Catalog, servers: ServerThre
 # meanwhile asks discovery, then a detection connection, for a socket to a listening port.
 WAIT_FOR_A_SOCKET = """
 import asyncio, os, socket
-from sigscan.discovery import probe_port
+from sigscan.net.discovery import probe_port
 from sigscan.engine.events import Proto
-from sigscan.transport import Endpoint, Network
+from sigscan.net.transport import Endpoint, Network
 
 def fill():
     fillers = []

@@ -63,8 +63,8 @@ import regex  # type: ignore[import-untyped]  # no stubs for regex
 
 from sigscan.bundle.loader import Bundle, open_bundle
 from sigscan.bundle.records import MatchRecord, ProbeRecord
-from sigscan.template import Group, Int, Printable, Subst, Template, expand, expand_cpes
-from sigscan.verdict import FIELD_NAMES, Verdict
+from sigscan.bundle.template import Group, Int, Printable, Subst, Template, expand, expand_cpes
+from sigscan.matcher.verdict import FIELD_NAMES, Verdict
 from tests.conftest import NMAP_7_93
 from tests.corpus.banner_server import BannerServer, Mode, Service
 from tests.corpus.generate import Case, Generated, generate_probe, pcre2_match
@@ -163,7 +163,7 @@ def identifier(bundle: Bundle) -> tuple[Identify, str]:
     try:
         from sigscan.matcher.core import Matcher
     except ImportError:
-        return Reference(bundle).identify, "naive reference (regex, chain order, sigscan.template)"
+        return Reference(bundle).identify, "naive reference (regex, chain order, sigscan.bundle.template)"
     return Matcher(bundle).identify, "sigscan.matcher.core.Matcher"
 
 

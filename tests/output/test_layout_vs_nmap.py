@@ -18,9 +18,9 @@ from collections.abc import Iterator
 
 import pytest
 
+from sigscan.engine.results import HostResult, Method, PortResult, PortState, ScanInfo, Service
 from sigscan.output import text, xml
 from sigscan.output.common import with_table_names
-from sigscan.results import HostResult, Method, PortResult, PortState, ScanInfo, Service
 from tests.corpus.banner_server import BannerServer
 from tests.corpus.banner_server import Service as Play
 from tests.output.support import (

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import json
 
+from sigscan.engine.results import Method, PortResult, PortState, Service
 from sigscan.output.ndjson import FIELDS, NdjsonWriter, line, record
-from sigscan.results import Method, PortResult, PortState, Service
 
 FP = 'SF-Port8-TCP:V=7.93%I=7%D=1/1%Time=0%P=x%r(NULL,3F,"abc\nSF:def");'
 

@@ -8,9 +8,7 @@ import io
 
 import pytest
 
-from sigscan.output import text
-from sigscan.output.common import ignored_states, with_table_names
-from sigscan.results import (
+from sigscan.engine.results import (
     HostResult,
     Method,
     PortGroup,
@@ -19,6 +17,8 @@ from sigscan.results import (
     ScanInfo,
     Service,
 )
+from sigscan.output import text
+from sigscan.output.common import ignored_states, with_table_names
 
 OPEN, CLOSED = PortState.OPEN, PortState.CLOSED
 FILTERED, OPEN_FILTERED = PortState.FILTERED, PortState.OPEN_FILTERED

@@ -13,9 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from sigscan.output import xml
-from sigscan.output.common import all_ports
-from sigscan.results import (
+from sigscan.engine.results import (
     HostResult,
     Method,
     PortGroup,
@@ -24,6 +22,8 @@ from sigscan.results import (
     ScanInfo,
     Service,
 )
+from sigscan.output import xml
+from sigscan.output.common import all_ports
 
 DTD = Path("/usr/share/nmap/nmap.dtd")
 FP = 'SF-Port8-TCP:V=7.93%I=7%D=1/1%Time=0%P=x%r(NULL,3F,"abcdefghijklmnopqrstuvwxyz0123456789\nSF:ABCDEFGHIJ&<>\'");'

@@ -17,10 +17,10 @@ from pathlib import Path
 import pytest
 
 from sigscan.bundle.records import ServiceRecord
+from sigscan.engine.results import HostResult, Method, PortResult, PortState, ScanInfo, Service
 from sigscan.output import xml
 from sigscan.output.common import with_table_names
-from sigscan.ports import ServiceTable
-from sigscan.results import HostResult, Method, PortResult, PortState, ScanInfo, Service
+from sigscan.scanning.ports import ServiceTable
 from tests.corpus.banner_server import BannerServer
 from tests.corpus.banner_server import Service as Play
 from tests.output.support import NmapOutput, free_ports, nmap_path, run_nmap, tool, xml_fingerprints

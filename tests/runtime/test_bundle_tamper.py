@@ -25,7 +25,7 @@ from sigscan.bundle.loader import open_bundle
 from sigscan.bundle.schema import MATCHES, TABLES, ColumnType
 from sigscan.engine import Catalog
 from sigscan.matcher import Matcher, UnknownProbe
-from sigscan.ports import ServiceTable
+from sigscan.scanning.ports import ServiceTable
 from tests.hostile.tamper import (
     RESPONSES,
     Cell,

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from sigscan._record import Record
+from sigscan.bundle._record import Record
 
 BANNER = b"SSH-2.0-OpenSSH_8.9p1 Ubuntu-3ubuntu0.6\r\n"
 HEAVY = ("typing", "inspect", "ast", "dis", "sqlite3", "hashlib", "orjson", "regex")
@@ -45,7 +45,7 @@ def test_a_cold_identify_leaves_heavy_modules_unloaded(built: dict[tuple[str, st
 def test_dataclasses_work_as_usual_after_the_verdict_module() -> None:
     code = (
         "import sys\n"
-        "import sigscan.verdict\n"
+        "import sigscan.matcher.verdict\n"
         "print('inspect' in sys.modules)\n"
         "import dataclasses, inspect\n"
         "print(type(inspect).__name__, callable(inspect.signature))\n"
@@ -55,7 +55,7 @@ def test_dataclasses_work_as_usual_after_the_verdict_module() -> None:
         "    y: int = 0\n"
         "print(Point.__doc__)\n"
         "print(dataclasses.replace(Point(1), y=2), [f.name for f in dataclasses.fields(Point)])\n"
-        "print(dataclasses.is_dataclass(sigscan.verdict.Verdict), dataclasses.asdict(sigscan.verdict.Verdict('x'))['name'])\n"
+        "print(dataclasses.is_dataclass(sigscan.matcher.verdict.Verdict), dataclasses.asdict(sigscan.matcher.verdict.Verdict('x'))['name'])\n"
     )
     lines = _run(code).splitlines()
     assert lines == [
@@ -68,7 +68,7 @@ def test_dataclasses_work_as_usual_after_the_verdict_module() -> None:
 
 
 def test_dataclasses_imported_first_are_left_alone() -> None:
-    code = "import dataclasses, inspect, sigscan.verdict\nprint(dataclasses.inspect is inspect)\n"
+    code = "import dataclasses, inspect, sigscan.matcher.verdict\nprint(dataclasses.inspect is inspect)\n"
     assert _run(code) == "True"
 
 

@@ -1,4 +1,4 @@
-"""``sigscan.files`` in its parts: bounded reading of lines and files, and what each kind of path
+"""``sigscan.bundle.files`` in its parts: bounded reading of lines and files, and what each kind of path
 means for a write (the end-to-end cases are in tests/hostile/test_outputs.py)."""
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from sigscan import files
+from sigscan.bundle import files
 
 
 @pytest.mark.parametrize(("data", "expected"), [

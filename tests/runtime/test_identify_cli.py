@@ -15,7 +15,7 @@ import pytest
 
 from sigscan.bundle.errors import BundleError
 from sigscan.bundle.locate import locate, user_bundle_path
-from sigscan.cli import main
+from sigscan.cli.commands import main
 from tests.runtime.test_matcher import small_bundle
 
 PROBES = (
@@ -109,7 +109,7 @@ def test_jsonl_keeps_ids_and_order_and_reports_bad_lines(bundle_path: Path, caps
 def test_jsonl_streams_one_line_at_a_time(bundle_path: Path) -> None:
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
     with subprocess.Popen(
-        [sys.executable, "-m", "sigscan.cli", "identify", "--bundle", str(bundle_path), "--jsonl", "--probe", "NULL"],
+        [sys.executable, "-m", "sigscan", "identify", "--bundle", str(bundle_path), "--jsonl", "--probe", "NULL"],
         stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=env,
     ) as proc:
         assert proc.stdin is not None and proc.stdout is not None

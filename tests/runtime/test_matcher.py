@@ -19,9 +19,9 @@ from sigc.sources import resolve
 from sigscan.bundle.loader import Bundle, open_bundle
 from sigscan.matcher import LIMIT, Matcher, UnknownProbe, identify
 from sigscan.matcher.index import ProbeIndex, Subject
-from sigscan.matcher.naive import NaiveMatcher
-from sigscan.regex_engine import default_engine
-from sigscan.verdict import Verdict
+from sigscan.matcher.regex_engine import default_engine
+from sigscan.matcher.verdict import Verdict
+from sigscan.testing.naive import NaiveMatcher
 
 REGEX = default_engine().name == "regex"
 needs_timeout = pytest.mark.skipif(not REGEX, reason="the re engine has no timeout")

@@ -1,4 +1,4 @@
-"""The backtracking bound with deterministic repeats (sigscan.matcher.cost, flags given): which
+"""The backtracking bound with deterministic repeats (sigscan.bundle.cost, flags given): which
 repeats count as one path, which stay charged, and that the refined bound still holds on the
 subjects that make each pattern work hardest."""
 
@@ -11,9 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from sigscan.bundle.loader import open_bundle
-from sigscan.matcher import Matcher
-from sigscan.matcher.cost import (
+from sigscan.bundle.cost import (
     BUDGET,
     Cost,
     LiteralCost,
@@ -24,6 +22,8 @@ from sigscan.matcher.cost import (
     literal_cost,
     proves,
 )
+from sigscan.bundle.loader import open_bundle
+from sigscan.matcher import Matcher
 
 
 def refined(pattern: bytes, anchored: bool = True, caseless: bool = False, dotall: bool = False) -> Cost | None:

@@ -2,7 +2,7 @@
 both real databases (Nmap 7.93 and HEAD): on a generated matching response per line (and near
 misses of a sample of them) and on real-looking responses tried against every probe.
 
-Naive here is :class:`~sigscan.matcher.naive.NaiveMatcher` (every line compiled with ``regex``,
+Naive here is :class:`~sigscan.testing.naive.NaiveMatcher` (every line compiled with ``regex``,
 tried in file order along the chain, no prefilter, no timeout); it memoizes the first matching
 line per (probe, response), which changes nothing about its answers but lets every probe's chain
 share the NULL probe's work.
@@ -30,8 +30,8 @@ from sigscan.bundle.loader import Bundle, open_bundle
 from sigscan.matcher import LIMIT, Matcher, identify
 from sigscan.matcher.core import _FAILED
 from sigscan.matcher.index import Entry, ProbeIndex, Subject
-from sigscan.matcher.naive import NaiveMatcher
-from sigscan.verdict import Verdict
+from sigscan.matcher.verdict import Verdict
+from sigscan.testing.naive import NaiveMatcher
 from tests.conftest import REAL_FILES
 from tests.runtime.test_matcher_generate import matching_response
 

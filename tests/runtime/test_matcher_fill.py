@@ -1,6 +1,6 @@
 """Filling a line's fields: the matcher expands plain-text fields once (the pairs in
 ``Templates.fields``, merged ``cpes``) and the rest per match. Every line of both real databases must give what
-expanding each of its templates at every match gives (:func:`sigscan.template.expand`, the
+expanding each of its templates at every match gives (:func:`sigscan.bundle.template.expand`, the
 function the Nmap differential test checks), with the warnings in the same order."""
 
 from __future__ import annotations
@@ -10,11 +10,11 @@ from pathlib import Path
 
 import pytest
 
+from sigscan.bundle.fields import Field
 from sigscan.bundle.loader import open_bundle
 from sigscan.bundle.records import MatchRecord
-from sigscan.fields import Field
+from sigscan.bundle.template import Literal, Template, cpe_slot, expand, merge_cpes
 from sigscan.matcher.fill import FIELDS, Templates, Written, fill
-from sigscan.template import Literal, Template, cpe_slot, expand, merge_cpes
 from tests.conftest import REAL_FILES
 
 # groups of several shapes: set, unset, too long for a field, with bytes Nmap rewrites

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from sigscan.matcher.cost import BUDGET, Cost, cost
+from sigscan.bundle.cost import BUDGET, Cost, cost
 from sigscan.matcher.index import literal_tokens, tokens_of
 
 

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from sigscan.regex_engine import ReEngine, RegexEngine, default_engine, select
+from sigscan.matcher.regex_engine import ReEngine, RegexEngine, default_engine, select
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -37,7 +37,7 @@ def test_engine_selection() -> None:
 def test_regex_missing_falls_back_to_re() -> None:
     code = (
         "import sys; sys.modules['regex'] = None\n"
-        "from sigscan.regex_engine import select, default_engine\n"
+        "from sigscan.matcher.regex_engine import select, default_engine\n"
         "print(select(None).name, default_engine().name)\n"
     )
     env = {k: v for k, v in os.environ.items() if k != "SIGSCAN_REGEX"}

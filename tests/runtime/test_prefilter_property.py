@@ -13,7 +13,7 @@ every response:
   the index's candidates and passes its literal checks (:meth:`Entry.admits`): the prefilter
   may keep a line it need not, never drop one that matches;
 * :class:`~sigscan.matcher.core.Matcher` gives exactly the verdict of
-  :class:`~sigscan.matcher.naive.NaiveMatcher` (every line searched in order): same line, soft
+  :class:`~sigscan.testing.naive.NaiveMatcher` (every line searched in order): same line, soft
   or hard, same fields.
 
 Patterns are kept clear of exponential backtracking (an unbounded repeat only ever repeats one
@@ -42,7 +42,7 @@ from sigc.sources import resolve
 from sigscan.bundle.loader import Bundle, open_bundle
 from sigscan.matcher import Matcher
 from sigscan.matcher.index import Subject
-from sigscan.matcher.naive import NaiveMatcher
+from sigscan.testing.naive import NaiveMatcher
 
 EXAMPLES = int(os.environ.get("SIGSCAN_PREFILTER_EXAMPLES", "150"))
 T = TypeVar("T")

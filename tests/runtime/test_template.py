@@ -9,8 +9,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from sigscan.fields import Field
-from sigscan.template import (
+from sigscan.bundle.fields import Field
+from sigscan.bundle.template import (
     Group,
     Int,
     Invalid,

@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from sigscan.verdict import FIELD_NAMES, Verdict
+from sigscan.matcher.verdict import FIELD_NAMES, Verdict
 
 
 def test_no_match_is_all_nulls() -> None:

@@ -7,7 +7,7 @@ import ssl
 import pytest
 import trustme
 
-from sigscan.cert import subject
+from sigscan.net.cert import subject
 
 
 def der(cert: trustme.LeafCert) -> bytes:

@@ -9,8 +9,8 @@ import asyncio
 import socket
 import time
 
-from sigscan.discovery import probe_port
-from sigscan.results import PortState
+from sigscan.engine.results import PortState
+from sigscan.net.discovery import probe_port
 
 
 async def stalled_probe(port: int) -> tuple[PortState, str]:

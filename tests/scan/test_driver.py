@@ -13,12 +13,12 @@ from dataclasses import dataclass
 
 import pytest
 
-from sigscan.driver import Driver, JobQueue, PortJob
 from sigscan.engine import Catalog, EngineConfig, Profile, Proto
 from sigscan.engine.catalog import wait_seconds
 from sigscan.engine.events import Connected, Event
-from sigscan.results import PortResult, PortState
-from sigscan.transport import Connection, Endpoint, Network, Sink
+from sigscan.engine.results import PortResult, PortState
+from sigscan.net.driver import Driver, JobQueue, PortJob
+from sigscan.net.transport import Connection, Endpoint, Network, Sink
 from tests.scan.servers import (
     ServerThread,
     banner,

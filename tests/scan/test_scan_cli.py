@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from sigscan.cli import main
+from sigscan.cli.commands import main
 from sigscan.engine import Catalog
 from tests.scan.servers import (
     ServerThread,
@@ -36,7 +36,7 @@ from tests.scan.servers import (
 # high-water mark of its own memory map (ru_maxrss would include the RSS the forked child had
 # before exec, i.e. this pytest process's).
 WRAPPER = ("import re, sys\n"
-           "from sigscan.cli import main\n"
+           "from sigscan.cli.commands import main\n"
            "code = main(sys.argv[1:])\n"
            "with open('/proc/self/status') as f:\n"
            "    peak = re.search(r'^VmHWM:\\s+(\\d+)', f.read(), re.M).group(1)\n"
@@ -69,7 +69,7 @@ def closed_port() -> int:
 
 def written_so_far(path: Path) -> str:
     """What a running scan has written for PATH: a file output is written beside its name
-    (``NAME.XXXXXXXX.tmp``) and renamed into place when the scan ends (sigscan.files)."""
+    (``NAME.XXXXXXXX.tmp``) and renamed into place when the scan ends (sigscan.bundle.files)."""
     text = ""
     for temp in path.parent.glob(path.name + ".*.tmp"):
         with contextlib.suppress(FileNotFoundError):  # renamed into place meanwhile
@@ -181,7 +181,7 @@ def test_progress_line_on_a_terminal(catalog: Catalog, servers: ServerThread, bu
     leader, follower = pty.openpty()
     try:
         proc = subprocess.run(
-            [sys.executable, "-m", "sigscan.cli", "scan", "127.0.0.1", "-p", str(port),
+            [sys.executable, "-m", "sigscan", "scan", "127.0.0.1", "-p", str(port),
              "--intensity", "0", "--bundle", str(bundle_path)],
             stdout=subprocess.PIPE, stderr=follower, timeout=60, check=False)
         os.close(follower)
@@ -255,7 +255,7 @@ def test_bad_arguments_give_one_line_and_exit_2(
 
 
 def test_missing_bundle_in_a_real_process(tmp_path: Path) -> None:
-    proc = subprocess.run([sys.executable, "-m", "sigscan.cli", "scan", "127.0.0.1", "-p", "80",
+    proc = subprocess.run([sys.executable, "-m", "sigscan", "scan", "127.0.0.1", "-p", "80",
                            "--bundle", str(tmp_path / "none.db")],
                           capture_output=True, text=True, timeout=60, check=False)
     assert proc.returncode == 2
@@ -271,9 +271,9 @@ def test_a_bad_target_is_told_before_a_missing_bundle(tmp_path: Path, capsys: py
 
 def test_scan_is_not_loaded_by_identify() -> None:
     """``sigscan identify`` start-up: importing the CLI loads no asyncio, ssl or engine."""
-    code = ("import sys, sigscan.cli\n"
-            "sigscan.cli.build_parser()\n"
-            "print(sorted(m for m in ('asyncio', 'ssl', 'sigscan.engine', 'sigscan.scan') if m in sys.modules))")
+    code = ("import sys, sigscan.cli.commands\n"
+            "sigscan.cli.commands.build_parser()\n"
+            "print(sorted(m for m in ('asyncio', 'ssl', 'sigscan.engine', 'sigscan.scanning.scanner') if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
 

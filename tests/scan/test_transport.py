@@ -20,7 +20,7 @@ from sigscan.engine.events import (
     TlsFailed,
     TlsReady,
 )
-from sigscan.transport import MAX_PENDING, Connection, Endpoint, Network, errno_name
+from sigscan.net.transport import MAX_PENDING, Connection, Endpoint, Network, errno_name
 from tests.scan.conftest import CERT_NAME
 from tests.scan.servers import (
     BANNER,

@@ -6,7 +6,7 @@ columns as nested values (the SQLite writer turns those into JSON text), boolean
 
 from __future__ import annotations
 
-from sigscan import _json
+from sigscan.bundle import jsonio as _json
 from sigscan.bundle.records import (
     ExcludeRecord,
     LineRecord,

@@ -33,8 +33,8 @@ from array import array
 from functools import cached_property
 from itertools import pairwise
 
-from sigscan import _json
 from sigscan.bundle import codec
+from sigscan.bundle import jsonio as _json
 from sigscan.bundle.errors import BundleError
 from sigscan.bundle.records import (
     ExcludeRecord,

@@ -5,19 +5,19 @@ Records are named tuples rather than the frozen dataclasses used elsewhere: they
 (its methods are generated with ``exec``) against 0.2 ms for a named tuple, which is also
 immutable, compares and hashes by value, and is the leanest instance Python has. Fields are read
 by name; nothing relies on them being tuples. They are declared with
-:class:`sigscan._record.Record`, which type checkers read as ``typing.NamedTuple`` and which
+:class:`sigscan.bundle._record.Record`, which type checkers read as ``typing.NamedTuple`` and which
 does not import ``typing`` (5 ms of a cold start).
 """
 
 from __future__ import annotations
 
-from sigscan._record import Record
+from sigscan.bundle._record import Record
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any
 
-    LiteralBound = tuple[int, int, tuple[tuple[bytes, int], ...]]  # see sigscan.matcher.bound.LiteralCost
+    LiteralBound = tuple[int, int, tuple[tuple[bytes, int], ...]]  # see sigscan.bundle.bound.LiteralCost
 
 
 class SourceRecord(Record):
@@ -73,10 +73,10 @@ class MatchRecord(Record):
     min_length: int
     product: str | None
     fields: tuple[tuple[str, str, bytes, str], ...]  # key, delimiter, text, flags
-    templates: Any  # parsed templates in sigscan.template's data form
+    templates: Any  # parsed templates in sigscan.bundle.template's data form
     source: int
     line: int
-    cost: tuple[int, int] | None  # (degree, constant) of sigscan.matcher.cost, None if unbounded
+    cost: tuple[int, int] | None  # (degree, constant) of sigscan.bundle.cost, None if unbounded
     literal_cost: LiteralBound | None = None  # (degree, constant, ((literal, weight), ...)): LiteralCost
     head_length: int = 0  # bytes of the literal head that prefix proves (sigc.pcre.split_head)
     rest_offset: int = 0  # where the pattern for the rest of the subject begins in regex

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import enum
 
-from sigscan._record import Record
+from sigscan.bundle._record import Record
 
 SCHEMA_VERSION = 6
 
@@ -31,7 +31,7 @@ class ColumnType(enum.Enum):
 
 
 # Named tuples, not dataclasses: this module is imported by every cold sigscan process (see
-# sigscan.bundle.records for the cost of defining dataclasses, sigscan._record for Record).
+# sigscan.bundle.records for the cost of defining dataclasses, sigscan.bundle._record for Record).
 
 
 class Column(Record):
@@ -126,10 +126,10 @@ MATCHES = Table(
         _c("templates", JSON, "parsed templates: {key: parts} and cpe: [parts, ...]"),
         _c("source", INT, "sources.id"),
         _c("line", INT),
-        _c("cost_degree", INT, "backtracking bound (sigscan.matcher.cost): work <= constant * (n+1)**degree "
+        _c("cost_degree", INT, "backtracking bound (sigscan.bundle.cost): work <= constant * (n+1)**degree "
                                "for a subject of n bytes; null when unbounded"),
         _c("cost_constant", INT, "see cost_degree"),
-        _c("cost_literals", JSON, "a bound that counts literals in the subject (sigscan.matcher.bound."
+        _c("cost_literals", JSON, "a bound that counts literals in the subject (sigscan.bundle.bound."
                                   "LiteralCost): [degree, constant, [[literal (latin-1), weight], ...]]; "
                                   "null when it is not lower"),
         _c("head_length", INT, "bytes of the literal head after ^ that prefix proves, which a matcher that "

@@ -2,7 +2,7 @@
 
 A driver builds one :class:`Catalog` per bundle, then one :class:`PortEngine` per port, feeds it
 the events of :mod:`sigscan.engine.events` and performs the actions it returns.
-:mod:`sigscan.engine.fake` is a scripted network with a virtual clock for tests.
+:mod:`sigscan.testing.fake` is a scripted network with a virtual clock for tests.
 
 No asyncio, socket, ssl or time imports here; a test enforces it.
 """

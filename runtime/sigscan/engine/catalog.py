@@ -9,7 +9,7 @@ from sigscan.bundle.loader import Bundle
 from sigscan.bundle.records import ExcludeRecord, ProbeRecord, RpcRecord
 from sigscan.engine.events import Proto
 from sigscan.matcher import Matcher, matcher_for
-from sigscan.verdict import Verdict
+from sigscan.matcher.verdict import Verdict
 
 DEFAULT_RARITY = 5
 DEFAULT_WAIT_MS = 5000  # DEFAULT_SERVICEWAITMS

@@ -11,7 +11,7 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass, field
 
-from sigscan.verdict import FIELD_NAMES, Verdict
+from sigscan.matcher.verdict import FIELD_NAMES, Verdict
 
 CPE_PARTS = ("a", "h", "o")
 

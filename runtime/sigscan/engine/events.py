@@ -17,7 +17,7 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass
 
-from sigscan.results import PortResult
+from sigscan.engine.results import PortResult
 
 
 class Proto(enum.Enum):

@@ -64,6 +64,8 @@ from sigscan.engine.events import (
     TlsReady,
     WaitUntil,
 )
+from sigscan.engine.fingerprint import ESCAPED_BYTES, SIZE_LIMIT, service_fingerprint
+from sigscan.engine.results import PortResult, PortState
 from sigscan.engine.rpc import Grinder
 from sigscan.engine.run import End, ProbeRun
 from sigscan.engine.selection import ProbeCursor
@@ -75,8 +77,6 @@ from sigscan.engine.verdicts import (
     fingerprint_shown,
     service,
 )
-from sigscan.output.fingerprint import ESCAPED_BYTES, SIZE_LIMIT, service_fingerprint
-from sigscan.results import PortResult, PortState
 
 DEFAULT_CONFIG = EngineConfig()
 ConnEvent = Connected | TlsReady | ConnectFailed | TlsFailed | Data | Closed | Reset

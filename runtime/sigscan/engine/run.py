@@ -14,7 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from sigscan.bundle.records import ProbeRecord
-from sigscan.verdict import Verdict
+from sigscan.matcher.verdict import Verdict
 
 READ_CAP = 4096  # Nmap stops reading once the buffer holds this many bytes
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import enum
 
 from sigscan.engine.deductions import Deductions
-from sigscan.results import Method, Service
+from sigscan.engine.results import Method, Service
 
 
 class Final(enum.Enum):

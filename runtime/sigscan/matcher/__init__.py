@@ -11,7 +11,7 @@ import weakref
 
 from sigscan.bundle.loader import Bundle
 from sigscan.matcher.core import LIMIT, Matcher, UnknownProbe
-from sigscan.verdict import Verdict
+from sigscan.matcher.verdict import Verdict
 
 __all__ = ["LIMIT", "Matcher", "UnknownProbe", "identify", "matcher_for"]
 

@@ -19,19 +19,19 @@ it; ``limit=None`` matches everything.
 
 Hostile input: with the ``regex`` engine a search that runs out of its time budget counts as no
 match (the next candidate is tried) and the verdict's diagnostics name the line; with ``re``
-there is no budget (see :mod:`sigscan.regex_engine`). A line whose pattern does not compile with
+there is no budget (see :mod:`sigscan.matcher.regex_engine`). A line whose pattern does not compile with
 the engine never matches and is reported the same way.
 
 Hostile bundles: a search skips the budget on the word of the line's stored bounds
 (``cost_*``, ``cost_literals``), which anyone who can write the bundle can change and reseal.
 So the first time a line's stored bound would spare a search the budget, the matcher computes
-the bound again from the pattern it compiled, the way it runs it (:mod:`sigscan.matcher.cost`:
+the bound again from the pattern it compiled, the way it runs it (:mod:`sigscan.bundle.cost`:
 that text, matched at a fixed start or searched), and refuses the bundle with a
 :class:`~sigscan.bundle.errors.BundleError` if the stored one is lower. An anchored line (every
 alternative starts with ``^``) is matched at offset 0 rather than searched, which finds the same
 match and makes its ``anchored`` flag a fact of the run rather than a claim about the pattern.
 
-Two engines: a search whose work is provably small (:mod:`sigscan.matcher.cost`: the subject is
+Two engines: a search whose work is provably small (:mod:`sigscan.bundle.cost`: the subject is
 no longer than the line's ``untimed`` bound, or the line's literals occur in it few enough times
 for its ``literal_cost``), or any search when there is no timeout, needs no
 budget; with the default engine (``regex``) those run on the standard ``re`` instead, which
@@ -46,21 +46,21 @@ from __future__ import annotations
 
 from collections import deque
 
+from sigscan.bundle.bound import literal_cheap
 from sigscan.bundle.errors import BundleError
 from sigscan.bundle.loader import Bundle
 from sigscan.bundle.records import ProbeRecord
-from sigscan.matcher.bound import literal_cheap
 from sigscan.matcher.fill import Templates, Written, fill
 from sigscan.matcher.index import Entry, ProbeIndex, Subject
-from sigscan.regex_engine import DEFAULT_TIMEOUT, PatternTimeout, ReEngine, default_engine
-from sigscan.verdict import Verdict
+from sigscan.matcher.regex_engine import DEFAULT_TIMEOUT, PatternTimeout, ReEngine, default_engine
+from sigscan.matcher.verdict import Verdict
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any
 
     from sigscan.bundle.records import LiteralBound
-    from sigscan.regex_engine import Engine
+    from sigscan.matcher.regex_engine import Engine
 
 LIMIT = 16384  # bytes of a response that are matched; see the module docstring
 MAX_TIMED = 1024  # patterns compiled with a timed engine kept at once, by default (10 KB each)
@@ -77,7 +77,7 @@ class Matcher:
     of those only the lines a response makes candidates.
 
     ``timeout``: seconds per search with the ``regex`` engine (searches whose work is provably
-    small skip it, see :mod:`sigscan.matcher.cost`); ``None`` disables it. ``limit``: bytes of a
+    small skip it, see :mod:`sigscan.bundle.cost`); ``None`` disables it. ``limit``: bytes of a
     response that are matched. ``max_compiled``: keep at most that many patterns compiled for
     searches without a budget (``re`` by default, about 0.7 KB each; the oldest is dropped
     first and recompiled if needed again); ``None``, the default, keeps them all (about 8 MB if
@@ -262,7 +262,7 @@ class Matcher:
         """Import now what matching would import on first use (the regex module, the bound
         checker): a long run calls it before it opens sockets, as an import needs a free file
         descriptor, which a scan at its limit may not have."""
-        import sigscan.matcher.cost  # noqa: F401
+        import sigscan.bundle.cost  # noqa: F401
 
         self.engine.preload()
         self.untimed_engine.preload()
@@ -275,7 +275,7 @@ class Matcher:
         """The line's stored ``cost_*`` bound (as :attr:`Entry.untimed`) is no lower than the
         bound of ``pattern`` run as :meth:`_apply` runs it: otherwise the bundle lies about it.
         (sigc computed it on the whole pattern; the rest after a cut head is no costlier.)"""
-        from sigscan.matcher.cost import proves  # the scanner: only once a bound is relied on
+        from sigscan.bundle.cost import proves  # the scanner: only once a bound is relied on
 
         if not proves(pattern, self._fixed_start(entry), entry.untimed, caseless=entry.caseless,
                       dotall=entry.dotall, cap=self.limit or LIMIT):
@@ -284,7 +284,7 @@ class Matcher:
     def _check_literals(self, entry: Entry, bound: LiteralBound) -> None:
         """The line's stored ``cost_literals`` counts the literals its pattern has, and is no
         lower than the bound they give (see :meth:`_check_cost`)."""
-        from sigscan.matcher.cost import literal_bound
+        from sigscan.bundle.cost import literal_bound
 
         found = literal_bound(self._pattern(entry), self._fixed_start(entry),
                               caseless=entry.caseless, dotall=entry.dotall)

@@ -1,12 +1,12 @@
-"""Filling a matched line's version fields from the match's groups (via :mod:`sigscan.template`),
+"""Filling a matched line's version fields from the match's groups (via :mod:`sigscan.bundle.template`),
 with Nmap's warning for every field it fails to fill."""
 
 from __future__ import annotations
 
-from sigscan._record import Record
+from sigscan.bundle._record import Record
+from sigscan.bundle.fields import Field
 from sigscan.bundle.records import MatchRecord
-from sigscan.fields import Field
-from sigscan.template import Template, expand, merge_cpes, template_slot
+from sigscan.bundle.template import Template, expand, merge_cpes, template_slot
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:

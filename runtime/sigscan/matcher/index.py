@@ -44,9 +44,9 @@ from array import array
 from collections import Counter
 from sys import intern
 
+from sigscan.bundle.bound import Cost
 from sigscan.bundle.errors import BundleError
 from sigscan.bundle.records import KeyRecord, LineRecord, MatchRecord, ProbeRecord
-from sigscan.matcher.bound import Cost
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:

@@ -1,2 +1,2 @@
 """Pure formatters of scan results: Nmap-like text, NDJSON, Nmap-compatible XML and the ``SF:``
-fingerprint of unrecognized services (:mod:`sigscan.output.fingerprint`)."""
+fingerprint of unrecognized services (:mod:`sigscan.engine.fingerprint`)."""

@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 from typing import Protocol
 
-from sigscan.results import HostResult, Method, PortResult, PortState, Service
+from sigscan.engine.results import HostResult, Method, PortResult, PortState, Service
 
 MAX_PER_STATE = 25
 PROTO_ORDER = {"tcp": 0, "udp": 1}

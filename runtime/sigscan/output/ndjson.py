@@ -12,8 +12,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from sigscan.engine.results import PortResult
 from sigscan.output.common import TextStream
-from sigscan.results import PortResult
 
 FIELDS = ("host", "port", "protocol", "state", "reason", "name", "product", "version",
           "extrainfo", "hostname", "ostype", "devicetype", "method", "conf", "tunnel", "cpe",

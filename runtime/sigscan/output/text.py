@@ -33,6 +33,7 @@ from __future__ import annotations
 import datetime
 from collections.abc import Iterable, Sequence
 
+from sigscan.engine.results import HostResult, PortResult, PortState, ScanInfo, Service
 from sigscan.output.common import (
     Ignored,
     TextStream,
@@ -43,7 +44,6 @@ from sigscan.output.common import (
     plural,
     printable,
 )
-from sigscan.results import HostResult, PortResult, PortState, ScanInfo, Service
 
 VERSION_BUFFER = 160  # bytes, with the terminating NUL
 MIN_ELEMENT = 8  # an element is skipped when fewer characters than this are left

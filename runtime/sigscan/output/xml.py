@@ -22,6 +22,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from sigscan.engine.results import HostResult, PortResult, ScanInfo, Service
 from sigscan.output.common import (
     TextStream,
     all_ports,
@@ -29,8 +30,7 @@ from sigscan.output.common import (
     hosts_summary,
     ignored_states,
 )
-from sigscan.ports import compact
-from sigscan.results import HostResult, PortResult, ScanInfo, Service
+from sigscan.scanning.ports import compact
 
 XML_OUTPUT_VERSION = "1.05"
 STYLESHEET = "file:///usr/share/nmap/nmap.xsl"

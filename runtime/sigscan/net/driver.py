@@ -2,7 +2,7 @@
 
 One task per port in flight (:func:`run_port`) owns that port's engine, connections and clock:
 it performs the engine's actions (connect, send, close, wait until, report) and feeds it the
-events of its connections (:mod:`sigscan.transport`) stamped with ``loop.time()``, or a
+events of its connections (:mod:`sigscan.net.transport`) stamped with ``loop.time()``, or a
 :class:`~sigscan.engine.events.Timer` when the engine's one deadline passes first. Deadlines
 are absolute, so a port that misbehaves costs only its own waits: nothing it does can hold
 another port's task. Its connect tasks belong to a task group of its own, and every connection
@@ -42,8 +42,8 @@ from sigscan.engine.events import (
     Timer,
     WaitUntil,
 )
-from sigscan.results import PortResult, PortState
-from sigscan.transport import Connection, Endpoint, Network
+from sigscan.engine.results import PortResult, PortState
+from sigscan.net.transport import Connection, Endpoint, Network
 
 DEFAULT_MAX_PARALLEL = 20  # Nmap's ideal_parallelism at -T3
 

@@ -1,8 +1,8 @@
 """How many sockets this process may still open: ``RLIMIT_NOFILE`` less what is open now.
 
-A scan sizes its parallelism to this room (:func:`sigscan.scan.fit_parallelism`) so that it never
+A scan sizes its parallelism to this room (:func:`sigscan.scanning.scanner.fit_parallelism`) so that it never
 asks for more sockets than the limit allows; a socket that still cannot be had (another part of
-the process, or the whole system, is short) is waited for (:data:`sigscan.transport.SHORTAGE`).
+the process, or the whole system, is short) is waited for (:data:`sigscan.net.transport.SHORTAGE`).
 """
 
 from __future__ import annotations

@@ -11,7 +11,7 @@ from typing import Any
 
 from sigscan.matcher.core import _FAILED, Matcher
 from sigscan.matcher.index import Entry, ProbeIndex, Subject
-from sigscan.regex_engine import RegexEngine
+from sigscan.matcher.regex_engine import RegexEngine
 
 
 class NaiveMatcher(Matcher):

@@ -38,7 +38,7 @@ dotall, where no byte after ``.*`` leaves it) lets the search go on only at coun
 occurs, so at most as many counts as S occurs in the subject. :func:`literal_cost` charges such
 repeats that way (each failed count stops within S: ``len(S)`` in ``m`` above) and leaves the
 occurrences to be counted when a search has the subject in hand
-(:class:`~sigscan.matcher.bound.LiteralCost`). A page with one ``<title>`` has one way on,
+(:class:`~sigscan.bundle.bound.LiteralCost`). A page with one ``<title>`` has one way on,
 whatever its length.
 """
 
@@ -46,8 +46,8 @@ from __future__ import annotations
 
 import re
 
-from sigscan.matcher.bound import BUDGET, Cost, LiteralCost
-from sigscan.matcher.first import continuation, single_byte_mask
+from sigscan.bundle.bound import BUDGET, Cost, LiteralCost
+from sigscan.bundle.first import continuation, single_byte_mask
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -110,7 +110,7 @@ def cost(pattern: bytes, anchored: bool, *, caseless: bool | None = None,
 def literal_cost(pattern: bytes, anchored: bool, *, caseless: bool, dotall: bool) -> LiteralCost | None:
     """The bound that counts, in the subject, the literal after each repeat :func:`cost`
     charges a degree for (``.*<title>`` with dotall: only where ``<title>`` occurs can the
-    search go on), see :class:`~sigscan.matcher.bound.LiteralCost`. ``None`` when there is no
+    search go on), see :class:`~sigscan.bundle.bound.LiteralCost`. ``None`` when there is no
     such repeat, the pattern is unbounded, or the bound is no lower than :func:`cost`'s even
     where each literal occurs once."""
     return bounds(pattern, anchored, caseless=caseless, dotall=dotall)[1]

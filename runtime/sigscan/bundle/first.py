@@ -1,6 +1,6 @@
 """The bytes an atom, or the rest of a sequence, of a translated pattern can start with.
 
-What the backtracking bound (:mod:`sigscan.matcher.cost`) asks of the pattern text it reads:
+What the backtracking bound (:mod:`sigscan.bundle.cost`) asks of the pattern text it reads:
 :func:`single_byte_mask` and :func:`continuation` understand the atoms sigc writes (bytes,
 escapes, classes, ``.``, groups with alternatives, quantifiers) and answer ``None`` whenever they
 are unsure (lookarounds, anchors, backreferences). The prefilter's first bytes of a whole pattern

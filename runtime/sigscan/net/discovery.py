@@ -49,8 +49,8 @@ import struct
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
-from sigscan.results import PortState
-from sigscan.transport import FIRST_PAUSE, MAX_PAUSE, SHORTAGE
+from sigscan.engine.results import PortState
+from sigscan.net.transport import FIRST_PAUSE, MAX_PAUSE, SHORTAGE
 
 DEFAULT_PARALLEL = 128  # connects in flight
 DEFAULT_TIMEOUT = 3.0  # seconds: the kernel retransmits an unanswered SYN once in that time

@@ -43,7 +43,7 @@ from sigscan.engine.events import (
     WaitUntil,
 )
 from sigscan.engine.port import PortEngine
-from sigscan.results import PortResult
+from sigscan.engine.results import PortResult
 
 
 @dataclass(frozen=True, slots=True)

@@ -3,11 +3,11 @@
 ``sigscan scan TARGET... [-p PORTS] [--top-ports N] [-sU] [--intensity N | --version-light |
 --version-all] [--profile nmap|fast] [-oN F] [-oX F] [-oJ F] [-iL FILE] [--max-parallel N]
 [--bundle B] [-v]`` finds open ports with a connect scan and runs Nmap's version detection on
-them (:mod:`sigscan.scan_command`); exit status 0, 2 on bad arguments, targets, ports or bundle
+them (:mod:`sigscan.cli.scan`); exit status 0, 2 on bad arguments, targets, ports or bundle
 (one line, no traceback), 130 after Ctrl-C and 143 after SIGTERM (what finished is written).
 
 ``sigscan identify --probe NAME [--proto tcp|udp] [FILE|-]`` reads one raw response (a file, or
-standard input) and prints one JSON object: the verdict (see :class:`sigscan.verdict.Verdict`).
+standard input) and prints one JSON object: the verdict (see :class:`sigscan.matcher.verdict.Verdict`).
 
 ``sigscan identify --jsonl [FILE|-]`` reads JSON lines ``{"id": …, "probe": …, "proto": …,
 "data_b64": …}`` (from FILE, by default standard input) and writes one JSON line per non-blank
@@ -39,7 +39,7 @@ import sys
 from collections.abc import Sequence
 from typing import IO, TYPE_CHECKING, Any
 
-from sigscan import files
+from sigscan.bundle import files
 from sigscan.bundle.errors import BundleError
 
 if TYPE_CHECKING:  # the matcher (and the regex engine) load only when a command needs them
@@ -180,7 +180,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _scan(args: argparse.Namespace) -> int:
-    from sigscan.scan_command import run_scan  # asyncio, ssl and the engine load only here
+    from sigscan.cli.scan import run_scan  # asyncio, ssl and the engine load only here
 
     return run_scan(args)
 

@@ -14,7 +14,7 @@ Which engine, chosen once per process on first use (nothing is imported before t
   match and reports, as Nmap counts PCRE's match-limit errors as no match (Nmap's limit counts
   steps, ours time: a pattern near the limit may fall on either side). The budget costs about
   2 µs per search, so the matcher skips it for searches whose work it can bound
-  (:mod:`sigscan.matcher.cost`), and runs those on ``re`` (see :mod:`sigscan.matcher.core`):
+  (:mod:`sigscan.bundle.cost`), and runs those on ``re`` (see :mod:`sigscan.matcher.core`):
   ``regex`` itself is imported only when a search needs the budget.
 * ``re`` has no timeout. A pattern that backtracks catastrophically on a hostile response then
   runs until the engine gives up on its own, which can take minutes and blocks the thread; the

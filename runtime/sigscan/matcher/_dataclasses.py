@@ -9,7 +9,7 @@ stand-in is removed from ``sys.modules`` at once: every other ``import inspect``
 module, and ``dataclasses`` works as always (through the stand-in). Where a later Python uses
 ``inspect`` for every class, the stand-in loads it then: slower, never wrong.
 
-A test checks that a cold import of :mod:`sigscan.verdict` leaves ``inspect`` unloaded and that
+A test checks that a cold import of :mod:`sigscan.matcher.verdict` leaves ``inspect`` unloaded and that
 dataclasses declared afterwards, with and without a docstring, behave as usual.
 """
 

@@ -33,8 +33,8 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from sigscan import files
-from sigscan.ports import MAX_PORT, PortSpec
+from sigscan.bundle import files
+from sigscan.scanning.ports import MAX_PORT, PortSpec
 
 DEFAULT_LIMIT = 65536
 _LABEL = re.compile(r"^(?!-)[A-Za-z0-9_-]{1,63}(?<!-)$")

@@ -5,7 +5,7 @@ Python has, cheap to define). ``typing.NamedTuple`` makes them from class syntax
 ``typing`` costs a cold ``sigscan`` process about 5 ms, a tenth of identifying one banner. This
 module does the same with ``collections.namedtuple``::
 
-    from sigscan._record import Record
+    from sigscan.bundle._record import Record
 
     class Column(Record):
         name: str

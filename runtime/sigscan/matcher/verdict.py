@@ -2,7 +2,7 @@
 
 import json
 
-from sigscan._dataclasses import dataclass
+from sigscan.matcher._dataclasses import dataclass
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:

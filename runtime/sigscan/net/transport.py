@@ -25,7 +25,7 @@ datagrams, new ones are dropped, as a full socket buffer would.
 
 TLS uses the stdlib ``ssl`` module with no verification and the widest choice of protocol versions
 and ciphers OpenSSL allows (Nmap's "maximum speed, no verification" client). The peer
-certificate's subject is read from its DER form (:mod:`sigscan.cert`). Nmap resumes the TLS session
+certificate's subject is read from its DER form (:mod:`sigscan.net.cert`). Nmap resumes the TLS session
 between a port's connections; asyncio offers no way to pass a session, so each connection does a
 full handshake.
 """
@@ -40,7 +40,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, cast
 
-from sigscan.cert import subject
 from sigscan.engine.events import (
     Closed,
     Connected,
@@ -52,6 +51,7 @@ from sigscan.engine.events import (
     TlsFailed,
     TlsReady,
 )
+from sigscan.net.cert import subject
 
 # errnos that say this machine is short of something (descriptors, buffers, memory, local
 # ports), not what the peer did: the socket is tried again after a pause

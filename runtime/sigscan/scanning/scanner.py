@@ -1,6 +1,6 @@
 """A whole scan: targets → port discovery → service detection → per-host results.
 
-:class:`Scanner` ties :mod:`sigscan.discovery` and :mod:`sigscan.driver` together. Hosts are
+:class:`Scanner` ties :mod:`sigscan.net.discovery` and :mod:`sigscan.net.driver` together. Hosts are
 discovered concurrently (at most ``max_hosts`` at once); each TCP port found open becomes a
 detection job at once, so detection overlaps discovery; UDP ports are queued as
 ``open|filtered`` after the host's TCP ports (Nmap queues open ports first). Every requested
@@ -18,20 +18,20 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 
-from sigscan.descriptors import room
-from sigscan.discovery import (
+from sigscan.engine import Catalog, EngineConfig, Profile, Proto
+from sigscan.engine.results import HostResult, PortGroup, PortResult, PortState
+from sigscan.net.descriptors import room
+from sigscan.net.discovery import (
     DEFAULT_PARALLEL,
     DEFAULT_TIMEOUT,
     PortStatus,
     RttEstimate,
     connect_scan,
 )
-from sigscan.driver import DEFAULT_MAX_PARALLEL, Driver, JobQueue, PortJob
-from sigscan.engine import Catalog, EngineConfig, Profile, Proto
-from sigscan.ports import PortSpec
-from sigscan.results import HostResult, PortGroup, PortResult, PortState
-from sigscan.targets import Target
-from sigscan.transport import Network
+from sigscan.net.driver import DEFAULT_MAX_PARALLEL, Driver, JobQueue, PortJob
+from sigscan.net.transport import Network
+from sigscan.scanning.ports import PortSpec
+from sigscan.scanning.targets import Target
 
 DEFAULT_MAX_HOSTS = 16
 

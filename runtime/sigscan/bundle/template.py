@@ -25,7 +25,7 @@ substitution fails instead (an empty group still gives an empty string, as in Nm
 
 from __future__ import annotations
 
-from sigscan.fields import Field
+from sigscan.bundle.fields import Field
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:

@@ -1,11 +1,11 @@
-"""``sigscan scan``: arguments → bundle, ports, targets → :class:`~sigscan.scan.Scanner` → outputs.
+"""``sigscan scan``: arguments → bundle, ports, targets → :class:`~sigscan.scanning.scanner.Scanner` → outputs.
 
 Checked before any packet is sent, each failure one line and exit status 2: the bundle, the port
 specification, the targets (syntax, ``-iL`` file, name resolution) and the output files.
 
 Outputs: normal output on stdout (Nmap's screen form) unless a ``-o`` option names ``-`` (or
 standard output's own file, such as ``/dev/stdout``); ``-oN`` (file form), ``-oX`` and ``-oJ``
-files, written under :mod:`sigscan.files`' rules (a regular file is written beside its name and
+files, written under :mod:`sigscan.bundle.files`' rules (a regular file is written beside its name and
 renamed into place when the scan ends; a device or FIFO is written as a stream). NDJSON gets
 every port as it finishes (closed and filtered ones included, so each requested port appears
 once), text and XML get each host when all its ports are done. A progress line goes to stderr
@@ -33,22 +33,22 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from typing import IO, Protocol
 
-from sigscan import files
+from sigscan.bundle import files
 from sigscan.bundle.errors import BundleError
 from sigscan.bundle.loader import Bundle, open_bundle
 from sigscan.bundle.locate import locate
-from sigscan.cli import Terminated, _Usage
-from sigscan.driver import DEFAULT_MAX_PARALLEL
+from sigscan.cli.commands import Terminated, _Usage
 from sigscan.engine import Catalog, EngineConfig, Profile
+from sigscan.engine.results import HostResult, PortResult, ScanInfo
+from sigscan.net.driver import DEFAULT_MAX_PARALLEL
 from sigscan.output.common import with_table_names
 from sigscan.output.ndjson import NdjsonWriter
 from sigscan.output.progress import progress_line
 from sigscan.output.text import TextWriter
 from sigscan.output.xml import XmlWriter
-from sigscan.ports import PortSpec, PortSpecError, ServiceTable, parse_ports, top_ports
-from sigscan.results import HostResult, PortResult, ScanInfo
-from sigscan.scan import Scanner, ScanOptions
-from sigscan.targets import (
+from sigscan.scanning.ports import PortSpec, PortSpecError, ServiceTable, parse_ports, top_ports
+from sigscan.scanning.scanner import Scanner, ScanOptions
+from sigscan.scanning.targets import (
     Target,
     TargetError,
     parse_targets,
@@ -123,7 +123,7 @@ def _first(group: BaseExceptionGroup[BundleError]) -> BundleError:
 
 async def _scan(scanner: Scanner, targets: list[Target], ports: PortSpec, outputs: _Outputs) -> None:
     """Run the scan in a task of its own, which the outputs cancel when they must stop it, and
-    SIGTERM too (the loop takes the signal over from :func:`sigscan.cli.main`'s handler, which
+    SIGTERM too (the loop takes the signal over from :func:`sigscan.cli.commands.main`'s handler, which
     would raise in the middle of the loop's own code)."""
     scan = asyncio.create_task(scanner.run(targets, ports))
     outputs.on_stop = scan.cancel
@@ -202,7 +202,7 @@ def _targets(args: argparse.Namespace) -> list[Target]:
 
 
 def _stdin_lines() -> list[str]:
-    """The lines of ``-iL -``, read with the bound every input has (sigscan.files)."""
+    """The lines of ``-iL -``, read with the bound every input has (sigscan.bundle.files)."""
     try:
         return files.read_stream(sys.stdin.buffer).decode("utf-8", "replace").splitlines()
     except OSError as exc:

@@ -1,12 +1,12 @@
-"""The bound :func:`sigscan.matcher.cost.cost` computes, and what the runtime asks of it.
+"""The bound :func:`sigscan.bundle.cost.cost` computes, and what the runtime asks of it.
 
 Apart from the scanner that computes bounds (``cost``), so that a process that only loads
-bounds stored in a bundle does not import the scanner (and :mod:`sigscan.matcher.first`).
+bounds stored in a bundle does not import the scanner (and :mod:`sigscan.bundle.first`).
 """
 
 from __future__ import annotations
 
-from sigscan._record import Record
+from sigscan.bundle._record import Record
 
 # Paths x nodes below which a search runs without the timeout. The bound is loose: measured on
 # worst cases (``^a*a*a*b`` on a run of a's, ``a*a*b``, ``^x.*y.*z.*w``) a unit of it costs
@@ -47,9 +47,9 @@ class LiteralCost(Record):
     ``ways`` is the product, over ``literals`` (each a byte string and a weight), of how often
     the literal occurs in the subject times its weight (at least 1). Each literal follows a
     repeat of a one-byte atom, whose counts that let the search go on are at most the literal's
-    occurrences (:func:`sigscan.matcher.cost.literal_cost`). ``bytes.count`` counts occurrences
+    occurrences (:func:`sigscan.bundle.cost.literal_cost`). ``bytes.count`` counts occurrences
     that do not overlap: a literal that can overlap itself (``aa``, ``abab``) weighs
-    ``ceil(len / period)``, which bounds the overlapping ones (``sigscan.matcher.cost._weight``);
+    ``ceil(len / period)``, which bounds the overlapping ones (``sigscan.bundle.cost._weight``);
     any other weighs 1. Caseless lines store their
     literals lower-cased and count them in the lower-cased subject."""
 
