@@ -86,11 +86,36 @@ virtual_env() {
         && .venv/bin/python -c 'import sigc, sigscan' 2>/dev/null; then
         return
     fi
+    # the development install was called sigc before the halves got distributions of their own
+    # (sigscan, sigscan-compiler; this one is sigscan-dev): an editable sigc of this folder goes
+    if .venv/bin/python - "$PWD" <<'PY'
+import importlib.metadata as m, json, sys
+try:
+    url = json.loads(m.distribution("sigc").read_text("direct_url.json") or "{}").get("url")
+except m.PackageNotFoundError:
+    url = None
+sys.exit(url != "file://" + sys.argv[1])
+PY
+    then
+        .venv/bin/python -m pip uninstall -q -y sigc >&2
+    fi
     .venv/bin/python -m pip install -q --disable-pip-version-check -e ".${extras}" 2>&1 \
         | grep -v "^WARNING: Location" >&2 || true
     .venv/bin/python -c 'import sigc, sigscan' || { echo "setup: installing sigc failed" >&2; exit 1; }
     echo "$want" >"$stamp"
 }
 
+# The regex wheel tests/dist installs into a fresh virtual environment beside the runtime's
+# wheel, so that those tests need no network: the version .venv has, downloaded once.
+regex_wheel() {
+    local version
+    version=$(.venv/bin/python -c 'import importlib.metadata as m; print(m.version("regex"))')
+    if compgen -G "$private/wheels/regex-$version-*.whl" >/dev/null; then return; fi
+    echo "setup: downloading the regex $version wheel into $private/wheels" >&2
+    .venv/bin/python -m pip download -q --disable-pip-version-check --no-deps --only-binary=:all: \
+        -d "$private/wheels" "regex==$version" >&2
+}
+
 debian_packages
 virtual_env
+if ((${#dev[@]})); then regex_wheel; fi
