@@ -23,13 +23,13 @@ from sigc import halves
 from sigc.diagnostics import Diagnostic, Location, Severity
 from sigc.model import Directive, Exclude, Match, Probe, Protocol, SourceFile
 from sigc.pcre import PatternAnalysis, analyze_pattern, regex_flags
+from sigc.prefilter import assign_keys
 from sigc.tables import RpcEntry, ServiceEntry
 from sigc.templates import TemplateProblem, parse_template
 from sigscan.bundle.cost import Cost, LiteralCost, bounds
 from sigscan.bundle.fields import Field
 from sigscan.bundle.records import KeyRecord
 from sigscan.bundle.template import Template
-from sigscan.matcher.index import assign_keys
 
 CODES: dict[str, tuple[Severity, str]] = {
     "SIG401": (Severity.ERROR, "fallback names an unknown probe"),
@@ -350,7 +350,7 @@ def _child_share(probes: Sequence[Sequence[Match]]) -> list[int]:
 
 def _analyze_probes(probes: Sequence[Sequence[Match]], purpose: Purpose = Purpose.BUILD) -> list[ProbeFacts]:
     """Each line's facts (:func:`_line_facts`), with (for a build) the prefilter keys of each
-    probe's lines (:func:`~sigscan.matcher.index.assign_keys`), which depend on all of them."""
+    probe's lines (:func:`~sigc.prefilter.assign_keys`), which depend on all of them."""
     seen = _Seen()
     out: list[ProbeFacts] = []
     for matches in probes:
@@ -430,7 +430,7 @@ def _compiled_ok(groups: int) -> Compiled:
 
 
 class _KeyFacts:
-    """A line as :func:`~sigscan.matcher.index.assign_keys` reads it."""
+    """A line as :func:`~sigc.prefilter.assign_keys` reads it."""
 
     __slots__ = ("anchored", "caseless", "first_bytes", "prefix", "required")
 

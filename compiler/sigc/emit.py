@@ -21,6 +21,7 @@ import orjson
 
 import sigc
 from sigc.analyze import AnalyzedMatch, AnalyzedProbe, Database
+from sigc.prefilter import index_data
 from sigscan.bundle import codec, files
 from sigscan.bundle.fields import Field
 from sigscan.bundle.loader import (
@@ -48,7 +49,6 @@ from sigscan.bundle.schema import (
     ColumnType,
     Table,
 )
-from sigscan.matcher.index import ProbeIndex
 
 _SQL_TYPES = {
     ColumnType.INT: int,
@@ -183,16 +183,13 @@ _KEYS = {f: f.value for f in Field}  # Field.value, looked up without the enum d
 
 
 def _probe_indexes(db: Database) -> Iterator[tuple[int, dict[str, Any]]]:
-    """(probe id, the probe's :class:`~sigscan.matcher.index.ProbeIndex`, built from its lines'
-    prefilter keys, as stored data)."""
+    """(probe id, the probe's index as stored data, built from its lines' prefilter keys)."""
     start = 0
     for p in db.probes:
         end = start
         while end < len(db.matches) and db.matches[end].probe == p.id:
             end += 1
-        probe = codec.probe(_stored(PROBES, [_probe_row(p)])[0])
-        keys = [_key(m) for m in db.matches[start:end]]
-        yield p.id, ProbeIndex.from_keys(probe, keys).to_data()
+        yield p.id, index_data([_key(m) for m in db.matches[start:end]])
         start = end
 
 

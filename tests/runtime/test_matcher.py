@@ -15,6 +15,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from sigc.build import build
+from sigc.prefilter import assign_keys, index_data
 from sigc.sources import resolve
 from sigscan.bundle.loader import Bundle, open_bundle
 from sigscan.matcher import LIMIT, Matcher, UnknownProbe, identify
@@ -234,7 +235,8 @@ def test_index_keys(tmp_path: Path) -> None:
         "head b'SSH-'", "head b'HTTP/1.'", "head b'HTTP/1.'", "caseless head b'hello '", "token b'to'",
         "first byte", "always",
     ]
-    split = ProbeIndex(b.probes[0], b.matches(0), small_bucket=1)  # the HTTP bucket is big now
+    keys = assign_keys(b.matches(0), small_bucket=1)  # the HTTP bucket is big now
+    split = ProbeIndex.from_data(b, 0, index_data(keys, small_bucket=1))
     assert split.candidates(Subject(b"HTTP/1.1 200 OK\r\nServer: nginx/1\r\n")) == [2, 6]  # 6: always
     assert [e.key for e in split.entries][1:3] == [
         "head b'HTTP/1.' and token b'Apache'", "head b'HTTP/1.' and token b'nginx'"]

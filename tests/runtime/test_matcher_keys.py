@@ -1,21 +1,22 @@
-"""The prefilter keys the compiler stores give the index the matcher would compute from the
-lines themselves: same heads, buckets, tokens, first bytes and always-lines, and the same key
-description per line, for every probe of both real databases and both encodings."""
+"""The index a bundle stores for each probe is the one the compiler computes from the stored
+lines themselves (sigc.prefilter): same heads, buckets, tokens, first bytes and always-lines,
+for every probe of both real databases and both encodings; and a loaded index describes each
+line's key as the computed one does."""
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 import pytest
 
+from sigc.prefilter import assign_keys, index_data
 from sigscan.bundle.loader import open_bundle
 from sigscan.matcher.index import ProbeIndex
 from tests.conftest import REAL_FILES
 
 
-def _shape(index: ProbeIndex) -> dict[str, Any]:
-    return {**index.to_data(), "keys": [(e.kind, e.value, e.key) for e in index.entries]}
+def _keys(index: ProbeIndex) -> list[tuple[str, bytes, str]]:
+    return [(e.kind, e.value, e.key) for e in index.entries]
 
 
 @pytest.mark.parametrize("encoding", ["db", "json"])
@@ -23,9 +24,10 @@ def _shape(index: ProbeIndex) -> dict[str, Any]:
 def test_stored_keys_build_the_computed_index(built: dict[tuple[str, str], Path], name: str, encoding: str) -> None:
     with open_bundle(built[(name, encoding)]) as bundle:
         for probe in bundle.probes:
-            stored = ProbeIndex.load(bundle, probe.id)
-            computed = ProbeIndex(probe, bundle.matches(probe.id))
-            assert _shape(stored) == _shape(computed), f"{probe.protocol}/{probe.name}"
+            computed = index_data(assign_keys(bundle.matches(probe.id)))
+            assert bundle.probe_index(probe.id) == computed, f"{probe.protocol}/{probe.name}"
+            assert (_keys(ProbeIndex.load(bundle, probe.id))
+                    == _keys(ProbeIndex.from_data(bundle, probe.id, computed))), probe.name
 
 
 def test_lines_are_read_only_when_they_become_candidates(built: dict[tuple[str, str], Path]) -> None:

@@ -13,7 +13,7 @@ see ``sigc.pcre``'s prefilter contract); a line is a candidate for a response th
     A *token* is a maximal run of ASCII letters and digits. A token lying strictly inside a
     literal the response must contain (bounded by non-alphanumeric bytes of the literal on both
     sides, or by the start of the response for an anchored prefix) is a token of every matching
-    response. A head shared by more than :data:`SMALL_BUCKET` lines (``HTTP/1.`` heads about
+    response. A head shared by more than a few lines (``sigc.prefilter.SMALL_BUCKET``) (``HTTP/1.`` heads about
     4,000 lines of ``GetRequest``, ``220 `` 339 of ``NULL``) is split by each line's rarest
     token within the bucket (``Apache``, ``nginx``, ``Postfix``
     ...), so a response only gets the lines whose token it has plus those with no token. Lines
@@ -30,28 +30,26 @@ stopping at the first match gives exactly what trying every line in order gives.
 the cheap checks (:meth:`Entry.admits`: length, prefix, required literals) are compiled on first
 use and cached on the entry.
 
-:func:`assign_keys` gives every line its key (and, in a big bucket, its token);
-``ProbeIndex(probe, records)`` builds the index from them. The compiler does that and stores the
-index (:meth:`ProbeIndex.to_data`, table ``probe_index``), so ``sigscan`` loads a probe's index
-as it is, without reading its patterns (:meth:`ProbeIndex.load`), and reads a line's details
-only when a response first makes it a candidate. A test checks that the stored index is the
-computed one on the real databases.
+The compiler gives every line its key and stores each probe's maps (``sigc.prefilter``, table
+``probe_index``), so ``sigscan`` loads a probe's index as it is, without reading its patterns
+(:meth:`ProbeIndex.load`), and reads a line's details only when a response first makes it a
+candidate. The key kinds and what a token is are the bundle's (:mod:`sigscan.bundle.keys`).
 """
 
 from __future__ import annotations
 
 from array import array
-from collections import Counter
 from sys import intern
 
 from sigscan.bundle.bound import Cost
 from sigscan.bundle.errors import BundleError
+from sigscan.bundle.keys import ALWAYS, FIRST, HEAD, HEAD_MAX, IHEAD, TOKEN, tokens_of
 from sigscan.bundle.records import KeyRecord, LineRecord, MatchRecord, ProbeRecord
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Iterable, Sequence
-    from typing import Any, Protocol
+    from typing import Any
 
     from sigscan.bundle.loader import Bundle
     from sigscan.bundle.records import LiteralBound
@@ -59,41 +57,8 @@ if TYPE_CHECKING:
 
     Positions = int  # a list of line positions in file order, as ProbeIndex.positions keeps it
 
-    class LineFacts(Protocol):
-        """What a line's key is computed from (a MatchRecord has it; so has the compiler's row)."""
 
-        @property
-        def anchored(self) -> bool: ...
-        @property
-        def caseless(self) -> bool: ...
-        @property
-        def prefix(self) -> bytes: ...
-        @property
-        def required(self) -> tuple[bytes, ...]: ...
-        @property
-        def first_bytes(self) -> bytes | None: ...
-
-HEAD_MAX = 8  # longest head key, in bytes
-SMALL_BUCKET = 4  # head buckets this small keep their head key (see ProbeIndex)
-HEAD, IHEAD, TOKEN, FIRST, ALWAYS = "head", "ihead", "token", "first", "always"  # key kinds
 _SHIFT, _COUNT = 24, (1 << 24) - 1  # a packed position list: start << _SHIFT | count
-_ALNUM = frozenset(b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz")
-_TOKEN_TABLE = bytes(b if b in _ALNUM else 0x20 for b in range(256))  # non-alnum -> space
-
-
-def tokens_of(data: bytes) -> frozenset[bytes]:
-    """The maximal runs of ASCII letters and digits in ``data``."""
-    return frozenset(data.translate(_TOKEN_TABLE).split())
-
-
-def literal_tokens(literal: bytes, at_start: bool) -> list[bytes]:
-    """Tokens every subject containing ``literal`` has: those bounded inside the literal (the
-    first one too when the literal sits at the start of the subject)."""
-    parts = literal.translate(_TOKEN_TABLE).split(b" ")
-    if len(parts) < 2:
-        return []
-    inner = parts[1:-1] + (parts[:1] if at_start else [])
-    return [t for t in inner if t]
 
 
 class Subject:
@@ -142,7 +107,7 @@ class Entry:
 
     literal_cost: LiteralBound | bool | None
 
-    def __init__(self, pos: int, line: LineRecord | MatchRecord, index: ProbeIndex,
+    def __init__(self, pos: int, line: LineRecord, index: ProbeIndex,
                  limit: int = 1 << 30) -> None:
         self.pos = pos
         self._index = index
@@ -171,8 +136,7 @@ class Entry:
         self.untimed = -1 if line.cost is None else Cost(*line.cost).longest_cheap(limit)
         # read when a subject is too long for ``untimed`` (about one line in three that has a
         # bound: 440 KB if all were held over the benchmark corpus)
-        stored = line.literal_cost is not None if isinstance(line, MatchRecord) else line.has_literal_cost
-        self.literal_cost = True if stored and self.untimed < limit else None
+        self.literal_cost = True if line.has_literal_cost and self.untimed < limit else None
 
     @property
     def lineno(self) -> int:
@@ -254,29 +218,6 @@ class Entry:
         return None
 
 
-class RecordEntry(Entry):
-    """An entry made from a whole line (what ``sigc`` and the tests index), which it keeps."""
-
-    __slots__ = ("_record",)
-
-    def __init__(self, pos: int, record: MatchRecord, index: ProbeIndex, limit: int = 1 << 30) -> None:
-        super().__init__(pos, record, index, limit)
-        self._record = record
-        if self.literal_cost is True:
-            self.literal_cost = record.literal_cost
-
-    @property
-    def regex(self) -> bytes:
-        return self._record.regex
-
-    def rest(self) -> bytes:
-        return self._record.regex[self._record.rest_offset:]
-
-    @property
-    def record(self) -> MatchRecord:
-        return self._record
-
-
 class Bucket:
     """The lines of a big head bucket, split by each line's token (``plain``: no usable token,
     a candidate whenever the head is there)."""
@@ -304,35 +245,21 @@ class ProbeIndex:
     :class:`LineRecord`) only when it first becomes a candidate."""
 
     _entries: list[Entry | None]
-    _keys: Sequence[KeyRecord] | None  # kept when computed; derived for --explain when loaded
-
-    def __init__(self, probe: ProbeRecord, records: Iterable[MatchRecord],
-                 small_bucket: int = SMALL_BUCKET, limit: int = 1 << 30) -> None:
-        lines = list(records)
-        self._start(probe, len(lines), limit)
-        self._entries = [RecordEntry(pos, r, self, limit) for pos, r in enumerate(lines)]
-        self._loaded = len(lines)
-        self._keys = assign_keys(lines, small_bucket)
-        self._build(self._keys, small_bucket)
-
-    @classmethod
-    def from_keys(cls, probe: ProbeRecord, keys: Sequence[KeyRecord],
-                  small_bucket: int = SMALL_BUCKET) -> ProbeIndex:
-        """The index of lines with these keys (:func:`assign_keys`), without their entries: what
-        sigc builds to store (:meth:`to_data`)."""
-        index = cls.__new__(cls)
-        index._start(probe, len(keys), 1 << 30)
-        index._keys = keys
-        index._build(keys, small_bucket)
-        return index
+    _keys: Sequence[KeyRecord] | None  # derived for --explain, on first use
 
     @classmethod
     def load(cls, bundle: Bundle, probe_id: int, limit: int = 1 << 30) -> ProbeIndex:
-        """The index of a bundle's probe, as sigc stored it (:meth:`to_data`). The bundle
-        checked that ``size`` counts the probe's lines; the rest is checked as it is read
-        (every position names one of them): anything else is a :class:`BundleError`."""
+        """The index of a bundle's probe, as sigc stored it (table ``probe_index``)."""
+        return cls.from_data(bundle, probe_id, bundle.probe_index(probe_id), limit)
+
+    @classmethod
+    def from_data(cls, bundle: Bundle, probe_id: int, data: dict[str, Any],
+                  limit: int = 1 << 30) -> ProbeIndex:
+        """The index of a bundle's probe from its stored form ``data`` (what
+        ``sigc.prefilter.index_data`` makes). ``size`` must count the probe's lines (the
+        bundle checks that for what it stores); the rest is checked as it is read (every
+        position names one of them): anything else is a :class:`BundleError`."""
         index = cls.__new__(cls)
-        data = bundle.probe_index(probe_id)
         index._start(bundle.probe_at(probe_id), data["size"], limit)
         index._bundle = bundle
         try:
@@ -373,67 +300,11 @@ class ProbeIndex:
     def _unpack(self, code: Positions) -> list[int]:
         return list(_positions(self.positions, code))
 
-    def _build(self, keys: Sequence[KeyRecord], small_bucket: int) -> None:
-        groups: dict[bytes, list[int]] = {}
-        iheads: dict[bytes, list[int]] = {}
-        tokens: dict[bytes, list[int]] = {}
-        first: dict[int, list[int]] = {}
-        always: list[int] = []
-        for pos, (kind, key, _) in enumerate(keys):
-            if kind == HEAD:
-                groups.setdefault(key, []).append(pos)
-            elif kind == IHEAD:
-                iheads.setdefault(key, []).append(pos)
-            elif kind == TOKEN:
-                tokens.setdefault(key, []).append(pos)
-            elif kind == FIRST:
-                for byte in key:
-                    first.setdefault(byte, []).append(pos)
-            else:
-                always.append(pos)
-        pack = self._pack
-        for head, group in groups.items():
-            if len(group) > small_bucket:
-                plain: list[int] = []
-                split: dict[bytes, list[int]] = {}
-                for pos in group:
-                    token = keys[pos].bucket_token
-                    if token is None:
-                        plain.append(pos)
-                    else:
-                        split.setdefault(token, []).append(pos)
-                self.heads[head] = Bucket(plain, {t: pack(p) for t, p in split.items()})
-            else:
-                self.heads[head] = pack(group)
-        self.iheads = {k: pack(v) for k, v in iheads.items()}
-        self.tokens = {k: pack(v) for k, v in tokens.items()}
-        self.first = {k: pack(v) for k, v in first.items()}
-        self.always = tuple(always)
-        self._finish()
-
     def _finish(self) -> None:
         self.head_sizes = _sizes_by_first_byte(self.heads)
         self.ihead_sizes = _sizes_by_first_byte(self.iheads)
 
     # -- the stored form ---------------------------------------------------------------------------
-
-    def to_data(self) -> dict[str, Any]:
-        """The index as plain data (bytes as latin-1 text, lists of positions): what sigc stores
-        in ``probe_index`` and :meth:`load` reads back without computing anything."""
-        def text(b: bytes) -> str:
-            return b.decode("latin-1")
-
-        unpack = self._unpack
-        return {
-            "size": self.size,
-            "head": {text(k): unpack(v) for k, v in self.heads.items() if not isinstance(v, Bucket)},
-            "bucket": {text(k): {"plain": list(v.plain), "token": {text(t): unpack(p) for t, p in v.tokens.items()}}
-                       for k, v in self.heads.items() if isinstance(v, Bucket)},
-            "ihead": {text(k): unpack(v) for k, v in self.iheads.items()},
-            "token": {text(k): unpack(v) for k, v in self.tokens.items()},
-            "first": {chr(b): unpack(v) for b, v in self.first.items()},
-            "always": list(self.always),
-        }
 
     def _from_data(self, data: dict[str, Any]) -> None:
         # packed, not kept as decoded: the benchmark corpus loads the indexes of 106 probes,
@@ -513,9 +384,6 @@ class ProbeIndex:
 
     def record(self, pos: int) -> MatchRecord:
         """The whole line at ``pos``."""
-        entry = self._entries[pos]
-        if isinstance(entry, RecordEntry):
-            return entry._record
         assert self._bundle is not None
         return self._bundle.match(self.probe.id, pos)
 
@@ -590,63 +458,3 @@ def _sizes_by_first_byte(heads: dict[bytes, Any]) -> dict[int, tuple[int, ...]]:
     for first, size in sorted({(head[0], len(head)) for head in heads}):
         sizes.setdefault(first, []).append(size)
     return {first: tuple(found) for first, found in sizes.items()}
-
-
-# -- key assignment ------------------------------------------------------------------------------
-
-
-def assign_keys(lines: Sequence[LineFacts], small_bucket: int = SMALL_BUCKET) -> list[KeyRecord]:
-    """Every line's key (see the module docstring), in order: what the compiler stores."""
-    kinds: list[tuple[str, bytes]] = [(ALWAYS, b"")] * len(lines)
-    tokens: list[bytes | None] = [None] * len(lines)
-    groups: dict[bytes, list[int]] = {}
-    rest: list[int] = []
-    for pos, line in enumerate(lines):
-        if line.anchored and line.prefix:
-            head = line.prefix[:HEAD_MAX]
-            if line.caseless:
-                kinds[pos] = (IHEAD, head)
-            else:
-                kinds[pos] = (HEAD, head)
-                groups.setdefault(head, []).append(pos)
-        else:
-            rest.append(pos)
-    for group in groups.values():
-        if len(group) > small_bucket:
-            for pos, token in _rarest_tokens(lines, group).items():
-                tokens[pos] = token
-    plain = [pos for pos in rest if not lines[pos].caseless]
-    keyed = _rarest_tokens(lines, plain)
-    for pos, token in keyed.items():
-        kinds[pos] = (TOKEN, token)
-    for pos in rest:
-        if pos not in keyed:
-            kinds[pos] = _first_or_always(lines[pos])
-    return [KeyRecord(kind, key, tokens[pos]) for pos, (kind, key) in enumerate(kinds)]
-
-
-def _first_or_always(line: LineFacts) -> tuple[str, bytes]:
-    first = line.first_bytes
-    if not line.anchored or first is None:
-        return ALWAYS, b""
-    return FIRST, first
-
-
-def _rarest_tokens(lines: Sequence[LineFacts], positions: list[int]) -> dict[int, bytes]:
-    """Each line's rarest token among the lines at ``positions`` (lines without one are left
-    out): fewest lines, then longest, then smallest."""
-    found = {pos: _tokens(lines[pos]) for pos in positions}
-    count = Counter(t for ts in found.values() for t in set(ts))
-    return {pos: min(toks, key=lambda t: (count[t], -len(t), t)) for pos, toks in found.items() if toks}
-
-
-def _tokens(line: LineFacts) -> list[bytes]:
-    if line.caseless:
-        return []
-    prefix, required = line.prefix, line.required
-    if required and prefix:
-        required = tuple(r for r in required if r not in prefix)
-    found = literal_tokens(prefix, line.anchored)
-    for literal in required:
-        found += literal_tokens(literal, False)
-    return found

@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import pytest
 
+from sigc.prefilter import literal_tokens
 from sigscan.bundle.cost import BUDGET, Cost, cost
-from sigscan.matcher.index import literal_tokens, tokens_of
+from sigscan.bundle.keys import tokens_of
 
 
 def test_tokens_of_a_response() -> None:
