@@ -84,13 +84,10 @@ class Matcher:
     every line of the database is tried). ``max_timed``: the same for patterns compiled with the
     timed engine (``regex``, about 9 KB each), :data:`MAX_TIMED` by default.
 
-    ``cut_heads``: a line whose pattern starts with ``^`` and literal bytes (``^HTTP/1\\.0 200
-    OK\\r\\n``) is tried only after the response is seen to start with them (its ``prefix``), so
-    only the rest of the pattern is compiled and matched, at the offset where the head ends
-    (:meth:`Entry.rest`). A subclass that searches lines without checking ``prefix`` first
-    sets it to ``False``."""
-
-    cut_heads = True
+    A line whose pattern starts with ``^`` and literal bytes (``^HTTP/1\\.0 200 OK\\r\\n``) is
+    tried only after the response is seen to start with them (its ``prefix``), so only the rest
+    of the pattern is compiled and matched, at the offset where the head ends
+    (:meth:`Entry.rest`)."""
 
     def __init__(self, bundle: Bundle, engine: Engine | None = None,
                  timeout: float | None = DEFAULT_TIMEOUT, limit: int | None = LIMIT,
@@ -269,7 +266,7 @@ class Matcher:
 
     def _fixed_start(self, entry: Entry) -> bool:
         """Is the entry's pattern matched at one offset (see :meth:`_apply`), not searched?"""
-        return bool(entry.skip and self.cut_heads) or entry.anchored
+        return bool(entry.skip) or entry.anchored
 
     def _check_cost(self, entry: Entry, pattern: bytes) -> None:
         """The line's stored ``cost_*`` bound (as :attr:`Entry.untimed`) is no lower than the
@@ -320,7 +317,7 @@ class Matcher:
                timeout: float | None) -> Any:
         """One search of ``compiled`` (what :meth:`_compile` made of ``entry``): matched at one
         offset when the line is anchored (the same match as a search, no other start tried)."""
-        if entry.skip and self.cut_heads:  # the rest, where the head the prefix proved ends
+        if entry.skip:  # the rest, where the head the prefix proved ends
             return engine.match(compiled, subject.data, entry.skip, timeout)
         if entry.anchored:
             return engine.match(compiled, subject.data, 0, timeout)
@@ -331,9 +328,9 @@ class Matcher:
                            f"{self.engine.name}; counted as no match")
 
     def _pattern(self, entry: Entry) -> bytes:
-        """The text compiled for the entry: only the part after its literal head when
-        :attr:`cut_heads`."""
-        return entry.rest() if entry.skip and self.cut_heads else entry.regex
+        """The text compiled for the entry: only the part after its literal head, which the
+        prefix check proved."""
+        return entry.rest() if entry.skip else entry.regex
 
     def _compile(self, entry: Entry, engine: Engine | None = None, pattern: bytes | None = None) -> object:
         """The entry's pattern (:meth:`_pattern`, unless given) compiled with ``engine`` (by

@@ -13,9 +13,14 @@ from sigscan.matcher.core import _FAILED, Matcher
 from sigscan.matcher.index import Entry, ProbeIndex, Subject
 from sigscan.matcher.regex_engine import RegexEngine
 
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from sigscan.matcher.regex_engine import Engine
+
 
 class NaiveMatcher(Matcher):
-    cut_heads = False  # no prefilter: every line is searched whole
+    """Every line searched whole, in file order: none of the indexed matcher's shortcuts (the
+    prefilter, the literal head cut off a pattern) are taken, so it tests them."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         kwargs.setdefault("engine", RegexEngine())
@@ -52,6 +57,18 @@ class NaiveMatcher(Matcher):
         if entry.compiled is None:
             entry.compiled = self._compile(entry)
         return None if entry.compiled is _FAILED else entry.compiled.search  # type: ignore[attr-defined]
+
+    def _fixed_start(self, entry: Entry) -> bool:
+        return entry.anchored
+
+    def _pattern(self, entry: Entry) -> bytes:
+        return entry.regex
+
+    def _apply(self, engine: Engine, compiled: object, entry: Entry, subject: Subject,
+               timeout: float | None) -> Any:
+        if entry.anchored:
+            return engine.match(compiled, subject.data, 0, timeout)
+        return engine.search(compiled, subject.data, timeout)
 
     def _first_timed(self, index: ProbeIndex, subject: Subject, diagnostics: list[str]) -> tuple[Entry, Any] | None:
         for entry in index.entries:
