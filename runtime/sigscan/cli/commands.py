@@ -41,6 +41,7 @@ from typing import IO, TYPE_CHECKING, Any
 
 from sigscan.bundle import files
 from sigscan.bundle.errors import BundleError
+from sigscan.cli.errors import Terminated, Usage
 
 if TYPE_CHECKING:  # the matcher (and the regex engine) load only when a command needs them
     from sigscan.matcher import Matcher
@@ -50,10 +51,6 @@ EXIT_INTERRUPTED = 130  # 128 + SIGINT, as a shell reports Ctrl-C
 EXIT_TERMINATED = 143  # 128 + SIGTERM
 LINE_LIMIT = 4 * 1024 * 1024  # bytes per --jsonl line: base64 of 3 MiB, far above the 4 KiB a probe keeps
 MAX_DEPTH = 64  # nesting of a --jsonl line's JSON; a request is one flat object
-
-
-class _Usage(Exception):
-    """A problem with what the user asked; printed as one line, exit status 2."""
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -136,11 +133,6 @@ def _intensity(text: str) -> int:
     return value
 
 
-class Terminated(Exception):
-    """SIGTERM arrived (``timeout``, a service manager): the command stops as after Ctrl-C,
-    with what finished written and every file put in place or left as it was."""
-
-
 class _OnSigterm:
     """While the command runs, SIGTERM raises :class:`Terminated`; one that comes as it ends (its
     outputs in place by then) is let go, so that it cannot raise out of the restoring itself."""
@@ -164,7 +156,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         with _OnSigterm():
             return int(args.run(args))
-    except (BundleError, _Usage, files.OutputError) as exc:
+    except (BundleError, Usage, files.OutputError) as exc:
         print(f"sigscan: error: {exc}", file=sys.stderr)
         return EXIT_ERROR
     except BrokenPipeError:  # standard error's reader went away: nothing left to tell
@@ -194,7 +186,7 @@ def _identify(args: argparse.Namespace) -> int:
     from sigscan.matcher import Matcher
 
     if not args.jsonl and not args.probe:
-        raise _Usage("identify needs --probe NAME (or --jsonl with a probe per line)")
+        raise Usage("identify needs --probe NAME (or --jsonl with a probe per line)")
     located = locate(args.bundle)
     bundle = open_bundle(located.path)
     matcher = Matcher(bundle)
@@ -226,14 +218,14 @@ def _read(name: str) -> bytes:
         with _open(name) as f:
             return files.read_stream(f)
     except OSError as exc:
-        raise _Usage(f"cannot read {name}: {exc.strerror}") from None
+        raise Usage(f"cannot read {name}: {exc.strerror}") from None
 
 
 def _open(name: str) -> IO[bytes]:
     try:
         return open(name, "rb")
     except OSError as exc:
-        raise _Usage(f"cannot read {name}: {exc.strerror}") from None
+        raise Usage(f"cannot read {name}: {exc.strerror}") from None
 
 
 def _result(matcher: Matcher, probe: str, proto: str, data: bytes, explain: bool) -> dict[str, Any]:
@@ -245,7 +237,7 @@ def _result(matcher: Matcher, probe: str, proto: str, data: bytes, explain: bool
             return {**verdict.to_dict(), "explain": trace}
         return matcher.identify(probe, proto, data).to_dict()
     except UnknownProbe as exc:
-        raise _Usage(str(exc)) from None
+        raise Usage(str(exc)) from None
 
 
 def _identify_lines(matcher: Matcher, args: argparse.Namespace, stream: IO[bytes],
@@ -284,12 +276,12 @@ def _line_record(matcher: Matcher, args: argparse.Namespace, number: int,
     ident: Any = None
     try:
         if line is None:
-            raise _Usage(f"line longer than {LINE_LIMIT:,} bytes")
+            raise Usage(f"line longer than {LINE_LIMIT:,} bytes")
         request = _request(line)
         ident = request.get("id")
         probe, proto, data = _fields(request, args.probe, args.proto)
         return {"id": ident, **_result(matcher, probe, proto, data, args.explain)}
-    except _Usage as exc:
+    except Usage as exc:
         return {"id": ident, "input_line": number, "error": str(exc)}
 
 
@@ -298,13 +290,13 @@ def _request(line: bytes) -> dict[str, Any]:
     a double, at most :data:`MAX_DEPTH` levels (checked before decoding, so the decoder's
     recursion is never at stake)."""
     if line.count(b"[") + line.count(b"{") > MAX_DEPTH and _depth(line) > MAX_DEPTH:
-        raise _Usage(f"not JSON we accept: nested deeper than {MAX_DEPTH} levels")
+        raise Usage(f"not JSON we accept: nested deeper than {MAX_DEPTH} levels")
     try:
         request = _DECODER.decode(line.decode("utf-8"))
     except (ValueError, RecursionError) as exc:  # UnicodeDecodeError is a ValueError
-        raise _Usage(f"not JSON: {exc}") from None
+        raise Usage(f"not JSON: {exc}") from None
     if not isinstance(request, dict):
-        raise _Usage("not a JSON object")
+        raise Usage("not a JSON object")
     return request
 
 
@@ -350,16 +342,16 @@ def _fields(request: dict[str, Any], probe: str | None, proto: str) -> tuple[str
     name = request.get("probe", probe)
     protocol = str(request.get("proto", proto)).lower()
     if not isinstance(name, str) or not name:
-        raise _Usage("no probe (give \"probe\" in the line or --probe)")
+        raise Usage("no probe (give \"probe\" in the line or --probe)")
     if protocol not in ("tcp", "udp"):
-        raise _Usage(f"proto must be tcp or udp, not {request.get('proto')!r}")
+        raise Usage(f"proto must be tcp or udp, not {request.get('proto')!r}")
     encoded = request.get("data_b64")
     if not isinstance(encoded, str):
-        raise _Usage("no data_b64 string")
+        raise Usage("no data_b64 string")
     try:
         return name, protocol, base64.b64decode(encoded, validate=True)
     except (binascii.Error, ValueError) as exc:
-        raise _Usage(f"bad base64 in data_b64 ({exc})") from None
+        raise Usage(f"bad base64 in data_b64 ({exc})") from None
 
 
 def _write(out: files.Output, record: dict[str, Any]) -> None:

@@ -37,7 +37,7 @@ from sigscan.bundle import files
 from sigscan.bundle.errors import BundleError
 from sigscan.bundle.loader import Bundle, open_bundle
 from sigscan.bundle.locate import locate
-from sigscan.cli.commands import Terminated, _Usage
+from sigscan.cli.errors import Terminated, Usage
 from sigscan.engine import Catalog, EngineConfig, Profile
 from sigscan.engine.results import HostResult, PortResult, ScanInfo
 from sigscan.net.driver import DEFAULT_MAX_PARALLEL
@@ -180,9 +180,9 @@ def _port_spec(args: argparse.Namespace, table: ServiceTable) -> PortSpec:
             count = DEFAULT_TOP_PORTS if args.top_ports is None else args.top_ports
             spec = top_ports(table, count, protocols=protocols, within=spec)
     except PortSpecError as exc:
-        raise _Usage(str(exc)) from None
+        raise Usage(str(exc)) from None
     if not spec:
-        raise _Usage(f"no {'/'.join(protocols).upper()} ports to scan in -p {args.ports!r}")
+        raise Usage(f"no {'/'.join(protocols).upper()} ports to scan in -p {args.ports!r}")
     return spec
 
 
@@ -194,11 +194,11 @@ def _targets(args: argparse.Namespace) -> list[Target]:
         elif args.input_list:
             targets += read_target_file(args.input_list)
         if not targets:
-            raise _Usage("no targets: give addresses, names or blocks, or -iL FILE")
+            raise Usage("no targets: give addresses, names or blocks, or -iL FILE")
         with ThreadPoolExecutor(RESOLVERS) as pool:
             return list(pool.map(resolve_target, targets))
     except (TargetError, OSError) as exc:
-        raise _Usage(str(exc)) from None
+        raise Usage(str(exc)) from None
 
 
 def _stdin_lines() -> list[str]:
