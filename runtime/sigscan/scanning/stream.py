@@ -5,9 +5,9 @@
 :class:`~sigscan.scanning.scanner.Scanner` the command runs (discovery, detection, parallelism
 fitted to the descriptor limit) and yields each port as it finishes, every requested port once.
 
-The scanner runs in a task of its own on the caller's loop, not in the generator's frame: a
-task group there would outlive the ``yield`` that hands a result out, and a cancellation meant
-for the reader would land in it. Results reach the reader through a queue, so a slow reader
+The scanner runs in a task of its own on the caller's loop, not in a task group inside the
+generator: a task group must not span a ``yield``, or its cancellations and errors would land
+in whatever the reader happens to await meanwhile. Results reach the reader through a queue, so a slow reader
 holds them (one small record per port) without slowing the scan. However the iteration ends
 (the last port, an error, the reader's task cancelled, the generator closed after a ``break``),
 the task is cancelled and awaited before the generator is done: every socket is closed by then.
