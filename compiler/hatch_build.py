@@ -1,5 +1,5 @@
 """The compiler's dependencies, for hatchling: the runtime of the very version being built
-(``sigscan==X``, X read from runtime/sigscan/__init__.py as ``[tool.hatch.version]`` says), and
+(``sigscan==X``, X read from runtime/sigscan/version.py as ``[tool.hatch.version]`` says), and
 the libraries only the compiler needs."""
 
 from __future__ import annotations

@@ -2,4 +2,4 @@
 
 # One version for both halves: the compiler writes bundles for the runtime of its own version
 # (its distribution requires sigscan==__version__), and the number lives in the runtime.
-from sigscan import __version__ as __version__
+from sigscan.version import __version__ as __version__

@@ -29,7 +29,6 @@ import signal
 import sys
 import time
 from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from typing import IO, Protocol
 
@@ -38,7 +37,7 @@ from sigscan.bundle.errors import BundleError
 from sigscan.bundle.loader import Bundle, open_bundle
 from sigscan.bundle.locate import locate
 from sigscan.cli.errors import Terminated, Usage
-from sigscan.engine import Catalog, EngineConfig, Profile
+from sigscan.engine import EngineConfig, Profile
 from sigscan.engine.results import HostResult, PortResult, ScanInfo
 from sigscan.net.driver import DEFAULT_MAX_PARALLEL
 from sigscan.output.common import with_table_names
@@ -46,7 +45,8 @@ from sigscan.output.ndjson import NdjsonWriter
 from sigscan.output.progress import progress_line
 from sigscan.output.text import TextWriter
 from sigscan.output.xml import XmlWriter
-from sigscan.scanning.ports import PortSpec, PortSpecError, ServiceTable, parse_ports, top_ports
+from sigscan.scanning.plan import bundle_error, port_spec, ready_catalog, resolve_targets
+from sigscan.scanning.ports import PortSpec, PortSpecError, ServiceTable
 from sigscan.scanning.scanner import Scanner, ScanOptions
 from sigscan.scanning.targets import (
     Target,
@@ -54,11 +54,8 @@ from sigscan.scanning.targets import (
     parse_targets,
     read_target_file,
     read_targets,
-    resolve_target,
 )
 
-DEFAULT_TOP_PORTS = 1000  # Nmap's default port set
-RESOLVERS = 8  # name lookups at once
 PROGRESS_EVERY = 0.5  # seconds between progress line updates
 
 
@@ -89,8 +86,7 @@ def run_scan(args: argparse.Namespace) -> int:
 
 def _run(bundle: Bundle, config: EngineConfig, options: ScanOptions, targets: list[Target],
          ports: PortSpec, outputs: _Outputs, verbose: int = 0) -> int:
-    catalog = Catalog.from_bundle(bundle)
-    catalog.matcher.preload()
+    catalog = ready_catalog(bundle)
     total = sum(len(t.ports if t.ports is not None else ports) for t in _unique(targets))
     progress = _Progress(total) if sys.stderr.isatty() else None
     outputs.progress = progress
@@ -106,19 +102,14 @@ def _run(bundle: Bundle, config: EngineConfig, options: ScanOptions, targets: li
     try:
         asyncio.run(_scan(scanner, targets, ports, outputs))
     except BaseExceptionGroup as group:  # a task failed: a bundle error goes out as one line
-        bundle_errors = group.subgroup(BundleError)
-        if bundle_errors is None:
+        unusable = bundle_error(group)
+        if unusable is None:
             raise
-        raise _first(bundle_errors) from group
+        raise unusable from group
     finally:
         if progress is not None:
             progress.clear()
     return 0
-
-
-def _first(group: BaseExceptionGroup[BundleError]) -> BundleError:
-    inner = group.exceptions[0]
-    return _first(inner) if isinstance(inner, BaseExceptionGroup) else inner
 
 
 async def _scan(scanner: Scanner, targets: list[Target], ports: PortSpec, outputs: _Outputs) -> None:
@@ -174,16 +165,10 @@ def _nothing() -> None:
 
 def _port_spec(args: argparse.Namespace, table: ServiceTable) -> PortSpec:
     protocols = tuple(p for p, on in (("tcp", args.tcp or not args.udp), ("udp", args.udp)) if on)
-    try:  # an empty -p '' is a specification too (refused, as Nmap does), not a missing one
-        spec = parse_ports(args.ports, protocols=protocols, table=table) if args.ports is not None else None
-        if args.top_ports is not None or spec is None:
-            count = DEFAULT_TOP_PORTS if args.top_ports is None else args.top_ports
-            spec = top_ports(table, count, protocols=protocols, within=spec)
+    try:
+        return port_spec(args.ports, protocols=protocols, table=table, top=args.top_ports)
     except PortSpecError as exc:
         raise Usage(str(exc)) from None
-    if not spec:
-        raise Usage(f"no {'/'.join(protocols).upper()} ports to scan in -p {args.ports!r}")
-    return spec
 
 
 def _targets(args: argparse.Namespace) -> list[Target]:
@@ -195,8 +180,7 @@ def _targets(args: argparse.Namespace) -> list[Target]:
             targets += read_target_file(args.input_list)
         if not targets:
             raise Usage("no targets: give addresses, names or blocks, or -iL FILE")
-        with ThreadPoolExecutor(RESOLVERS) as pool:
-            return list(pool.map(resolve_target, targets))
+        return resolve_targets(targets)
     except (TargetError, OSError) as exc:
         raise Usage(str(exc)) from None
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass, field
 
-from sigscan import __version__ as SIGSCAN_VERSION
+from sigscan.version import __version__ as SIGSCAN_VERSION
 
 
 class Method(enum.Enum):

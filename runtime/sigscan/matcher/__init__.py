@@ -1,13 +1,11 @@
 """Identify a service from one response: ``identify(bundle, probe, proto, data) -> Verdict``.
 
 See :mod:`sigscan.matcher.core` for the semantics and :mod:`sigscan.matcher.index` for the
-prefilter. A :class:`Matcher` per bundle is kept (weakly) so that repeated calls reuse its
-indexes and compiled patterns.
+prefilter. A :class:`Matcher` per bundle is kept on the bundle, so that repeated calls reuse its
+indexes and compiled patterns, and it goes when the bundle goes.
 """
 
 from __future__ import annotations
-
-import weakref
 
 from sigscan.bundle.loader import Bundle
 from sigscan.matcher.core import LIMIT, Matcher, UnknownProbe
@@ -15,14 +13,18 @@ from sigscan.matcher.verdict import Verdict
 
 __all__ = ["LIMIT", "Matcher", "UnknownProbe", "identify", "matcher_for"]
 
-_MATCHERS: weakref.WeakKeyDictionary[Bundle, Matcher] = weakref.WeakKeyDictionary()
+_ATTRIBUTE = "_sigscan_matcher"
 
 
 def matcher_for(bundle: Bundle) -> Matcher:
-    """The shared :class:`Matcher` of ``bundle`` (default engine, timeout and limit)."""
-    matcher = _MATCHERS.get(bundle)
+    """The shared :class:`Matcher` of ``bundle`` (default engine, timeout and limit), made on
+    first use: one per bundle, whoever asks (``sigscan.identify``, a scan's catalog)."""
+    # On the bundle, not in a module-level weak-key dict: its values (each matcher holds its
+    # bundle) would keep every bundle alive; here the two are freed together.
+    matcher: Matcher | None = vars(bundle).get(_ATTRIBUTE)
     if matcher is None:
-        matcher = _MATCHERS[bundle] = Matcher(bundle)
+        matcher = Matcher(bundle)
+        setattr(bundle, _ATTRIBUTE, matcher)
     return matcher
 
 
