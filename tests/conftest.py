@@ -60,3 +60,17 @@ def nmaplike_built(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
 
     folder = tmp_path_factory.mktemp("nmaplike")
     return {suffix: build_data("engine", folder, suffix) for suffix in ("db", "json")}
+
+
+SMALL = "engine"  # the name that stands for tests/data/engine.probes beside REAL_FILES' names
+
+
+def bundle_of(request: pytest.FixtureRequest, name: str, encoding: str) -> Path:
+    """The bundle of SMALL or of a real file: a test parametrized over both asks for the real
+    bundles only when it runs on one, so its small case runs (and its real ones skip) where the
+    real databases are missing."""
+    if name == SMALL:
+        built_small: dict[str, Path] = request.getfixturevalue("nmaplike_built")
+        return built_small[encoding]
+    built_real: dict[tuple[str, str], Path] = request.getfixturevalue("built")
+    return built_real[(name, encoding)]

@@ -1,6 +1,7 @@
 """The prefilter keys the compiler stores give the index the matcher would compute from the
 lines themselves: same heads, buckets, tokens, first bytes and always-lines, and the same key
-description per line, for every probe of both real databases and both encodings."""
+description per line, for every probe of tests/data/engine.probes and of both real databases,
+in both encodings."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ import pytest
 
 from sigscan.bundle.loader import open_bundle
 from sigscan.matcher.index import ProbeIndex
-from tests.conftest import REAL_FILES
+from tests.conftest import REAL_FILES, SMALL, bundle_of
 
 
 def _shape(index: ProbeIndex) -> dict[str, Any]:
@@ -19,19 +20,19 @@ def _shape(index: ProbeIndex) -> dict[str, Any]:
 
 
 @pytest.mark.parametrize("encoding", ["db", "json"])
-@pytest.mark.parametrize("name", sorted(REAL_FILES))
-def test_stored_keys_build_the_computed_index(built: dict[tuple[str, str], Path], name: str, encoding: str) -> None:
-    with open_bundle(built[(name, encoding)]) as bundle:
+@pytest.mark.parametrize("name", [SMALL, *sorted(REAL_FILES)])
+def test_stored_keys_build_the_computed_index(request: pytest.FixtureRequest, name: str, encoding: str) -> None:
+    with open_bundle(bundle_of(request, name, encoding)) as bundle:
         for probe in bundle.probes:
             stored = ProbeIndex.load(bundle, probe.id)
             computed = ProbeIndex(probe, bundle.matches(probe.id))
             assert _shape(stored) == _shape(computed), f"{probe.protocol}/{probe.name}"
 
 
-def test_lines_are_read_only_when_they_become_candidates(built: dict[tuple[str, str], Path]) -> None:
+def test_lines_are_read_only_when_they_become_candidates(nmaplike_built: dict[str, Path]) -> None:
     from sigscan.matcher.index import Subject
 
-    with open_bundle(built[("head", "db")]) as bundle:
+    with open_bundle(nmaplike_built["db"]) as bundle:
         null = bundle.probe("NULL")
         assert null is not None
         index = ProbeIndex.load(bundle, null.id)
