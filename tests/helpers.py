@@ -7,6 +7,8 @@ from typing import Any
 
 from sigc.model import SourceFile
 
+DATA = Path(__file__).resolve().parent / "data"
+
 
 def canonical(source: SourceFile) -> Any:
     """The model without locations, comments or file identity: what a round trip must keep."""
@@ -23,6 +25,24 @@ def canonical(source: SourceFile) -> Any:
                        p.ports, p.sslports, p.rarity, p.fallback, p.totalwaitms, p.tcpwrappedms,
                        directives, matches))
     return exclude, tuple(probes)
+
+
+def build_data(name: str, folder: Path, suffix: str = "db") -> Path:
+    """A bundle of ``tests/data/NAME.probes``. ``NAME.services`` and ``NAME.rpc``, when they are
+    there, are copied beside it as ``nmap-services`` and ``nmap-rpc``, where sigc looks for them."""
+    from sigc.build import build
+    from sigc.sources import resolve
+
+    source = folder / "nmap-service-probes"
+    for kind, target in ((".probes", source), (".services", folder / "nmap-services"),
+                         (".rpc", folder / "nmap-rpc")):
+        original = DATA / f"{name}{kind}"
+        if original.is_file() and not target.exists():
+            target.write_bytes(original.read_bytes())
+    out = folder / f"{name}.{suffix}"
+    result = build(resolve([str(source)]), out)
+    assert result.ok, [str(d) for d in result.database.errors]
+    return out
 
 
 def write(tmp: Path, name: str, text: bytes) -> Path:

@@ -1,4 +1,5 @@
-"""Fixtures for the engine tests: the real 7.93 catalog, small hand-written catalogs, a runner."""
+"""Fixtures for the engine tests: the catalog of tests/data/engine.probes (Nmap's shape, our
+lines), small hand-written catalogs, a runner."""
 
 from __future__ import annotations
 
@@ -14,9 +15,10 @@ from sigscan.engine.catalog import Catalog
 
 
 @pytest.fixture(scope="session")
-def real(built: dict[tuple[str, str], Path]) -> Iterator[Catalog]:
-    """The catalog of the installed Nmap 7.93 database (with its nmap-services and nmap-rpc)."""
-    with open_bundle(built[("7.93", "db")]) as bundle:
+def nmaplike(nmaplike_built: dict[str, Path]) -> Iterator[Catalog]:
+    """The catalog of tests/data/engine.probes, with its nmap-services and nmap-rpc: Nmap's probe
+    names, order, rarities, waits and the ports the tests use, with match lines of our own."""
+    with open_bundle(nmaplike_built["db"]) as bundle:
         yield Catalog.from_bundle(bundle)
 
 

@@ -62,11 +62,11 @@ def verdict(result: PortResult) -> tuple[object, ...]:
 
 
 @pytest.mark.parametrize("name", sorted(SERVICES))
-def test_same_verdict_as_nmap_profile_and_faster(real: Catalog, name: str) -> None:
+def test_same_verdict_as_nmap_profile_and_faster(nmaplike: Catalog, name: str) -> None:
     server, port, proto = SERVICES[name]
     state = PortState.OPEN_FILTERED if proto is Proto.UDP else PortState.OPEN
-    nmap, nmap_fake = scan(real, server, port, proto, state=state, intensity=7)
-    fast, fast_fake = scan(real, server, port, proto, state=state, intensity=7, profile=Profile.FAST)
+    nmap, nmap_fake = scan(nmaplike, server, port, proto, state=state, intensity=7)
+    fast, fast_fake = scan(nmaplike, server, port, proto, state=state, intensity=7, profile=Profile.FAST)
     assert verdict(fast) == verdict(nmap)
     assert (fast.state, fast.reason) == (nmap.state, nmap.reason)
     assert (fast.service and fast.service.servicefp is not None) == (
@@ -77,76 +77,76 @@ def test_same_verdict_as_nmap_profile_and_faster(real: Catalog, name: str) -> No
         assert fast_fake.now <= nmap_fake.now + 0.01
 
 
-def test_the_next_probe_starts_soon_after_a_silent_null(real: Catalog) -> None:
+def test_the_next_probe_starts_soon_after_a_silent_null(nmaplike: Catalog) -> None:
     """NULL connects after one round trip (1 ms); no banner in max(10 ms, 2 x rtt): the probe
     Nmap sends next goes out on a second connection while NULL keeps waiting."""
-    result, fake = scan(real, Server(HTTP), 8080, profile=Profile.FAST)
+    result, fake = scan(nmaplike, Server(HTTP), 8080, profile=Profile.FAST)
     assert connects(fake)[:2] == [(0.0, 0, False), (pytest.approx(0.001 + 0.01), 1, False)]
-    assert [(c, n) for _, c, n in sends(fake, real)] == [(1, "GetRequest")]  # not sent twice
+    assert [(c, n) for _, c, n in sends(fake, nmaplike)] == [(1, "GetRequest")]  # not sent twice
     assert result.probes == ("NULL", "GetRequest")
     assert any("used (profile fast)" in note for note in result.notes)
 
 
-def test_a_prompt_banner_opens_no_second_connection(real: Catalog) -> None:
+def test_a_prompt_banner_opens_no_second_connection(nmaplike: Catalog) -> None:
     """A banner within the delay: the second connection would be wasted, so it never opens."""
     server, port, _ = SERVICES["openssh"]
-    result, fake = scan(real, server, port, profile=Profile.FAST)
+    result, fake = scan(nmaplike, server, port, profile=Profile.FAST)
     assert [c for _, c, _ in connects(fake)] == [0]
     assert result.service is not None and result.service.name == "ssh"
 
 
-def test_the_delay_scales_with_the_round_trip(real: Catalog) -> None:
-    _, fake = scan(real, Server(HTTP), 8080, profile=Profile.FAST, net_rtt=0.1)
+def test_the_delay_scales_with_the_round_trip(nmaplike: Catalog) -> None:
+    _, fake = scan(nmaplike, Server(HTTP), 8080, profile=Profile.FAST, net_rtt=0.1)
     assert connects(fake)[:2] == [(0.0, 0, False), (pytest.approx(0.1 + 2 * 0.1), 1, False)]
 
 
-def test_a_banner_that_does_not_match_drops_the_speculation(real: Catalog) -> None:
+def test_a_banner_that_does_not_match_drops_the_speculation(nmaplike: Catalog) -> None:
     """Nmap glues an unmatched NULL banner in front of the next reply on the same connection:
     the probe is sent again there, as Nmap does, and the parallel reply is not used."""
     banner = Behaviour(banner=(send(b"XYZZY unknown\r\n", after=0.05),),  # after the second connect
                        rules=(on(rb"\r\n\r\n", send(b"ANSWER\r\n")),))
-    result, fake = scan(real, Server(banner), 79, intensity=0, profile=Profile.FAST)
-    assert [(c, n) for _, c, n in sends(fake, real)][:2] == [(1, "GenericLines"), (0, "GenericLines")]
+    result, fake = scan(nmaplike, Server(banner), 79, intensity=0, profile=Profile.FAST)
+    assert [(c, n) for _, c, n in sends(fake, nmaplike)][:2] == [(1, "GenericLines"), (0, "GenericLines")]
     assert fake.connections[1].closed_by_engine is not None
     flat = (result.service.servicefp or "") if result.service else ""
     assert "GenericLines,17,\"XYZZY\\x20unknown\\r\\nANSWER\\r\\n\"" in flat.replace("\nSF:", "")
 
 
-def test_the_null_verdict_comes_first(real: Catalog) -> None:
+def test_the_null_verdict_comes_first(nmaplike: Catalog) -> None:
     """The banner says SSH; the other connection's HTTP reply (which also matches) loses."""
     server = Server(Behaviour(banner=(send(b"SSH-2.0-OpenSSH_9.2p1\r\n", after=0.1),),
                               rules=(on(rb"GET", close(0.0, NGINX_200)),)))
-    result, _ = scan(real, server, 80, profile=Profile.FAST)
+    result, _ = scan(nmaplike, server, 80, profile=Profile.FAST)
     assert result.service is not None and result.service.name == "ssh"
 
 
-def test_waits_scale_with_the_round_trip_and_nmap_s_are_the_ceiling(real: Catalog) -> None:
+def test_waits_scale_with_the_round_trip_and_nmap_s_are_the_ceiling(nmaplike: Catalog) -> None:
     """Port 79 at intensity 0: NULL and GenericLines in parallel (GenericLines opened
     max(10 ms, 2 x rtt) after NULL connected), then GetRequest, then Help; each connect takes one
     network round trip, which is also the measured rtt."""
     silent = Server(Behaviour())
-    _, slow = scan(real, silent, 79, intensity=0, profile=Profile.FAST, net_rtt=0.2)
+    _, slow = scan(nmaplike, silent, 79, intensity=0, profile=Profile.FAST, net_rtt=0.2)
     assert slow.now == pytest.approx(0.2 + 2 * 0.2 + 3 * (0.2 + 8 * 0.2))  # every wait 8 x rtt
-    _, capped = scan(real, silent, 79, intensity=0, profile=Profile.FAST, net_rtt=2.0)
+    _, capped = scan(nmaplike, silent, 79, intensity=0, profile=Profile.FAST, net_rtt=2.0)
     # Nmap's waits: GenericLines (5 s) starts 2 + 4 s in, so it ends after NULL (2 + 6 s)
     assert capped.now == pytest.approx(2.0 + 4.0 + 2.0 + 5.0 + 2.0 + 5.0 + 2.0 + 7.5)
-    _, floor = scan(real, silent, 79, intensity=0, profile=Profile.FAST, net_rtt=0.001,
+    _, floor = scan(nmaplike, silent, 79, intensity=0, profile=Profile.FAST, net_rtt=0.001,
                     fast_min_wait=0.25)
     assert floor.now == pytest.approx(0.001 + 0.01 + 3 * (0.001 + 0.25))
 
 
-def test_configured_rtt_wins_over_the_measured_one(real: Catalog) -> None:
-    _, fake = scan(real, Server(Behaviour()), 79, intensity=0, profile=Profile.FAST,
+def test_configured_rtt_wins_over_the_measured_one(nmaplike: Catalog) -> None:
+    _, fake = scan(nmaplike, Server(Behaviour()), 79, intensity=0, profile=Profile.FAST,
                    net_rtt=0.001, rtt=0.5)
     assert fake.now == pytest.approx(0.001 + 2 * 0.5 + 3 * (0.001 + 4.0))  # waits and delay from rtt 0.5
 
 
-def test_known_difference_slow_silent_close(real: Catalog) -> None:
+def test_known_difference_slow_silent_close(nmaplike: Catalog) -> None:
     """Nmap calls a port tcpwrapped when the NULL probe sees EOF within tcpwrappedms (3 s);
     FAST stops waiting for the NULL probe before that, so a server that closes silently after
     1 s is not tcpwrapped under FAST. Documented in sigscan.engine.port."""
     server = Server(Behaviour(banner=(close(1.0),)))
-    nmap, _ = scan(real, server, 41000, intensity=2)
-    fast, _ = scan(real, server, 41000, intensity=2, profile=Profile.FAST)
+    nmap, _ = scan(nmaplike, server, 41000, intensity=2)
+    fast, _ = scan(nmaplike, server, 41000, intensity=2, profile=Profile.FAST)
     assert nmap.service is not None and nmap.service.name == "tcpwrapped"
     assert fast.service is not None and fast.service.name is None

@@ -211,6 +211,8 @@ def test_local_time_zone_by_default() -> None:
 
 
 # -- the engine end to end: the same servers, scripted, give the same fingerprints ----------------
+# (on tests/data/engine.probes, whose probe names, order, rarities and waits are 7.93's for these
+# ports and intensities, so the engine sends what nmap sent)
 
 
 def _engine_fp(catalog: Catalog, server: Server, port: int, proto: Proto, intensity: int,
@@ -222,38 +224,38 @@ def _engine_fp(catalog: Catalog, server: Server, port: int, proto: Proto, intens
     return result
 
 
-def test_engine_gives_the_captured_tcp_fingerprints(real: Catalog) -> None:
+def test_engine_gives_the_captured_tcp_fingerprints(nmaplike: Catalog) -> None:
     server = Server(Behaviour(banner=(close(0.0, BANNER),)))
-    short = _engine_fp(real, server, 4004, Proto.TCP, 0, "6B03DFF5")
+    short = _engine_fp(nmaplike, server, 4004, Proto.TCP, 0, "6B03DFF5")
     assert short.service is not None and short.service.servicefp == PORT_4004
     assert (short.service.name, short.service.conf) == ("pxc-roid", 3)  # as nmap printed it
-    long_port = _engine_fp(real, server, 41003, Proto.TCP, 0, "6B03DFF5")
+    long_port = _engine_fp(nmaplike, server, 41003, Proto.TCP, 0, "6B03DFF5")
     assert long_port.service is not None and long_port.service.servicefp == PORT_41003
-    cut = _engine_fp(real, Server(Behaviour(banner=(close(0.0, LONG),))), 41022, Proto.TCP, 2,
+    cut = _engine_fp(nmaplike, Server(Behaviour(banner=(close(0.0, LONG),))), 41022, Proto.TCP, 2,
                      "6B03E05C")
     assert cut.service is not None and cut.service.servicefp == PORT_41022_LONG
 
 
-def test_engine_gives_the_captured_udp_fingerprint(real: Catalog) -> None:
+def test_engine_gives_the_captured_udp_fingerprint(nmaplike: Catalog) -> None:
     server = Server(Behaviour(rules=(on(b".", send(UDP_REPLY)),)))
     # the first entry is added when RPCCheck's 5-second wait ends
-    result = _engine_fp(real, server, 41006, Proto.UDP, 2, "6B03E00A", PortState.OPEN_FILTERED, 5.0)
+    result = _engine_fp(nmaplike, server, 41006, Proto.UDP, 2, "6B03E00A", PortState.OPEN_FILTERED, 5.0)
     assert result.service is not None and result.service.servicefp == PORT_41006_UDP
     assert (result.state, result.reason) == (PortState.OPEN, "udp-response")
 
 
-def test_engine_gives_the_captured_ssl_fingerprint(real: Catalog) -> None:
+def test_engine_gives_the_captured_ssl_fingerprint(nmaplike: Catalog) -> None:
     """openssl s_server -rev, scripted: it closes plain connections on anything but a TLS hello,
     answers nmap's SSLv3 hello with an alert, and through TLS reverses each line it reads. The
     entries come from the TLS phase only; %Time is the moment of the first one, so it is
     compared apart."""
     replies = dict(SSL_RESPONSES)
-    by_name = {p.name: p for p in real.probes[Proto.TCP]}
+    by_name = {p.name: p for p in nmaplike.probes[Proto.TCP]}
     tls = Behaviour(rules=tuple(on(b"^" + re.escape(by_name[name].payload), send(reply))
                                 for name, reply in replies.items()))
     plain = Behaviour(rules=(on(rb"^\x16\x03\x00", close(0.0, b"\x15\x03\x00\x00\x02\x02\x28")),
                              on(rb"^[^\x16]", close(0.0))))
-    result = _engine_fp(real, Server(plain=plain, tls=tls), 41011, Proto.TCP, 2, "6B03E030")
+    result = _engine_fp(nmaplike, Server(plain=plain, tls=tls), 41011, Proto.TCP, 2, "6B03E030")
     svc = result.service
     assert svc is not None and (svc.name, svc.tunnel, svc.method, svc.conf) == (None, "ssl", Method.TABLE, 3)
     stamp = re.compile(r"%Time=[0-9A-F]{8}%")
@@ -309,8 +311,8 @@ PORT_79_CAP = "\n".join((
 ))
 
 
-def test_engine_gives_the_captured_read_cap_fingerprint(real: Catalog) -> None:
+def test_engine_gives_the_captured_read_cap_fingerprint(nmaplike: Catalog) -> None:
     server = Server(Behaviour(banner=(send(b"Q" * 5000),), rules=(on(b".", send(b"!")),)))
-    result = _engine_fp(real, server, 79, Proto.TCP, 0, "6B03E50B")
+    result = _engine_fp(nmaplike, server, 79, Proto.TCP, 0, "6B03E50B")
     assert result.probes == ("NULL", "GenericLines", "GetRequest", "Help")
     assert result.service is not None and result.service.servicefp == PORT_79_CAP

@@ -53,9 +53,9 @@ def position(catalog: Catalog, number: int) -> int:
     return 1 + [r.number for r in catalog.rpc].index(number)
 
 
-def test_portmapper_is_ground_to_its_version_range(real: Catalog) -> None:
+def test_portmapper_is_ground_to_its_version_range(nmaplike: Catalog) -> None:
     server = Server(Behaviour(answer=rpc_server({PORTMAPPER: (2, 4)}, tcp=True)))
-    result, fake = scan(real, server, 111)
+    result, fake = scan(nmaplike, server, 111)
     svc = result.service
     assert svc is not None
     assert (svc.name, svc.version, svc.extrainfo) == ("rpcbind", "2-4", "RPC #100000")
@@ -65,52 +65,52 @@ def test_portmapper_is_ground_to_its_version_range(real: Catalog) -> None:
     assert fake.connections[grind_conn].messages == [call(FIRST_XID, PORTMAPPER, GRIND_VERSION, tcp=True)]
 
 
-def test_another_program_behind_an_rpcbind_match(real: Catalog) -> None:
+def test_another_program_behind_an_rpcbind_match(nmaplike: Catalog) -> None:
     server = Server(Behaviour(answer=rpc_server({MOUNTD: (1, 3)}, tcp=True)))
-    result, fake = scan(real, server, 41111)
+    result, fake = scan(nmaplike, server, 41111)
     svc = result.service
     assert svc is not None and (svc.name, svc.version, svc.extrainfo) == ("mountd", "1-3", "RPC #100005")
     grind = fake.connections[connects(fake)[-1][1]]
-    assert len(grind.messages) == position(real, MOUNTD)
+    assert len(grind.messages) == position(nmaplike, MOUNTD)
     xids = [struct.unpack_from(">I", m, 4)[0] for m in grind.messages]
     assert xids == list(range(FIRST_XID, FIRST_XID + len(xids)))
     assert grind.closed_by_engine is not None
 
 
-def test_single_version_is_one_number(real: Catalog) -> None:
+def test_single_version_is_one_number(nmaplike: Catalog) -> None:
     server = Server(Behaviour(answer=rpc_server({100003: (3, 3)}, tcp=True)))
-    result, _ = scan(real, server, 2049)
+    result, _ = scan(nmaplike, server, 2049)
     assert result.service is not None and (result.service.name, result.service.version) == ("nfs", "3")
 
 
-def test_over_udp(real: Catalog) -> None:
+def test_over_udp(nmaplike: Catalog) -> None:
     server = Server(Behaviour(answer=rpc_server({PORTMAPPER: (2, 4)}, tcp=False)))
-    result, fake = scan(real, server, 111, Proto.UDP)
+    result, fake = scan(nmaplike, server, 111, Proto.UDP)
     svc = result.service
     assert svc is not None and (svc.name, svc.version, svc.extrainfo) == ("rpcbind", "2-4", "RPC #100000")
     assert len(connects(fake)) == 2  # the probes' socket, then the grinder's
 
 
-def test_not_below_intensity_7(real: Catalog) -> None:
+def test_not_below_intensity_7(nmaplike: Catalog) -> None:
     server = Server(Behaviour(answer=rpc_server({MOUNTD: (1, 3)}, tcp=True)))
-    result, _ = scan(real, server, 111, intensity=6)
+    result, _ = scan(nmaplike, server, 111, intensity=6)
     svc = result.service
     assert svc is not None and (svc.name, svc.version, svc.extrainfo) == ("rpcbind", None, None)
     assert "rpc-grind" not in result.probes
 
 
-def test_a_silent_grind_leaves_the_match_and_is_bounded(real: Catalog) -> None:
+def test_a_silent_grind_leaves_the_match_and_is_bounded(nmaplike: Catalog) -> None:
     server = Server(Behaviour(answer=rpc_server({MOUNTD: (1, 3)}, tcp=True, answer_grind=False)))
-    result, fake = scan(real, server, 111, net_rtt=0.0)
+    result, fake = scan(nmaplike, server, 111, net_rtt=0.0)
     svc = result.service
     assert svc is not None and (svc.name, svc.version, svc.conf) == ("rpcbind", None, 10)
     assert any("rpc-grind: 1 call(s); no reply within 5 s" in n for n in result.notes)
     assert fake.connections[connects(fake)[-1][1]].closed_by_engine is not None
 
 
-def test_grinding_can_be_switched_off(real: Catalog) -> None:
+def test_grinding_can_be_switched_off(nmaplike: Catalog) -> None:
     server = Server(Behaviour(answer=rpc_server({MOUNTD: (1, 3)}, tcp=True)))
-    result, _ = scan(real, server, 111, rpc_grind=False)
+    result, _ = scan(nmaplike, server, 111, rpc_grind=False)
     assert result.service is not None and result.service.name == "rpcbind"
 
 

@@ -20,8 +20,8 @@ HTTPS = Server(plain=PLAIN_TLS_SERVER,
 NULL_ONLY = b"Probe TCP NULL q||\ntotalwaitms 6000\ntcpwrappedms 3000\n"
 
 
-def test_case_15_alert_restarts_detection_through_tls(real: Catalog) -> None:
-    result, fake = scan(real, HTTPS, 41443)
+def test_case_15_alert_restarts_detection_through_tls(nmaplike: Catalog) -> None:
+    result, fake = scan(nmaplike, HTTPS, 41443)
     svc = result.service
     assert svc is not None
     assert (svc.name, svc.product, svc.version, svc.tunnel) == ("http", "nginx", "1.22.1", "ssl")
@@ -36,16 +36,16 @@ def test_case_15_alert_restarts_detection_through_tls(real: Catalog) -> None:
     assert first_tls.deadline == pytest.approx(tls[0][0] + 8.0)  # SSL connect budget
 
 
-def test_sslports_replace_ports_in_the_tunnel(real: Catalog) -> None:
-    result, _ = scan(real, HTTPS, 443)
+def test_sslports_replace_ports_in_the_tunnel(nmaplike: Catalog) -> None:
+    result, _ = scan(nmaplike, HTTPS, 443)
     assert result.probes == ("NULL", "SSLSessionReq", "NULL", "GetRequest")
     assert result.service is not None and result.service.name == "http"
     assert result.service.tunnel == "ssl"
 
 
-def test_nothing_found_in_the_tunnel_keeps_the_tunnel_and_the_table_name(real: Catalog) -> None:
+def test_nothing_found_in_the_tunnel_keeps_the_tunnel_and_the_table_name(nmaplike: Catalog) -> None:
     server = Server(plain=PLAIN_TLS_SERVER, tls=Behaviour())
-    result, _ = scan(real, server, 443)
+    result, _ = scan(nmaplike, server, 443)
     svc = result.service
     assert svc is not None
     assert (svc.name, svc.method, svc.conf, svc.tunnel, svc.servicefp) == (
@@ -89,9 +89,9 @@ def test_ssl_match_inside_the_tunnel_is_final(small: SmallCatalog) -> None:
     assert [tls for _, _, tls in connects(fake)] == [False, True]
 
 
-def test_failed_handshake_after_the_restart_is_incomplete(real: Catalog) -> None:
+def test_failed_handshake_after_the_restart_is_incomplete(nmaplike: Catalog) -> None:
     server = Server(plain=PLAIN_TLS_SERVER, tls=None)
-    result, _ = scan(real, server, 443)
+    result, _ = scan(nmaplike, server, 443)
     svc = result.service
     assert svc is not None
     assert (svc.name, svc.method, svc.conf, svc.tunnel) == ("https", Method.TABLE, 3, "ssl")
@@ -107,6 +107,6 @@ def test_udp_ssl_match_does_not_restart(small: SmallCatalog) -> None:
     assert len(connects(fake)) == 1
 
 
-def test_certificate_subject_is_noted(real: Catalog) -> None:
-    result, _ = scan(real, HTTPS, 443)
+def test_certificate_subject_is_noted(nmaplike: Catalog) -> None:
+    result, _ = scan(nmaplike, HTTPS, 443)
     assert "TLS certificate subject: CN=fake" in result.notes

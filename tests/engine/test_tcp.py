@@ -28,8 +28,8 @@ NULL_ONLY = b"Probe TCP NULL q||\ntotalwaitms 6000\ntcpwrappedms 3000\n"
 # -- order and waits ---------------------------------------------------------------------------
 
 
-def test_banner_hard_match_ends_the_port_at_once(real: Catalog) -> None:
-    result, fake = scan(real, Server(Behaviour(banner=(send(SSH),))), 2222)
+def test_banner_hard_match_ends_the_port_at_once(nmaplike: Catalog) -> None:
+    result, fake = scan(nmaplike, Server(Behaviour(banner=(send(SSH),))), 2222)
     svc = result.service
     assert svc is not None
     assert (svc.name, svc.product, svc.version, svc.extrainfo) == (
@@ -40,12 +40,12 @@ def test_banner_hard_match_ends_the_port_at_once(real: Catalog) -> None:
     assert fake.now < 0.01 and fake.connections[0].closed_by_engine is not None
 
 
-def test_case_15_port_79_at_intensity_0(real: Catalog) -> None:
+def test_case_15_port_79_at_intensity_0(nmaplike: Catalog) -> None:
     """NULL, then the probes listing port 79 in file order whatever their rarity; the first one
     reuses the NULL connection; each waits its totalwaitms (NULL 6 s, Help 7.5 s)."""
-    result, fake = scan(real, SILENT, 79, intensity=0, net_rtt=0.0)
+    result, fake = scan(nmaplike, SILENT, 79, intensity=0, net_rtt=0.0)
     assert result.probes == ("NULL", "GenericLines", "GetRequest", "Help")
-    assert [(t, c, n) for t, c, n in sends(fake, real)] == [
+    assert [(t, c, n) for t, c, n in sends(fake, nmaplike)] == [
         (6.0, 0, "GenericLines"), (11.0, 1, "GetRequest"), (16.0, 2, "Help")]
     assert [t for t, _, _ in connects(fake)] == [0.0, 11.0, 16.0]
     assert fake.now == pytest.approx(23.5)
@@ -53,17 +53,18 @@ def test_case_15_port_79_at_intensity_0(real: Catalog) -> None:
     assert svc is not None and (svc.name, svc.method, svc.conf) == ("finger", Method.TABLE, 3)
 
 
-@pytest.mark.parametrize(("intensity", "count"), [(0, 0), (2, 4), (7, 29), (9, 99)])
-def test_rarity_filter_on_an_unlisted_port(real: Catalog, intensity: int, count: int) -> None:
-    """nmap-semantics §4: 4, 29 and 99 TCP probes at intensity 2, 7 and 9 (7.93 file)."""
-    result, _ = scan(real, SILENT, 41000, intensity=intensity, net_rtt=0.0)
+@pytest.mark.parametrize(("intensity", "count"), [(0, 0), (2, 4), (7, 10), (9, 14)])
+def test_rarity_filter_on_an_unlisted_port(nmaplike: Catalog, intensity: int, count: int) -> None:
+    """nmap-semantics §4: the TCP probes of rarity up to the intensity, in file order: 4, 10 and
+    14 at intensity 2, 7 and 9 in tests/data/engine.probes (the 7.93 file has 4, 29 and 99)."""
+    result, _ = scan(nmaplike, SILENT, 41000, intensity=intensity, net_rtt=0.0)
     assert result.probes[0] == "NULL" and len(result.probes) == 1 + count
-    order = [p.name for p in real.probes[Proto.TCP]]
+    order = [p.name for p in nmaplike.probes[Proto.TCP]]
     assert list(result.probes[1:]) == sorted(result.probes[1:], key=order.index)
 
 
-def test_case_15_excluded_port_is_named_from_the_table_without_probing(real: Catalog) -> None:
-    result, fake = scan(real, SSH_SERVER, 9100)
+def test_case_15_excluded_port_is_named_from_the_table_without_probing(nmaplike: Catalog) -> None:
+    result, fake = scan(nmaplike, SSH_SERVER, 9100)
     svc = result.service
     assert svc is not None and (svc.name, svc.method, svc.conf) == ("jetdirect", Method.TABLE, 3)
     assert result.probes == () and connects(fake) == [] and svc.product is None
@@ -139,12 +140,12 @@ def test_kept_banner_is_matched_only_when_new_bytes_arrive(small: SmallCatalog) 
     assert glued.service is not None and glued.service.product == "glued"
 
 
-def test_doc_sample_banner_glued_to_the_echo_in_the_fingerprint(real: Catalog) -> None:
+def test_doc_sample_banner_glued_to_the_echo_in_the_fingerprint(nmaplike: Catalog) -> None:
     """nmap-semantics §8's verified sample (its first three lines): at intensity 2 an unknown
     banner, then GenericLines echoed on the reused NULL connection, banner in front."""
     server = Server(Behaviour(banner=(send(UNKNOWN),),
                               rules=(on(rb"\r\n\r\n", close(0.0, b"ECHO:\r\n\r\n")),)))
-    result, _ = scan(real, server, 41003, intensity=2, net_rtt=0.0, unix_time=0x6B0277A0,
+    result, _ = scan(nmaplike, server, 41003, intensity=2, net_rtt=0.0, unix_time=0x6B0277A0,
                      unix_time_clock=6.0, tz=datetime.UTC)
     fp = result.service.servicefp if result.service else None
     assert fp is not None and fp.splitlines()[:3] == [
@@ -168,9 +169,9 @@ def test_read_cap_of_4096_bytes(small: SmallCatalog) -> None:
     assert fake.now == pytest.approx(1.1)
 
 
-def test_new_connection_after_eof_and_fingerprint_of_every_probe(real: Catalog) -> None:
+def test_new_connection_after_eof_and_fingerprint_of_every_probe(nmaplike: Catalog) -> None:
     server = Server(Behaviour(banner=(close(0.0, UNKNOWN),)))
-    result, fake = scan(real, server, 41003, intensity=2)
+    result, fake = scan(nmaplike, server, 41003, intensity=2)
     assert result.probes == ("NULL", "GenericLines", "GetRequest", "SSLSessionReq", "TLSSessionReq")
     assert [c for _, c, _ in connects(fake)] == [0, 1, 2, 3, 4]
     svc = result.service
@@ -205,65 +206,65 @@ def test_second_softmatch_to_another_name_is_ignored(small: SmallCatalog) -> Non
 # -- tcpwrapped and endings ---------------------------------------------------------------------
 
 
-def test_case_8_immediate_close_is_tcpwrapped(real: Catalog) -> None:
-    result, fake = scan(real, Server(Behaviour(banner=(close(0.0),))), 41000)
+def test_case_8_immediate_close_is_tcpwrapped(nmaplike: Catalog) -> None:
+    result, fake = scan(nmaplike, Server(Behaviour(banner=(close(0.0),))), 41000)
     svc = result.service
     assert svc is not None and (svc.name, svc.method, svc.conf) == ("tcpwrapped", Method.PROBED, 8)
     assert result.probes == ("NULL",) and len(connects(fake)) == 1 and svc.servicefp is None
 
 
 @pytest.mark.parametrize("intensity", [0, 2])
-def test_case_8_close_after_3_5_s_is_still_tcpwrapped(real: Catalog, intensity: int) -> None:
+def test_case_8_close_after_3_5_s_is_still_tcpwrapped(nmaplike: Catalog, intensity: int) -> None:
     """Past tcpwrappedms the NULL probe's EOF is not the explicit route; every probe then ends
     on EOF with no byte and no timeout, so the port ends tcpwrapped anyway."""
-    result, fake = scan(real, Server(Behaviour(banner=(close(3.5),))), 41000, intensity=intensity)
+    result, fake = scan(nmaplike, Server(Behaviour(banner=(close(3.5),))), 41000, intensity=intensity)
     assert len(result.probes) == 1 + {0: 0, 2: 4}[intensity]
     assert len(connects(fake)) == len(result.probes)
     assert result.service is not None and result.service.name == "tcpwrapped"
 
 
-def test_case_8_silent_server_is_unknown(real: Catalog) -> None:
-    result, _ = scan(real, SILENT, 41000, intensity=2)
+def test_case_8_silent_server_is_unknown(nmaplike: Catalog) -> None:
+    result, _ = scan(nmaplike, SILENT, 41000, intensity=2)
     svc = result.service
     assert svc is not None and (svc.name, svc.method, svc.conf, svc.servicefp) == (None, Method.TABLE, 3, None)
 
 
-def test_case_9_refused_during_version_detection_is_tcpwrapped(real: Catalog) -> None:
-    result, fake = scan(real, Server(Behaviour(refuse=True)), 80)
+def test_case_9_refused_during_version_detection_is_tcpwrapped(nmaplike: Catalog) -> None:
+    result, fake = scan(nmaplike, Server(Behaviour(refuse=True)), 80)
     svc = result.service
     assert svc is not None and (svc.name, svc.conf) == ("tcpwrapped", 8)
     assert result.probes == () and len(connects(fake)) == 1
 
 
-def test_connect_timeout_uses_nmap_s_5_seconds(real: Catalog) -> None:
-    result, fake = scan(real, Server(Behaviour(connect_delay=9.0)), 80)
+def test_connect_timeout_uses_nmap_s_5_seconds(nmaplike: Catalog) -> None:
+    result, fake = scan(nmaplike, Server(Behaviour(connect_delay=9.0)), 80)
     assert fake.now == pytest.approx(5.0)
     assert result.service is not None and result.service.name == "tcpwrapped"
 
 
-def test_refused_later_after_data_is_incomplete_with_table_name(real: Catalog) -> None:
+def test_refused_later_after_data_is_incomplete_with_table_name(nmaplike: Catalog) -> None:
     first = Behaviour(banner=(close(0.0, UNKNOWN),))
     server = Server(Behaviour(refuse=True), per_connection=(first,))
-    result, _ = scan(real, server, 80, intensity=2)
+    result, _ = scan(nmaplike, server, 80, intensity=2)
     svc = result.service
     assert svc is not None and (svc.name, svc.method, svc.conf) == ("http", Method.TABLE, 3)
     assert svc.servicefp is None  # incomplete: only at intensity 7 and up
-    result7, _ = scan(real, server, 80)
+    result7, _ = scan(nmaplike, server, 80)
     assert result7.service is not None and result7.service.servicefp is not None
 
 
-def test_reset_without_data_in_null_is_tcpwrapped(real: Catalog) -> None:
+def test_reset_without_data_in_null_is_tcpwrapped(nmaplike: Catalog) -> None:
     """Captured with nmap 7.93 (port 41002 of the fingerprint captures): a server that resets
     0.3 s after accepting, silently, is tcpwrapped."""
-    result, _ = scan(real, Server(Behaviour(banner=(reset(0.3),))), 41002, intensity=0)
+    result, _ = scan(nmaplike, Server(Behaviour(banner=(reset(0.3),))), 41002, intensity=0)
     assert result.service is not None and result.service.name == "tcpwrapped"
 
 
-def test_reset_after_a_banner_is_neither_tcpwrapped_nor_fingerprinted(real: Catalog) -> None:
+def test_reset_after_a_banner_is_neither_tcpwrapped_nor_fingerprinted(nmaplike: Catalog) -> None:
     """Captured with nmap 7.93 (port 41001): a banner then a reset during the NULL probe gives
     ``unknown`` with no fingerprint: the reset path adds no entry."""
     server = Server(Behaviour(banner=(send(b"XYZ test banner\r\n"), reset(0.3))))
-    result, _ = scan(real, server, 41001, intensity=0)
+    result, _ = scan(nmaplike, server, 41001, intensity=0)
     svc = result.service
     assert svc is not None and (svc.name, svc.method, svc.servicefp) == (None, Method.TABLE, None)
 
@@ -282,8 +283,8 @@ def test_eof_without_data_after_tcpwrappedms_goes_on_with_a_new_connection(small
     ("EHOSTUNREACH", ("NULL",), None),  # incomplete; the flag is cleared
     ("EWEIRD", ("NULL",), "tcpwrapped"),  # incomplete with the flag still set
 ])
-def test_read_error_classes(real: Catalog, error: str, probes: tuple[str, ...], name: str | None) -> None:
-    result, _ = scan(real, Server(Behaviour(banner=(reset(0.1, error=error),))), 41000, intensity=1)
+def test_read_error_classes(nmaplike: Catalog, error: str, probes: tuple[str, ...], name: str | None) -> None:
+    result, _ = scan(nmaplike, Server(Behaviour(banner=(reset(0.1, error=error),))), 41000, intensity=1)
     assert result.probes[: len(probes)] == probes
     assert result.service is not None and result.service.name == name
 
@@ -300,15 +301,15 @@ def test_incomplete_after_a_softmatch_keeps_its_name_and_fields(small: SmallCata
     assert '%r(NULL,4,"SOFT")' in flat_fp(result)
 
 
-def test_no_match_fingerprint_is_attached_at_any_intensity(real: Catalog) -> None:
+def test_no_match_fingerprint_is_attached_at_any_intensity(nmaplike: Catalog) -> None:
     server = Server(Behaviour(banner=(close(0.0, UNKNOWN),)))
-    result, _ = scan(real, server, 41003, intensity=0)
+    result, _ = scan(nmaplike, server, 41003, intensity=0)
     assert result.service is not None and result.service.servicefp is not None
     assert result.service.servicefp.startswith("SF-Port41003-TCP:V=7.93%I=0%")
 
 
-def test_fingerprint_time_and_date_come_from_the_configured_clock(real: Catalog) -> None:
+def test_fingerprint_time_and_date_come_from_the_configured_clock(nmaplike: Catalog) -> None:
     server = Server(Behaviour(banner=(close(2.0, UNKNOWN),)))
-    result, _ = scan(real, server, 41003, intensity=0, unix_time=1_763_880_000.0,
+    result, _ = scan(nmaplike, server, 41003, intensity=0, unix_time=1_763_880_000.0,
                      unix_time_clock=0.0, tz=datetime.UTC, net_rtt=0.0)
     assert "%D=11/23%Time=6922AC42%" in flat_fp(result)  # 1_763_880_002

@@ -28,7 +28,7 @@ def _run(code: str, *args: str) -> str:
 
 
 @pytest.mark.parametrize("encoding", ["db", "json"])
-def test_a_cold_identify_leaves_heavy_modules_unloaded(built: dict[tuple[str, str], Path], encoding: str) -> None:
+def test_a_cold_identify_leaves_heavy_modules_unloaded(nmaplike_built: dict[str, Path], encoding: str) -> None:
     code = (
         "import sys\n"
         "from sigscan.bundle.loader import open_bundle\n"
@@ -36,7 +36,7 @@ def test_a_cold_identify_leaves_heavy_modules_unloaded(built: dict[tuple[str, st
         f"verdict = identify(open_bundle(sys.argv[1]), 'NULL', 'tcp', {BANNER!r})\n"
         f"print([verdict.name, sorted(m for m in {HEAVY!r} if m in sys.modules)])\n"
     )
-    name, loaded = ast.literal_eval(_run(code, str(built[("head", encoding)])))
+    name, loaded = ast.literal_eval(_run(code, str(nmaplike_built[encoding])))
     assert name == "ssh"
     # a SQLite bundle needs sqlite3; a JSON bundle nothing heavy (its CRC-32 is zlib's, as SQLite's)
     assert loaded == (["sqlite3"] if encoding == "db" else [])

@@ -7,7 +7,6 @@ from __future__ import annotations
 import itertools
 import re
 import time
-from pathlib import Path
 
 import pytest
 
@@ -24,6 +23,7 @@ from sigscan.bundle.cost import (
 )
 from sigscan.bundle.loader import open_bundle
 from sigscan.matcher import Matcher
+from tests.conftest import REAL_FILES, SMALL, bundle_of
 
 
 def refined(pattern: bytes, anchored: bool = True, caseless: bool = False, dotall: bool = False) -> Cost | None:
@@ -249,22 +249,20 @@ def test_the_literal_bound_is_given_even_when_it_is_not_lower() -> None:
     assert literal_bound(pattern, True, caseless=False, dotall=True) == LiteralCost(1, 35, ((b"Server: x", 1),))
 
 
-@pytest.mark.slow
-def test_every_stored_bound_of_the_real_databases_holds(built: dict[tuple[str, str], Path]) -> None:
-    """Every line's stored bounds pass the check the matcher makes before relying on them: a
-    bundle sigc built is never refused as modified. (sigc bounds the whole pattern; the matcher
-    the text it compiles, the rest after a cut head, which is never costlier.)"""
-    for (name, encoding), path in sorted(built.items()):
-        if encoding != "db":
-            continue
-        with open_bundle(path) as bundle:
-            matcher = Matcher(bundle)
-            checked = 0
-            for probe in bundle.probes:
-                for entry in matcher.index(probe.id).entries:
-                    matcher.check_bounds(entry)
-                    checked += 1
-            assert checked == bundle.count("matches"), name
+@pytest.mark.parametrize("name", [SMALL, *(pytest.param(n, marks=pytest.mark.slow) for n in sorted(REAL_FILES))])
+def test_every_stored_bound_holds(request: pytest.FixtureRequest, name: str) -> None:
+    """Every line's stored bounds (of tests/data/engine.probes and of both real databases) pass
+    the check the matcher makes before relying on them: a bundle sigc built is never refused as
+    modified. (sigc bounds the whole pattern; the matcher the text it compiles, the rest after a
+    cut head, which is never costlier.)"""
+    with open_bundle(bundle_of(request, name, "db")) as bundle:
+        matcher = Matcher(bundle)
+        checked = 0
+        for probe in bundle.probes:
+            for entry in matcher.index(probe.id).entries:
+                matcher.check_bounds(entry)
+                checked += 1
+        assert checked == bundle.count("matches"), name
 
 
 @pytest.mark.parametrize("pattern", [

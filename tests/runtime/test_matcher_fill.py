@@ -1,12 +1,12 @@
 """Filling a line's fields: the matcher expands plain-text fields once (the pairs in
-``Templates.fields``, merged ``cpes``) and the rest per match. Every line of both real databases must give what
+``Templates.fields``, merged ``cpes``) and the rest per match. Every line of tests/data/engine.probes
+and of both real databases must give what
 expanding each of its templates at every match gives (:func:`sigscan.bundle.template.expand`, the
 function the Nmap differential test checks), with the warnings in the same order."""
 
 from __future__ import annotations
 
 from functools import partial
-from pathlib import Path
 
 import pytest
 
@@ -15,7 +15,7 @@ from sigscan.bundle.loader import open_bundle
 from sigscan.bundle.records import MatchRecord
 from sigscan.bundle.template import Literal, Template, cpe_slot, expand, merge_cpes
 from sigscan.matcher.fill import FIELDS, Templates, Written, fill
-from tests.conftest import REAL_FILES
+from tests.conftest import REAL_FILES, SMALL, bundle_of
 
 # groups of several shapes: set, unset, too long for a field, with bytes Nmap rewrites
 GROUPS: tuple[tuple[bytes | None, ...], ...] = (
@@ -58,9 +58,9 @@ def _leading_literals(template: Template) -> list[Literal]:
     return out
 
 
-@pytest.mark.parametrize("name", sorted(REAL_FILES))
-def test_fill_equals_expanding_every_template(name: str, built: dict[tuple[str, str], Path]) -> None:
-    with open_bundle(built[(name, "db")]) as bundle:
+@pytest.mark.parametrize("name", [SMALL, *sorted(REAL_FILES)])
+def test_fill_equals_expanding_every_template(name: str, request: pytest.FixtureRequest) -> None:
+    with open_bundle(bundle_of(request, name, "db")) as bundle:
         records = list(bundle.all_matches())
         fixed = 0
         for record in records:

@@ -1,7 +1,7 @@
 """The index a bundle stores for each probe is the one the compiler computes from the stored
 lines themselves (sigc.prefilter): same heads, buckets, tokens, first bytes and always-lines,
-for every probe of both real databases and both encodings; and a loaded index describes each
-line's key as the computed one does."""
+and the same key description per line, for every probe of tests/data/engine.probes and of both real databases,
+in both encodings."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ import pytest
 from sigc.prefilter import assign_keys, index_data
 from sigscan.bundle.loader import open_bundle
 from sigscan.matcher.index import ProbeIndex
-from tests.conftest import REAL_FILES
+from tests.conftest import REAL_FILES, SMALL, bundle_of
 
 
 def _keys(index: ProbeIndex) -> list[tuple[str, bytes, str]]:
@@ -20,9 +20,9 @@ def _keys(index: ProbeIndex) -> list[tuple[str, bytes, str]]:
 
 
 @pytest.mark.parametrize("encoding", ["db", "json"])
-@pytest.mark.parametrize("name", sorted(REAL_FILES))
-def test_stored_keys_build_the_computed_index(built: dict[tuple[str, str], Path], name: str, encoding: str) -> None:
-    with open_bundle(built[(name, encoding)]) as bundle:
+@pytest.mark.parametrize("name", [SMALL, *sorted(REAL_FILES)])
+def test_stored_keys_build_the_computed_index(request: pytest.FixtureRequest, name: str, encoding: str) -> None:
+    with open_bundle(bundle_of(request, name, encoding)) as bundle:
         for probe in bundle.probes:
             computed = index_data(assign_keys(bundle.matches(probe.id)))
             assert bundle.probe_index(probe.id) == computed, f"{probe.protocol}/{probe.name}"
@@ -30,10 +30,10 @@ def test_stored_keys_build_the_computed_index(built: dict[tuple[str, str], Path]
                     == _keys(ProbeIndex.from_data(bundle, probe.id, computed))), probe.name
 
 
-def test_lines_are_read_only_when_they_become_candidates(built: dict[tuple[str, str], Path]) -> None:
+def test_lines_are_read_only_when_they_become_candidates(nmaplike_built: dict[str, Path]) -> None:
     from sigscan.matcher.index import Subject
 
-    with open_bundle(built[("head", "db")]) as bundle:
+    with open_bundle(nmaplike_built["db"]) as bundle:
         null = bundle.probe("NULL")
         assert null is not None
         index = ProbeIndex.load(bundle, null.id)

@@ -1,4 +1,5 @@
-"""Fixtures of the scan tests: the real 7.93 bundle and catalog, loopback servers, TLS material."""
+"""Fixtures of the scan tests: the bundle and catalog of tests/data/engine.probes (Nmap's shape,
+our lines), loopback servers, TLS material."""
 
 from __future__ import annotations
 
@@ -17,8 +18,8 @@ CERT_NAME = "sigscan.test"
 
 
 @pytest.fixture(scope="session")
-def bundle_path(built: dict[tuple[str, str], Path]) -> Path:
-    return built[("7.93", "db")]
+def bundle_path(nmaplike_built: dict[str, Path]) -> Path:
+    return nmaplike_built["db"]
 
 
 @pytest.fixture(scope="session")

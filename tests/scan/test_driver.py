@@ -1,4 +1,5 @@
-"""The driver with the real engine and the real 7.93 bundle, against hostile loopback servers.
+"""The driver with the real engine and the bundle of tests/data/engine.probes, against hostile
+loopback servers.
 
 Each hostile port must end with a verdict within its own deadlines (the sum of the waits of the
 probes it sent, plus slack for a loaded 2-core machine), while a well-behaved port scanned at the
