@@ -21,10 +21,10 @@ import regex  # type: ignore[import-untyped]  # no stubs for regex in the venv
 
 from sigc import halves
 from sigc.diagnostics import Diagnostic, Location, Severity
-from sigc.model import Directive, Exclude, Match, Probe, Protocol, SourceFile
 from sigc.pcre import PatternAnalysis, analyze_pattern, regex_flags
 from sigc.prefilter import assign_keys
-from sigc.tables import RpcEntry, ServiceEntry
+from sigc.syntax.model import Directive, Exclude, Match, Probe, Protocol, SourceFile
+from sigc.syntax.tables import RpcEntry, ServiceEntry
 from sigc.templates import TemplateProblem, parse_template
 from sigscan.bundle.cost import Cost, LiteralCost, bounds
 from sigscan.bundle.fields import Field

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from sigc import analyze, escapes, lint, parser, pcre, refusals, tables, templates
+from sigc import analyze, lint, pcre, refusals, templates
 from sigc.diagnostics import Severity
+from sigc.syntax import escapes, parser, tables
 
 _OWNERS = (parser, tables, pcre, escapes, templates, analyze, lint)
 

@@ -54,7 +54,6 @@ from sigc.analyze import (
     compile_translation,
 )
 from sigc.diagnostics import Diagnostic, Location, Severity
-from sigc.model import Directive, Match, Probe, Protocol
 from sigc.pcre import (
     Anchor,
     AnchorKind,
@@ -69,6 +68,7 @@ from sigc.pcre import (
     Tree,
     parse_pattern,
 )
+from sigc.syntax.model import Directive, Match, Probe, Protocol
 from sigscan.bundle.fields import Field
 from sigscan.bundle.template import Invalid, Template, template_slot
 from sigscan.bundle.template import Literal as TemplateLiteral

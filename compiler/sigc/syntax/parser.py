@@ -23,8 +23,8 @@ import lark
 from lark.exceptions import UnexpectedCharacters, UnexpectedInput, UnexpectedToken
 
 from sigc.diagnostics import Diagnostic, Location, Severity
-from sigc.escapes import Dialect, unescape
-from sigc.model import (
+from sigc.syntax.escapes import Dialect, unescape
+from sigc.syntax.model import (
     Directive,
     Exclude,
     ExcludeItem,
@@ -118,7 +118,7 @@ _KEYWORDS = (
 
 @cache
 def _lark() -> lark.Lark:
-    grammar = resources.files("sigc").joinpath("grammar.lark").read_text(encoding="utf-8")
+    grammar = resources.files("sigc.syntax").joinpath("grammar.lark").read_text(encoding="utf-8")
     return lark.Lark(grammar, parser="lalr", maybe_placeholders=False, transformer=_Line(), **_lark_cache())
 
 
