@@ -6,7 +6,8 @@ import pytest
 
 from sigc.diagnostics import Severity
 from sigc.syntax.model import MatchKind, PortRange, Protocol
-from sigc.syntax.parser import parse_bytes, parse_port_list
+from sigc.syntax.parser import parse_bytes
+from sigc.syntax.values import parse_port_list
 from sigscan.bundle.fields import Field
 
 
