@@ -54,7 +54,7 @@ from sigc.analyze import (
     compile_translation,
 )
 from sigc.diagnostics import Diagnostic, Location, Severity
-from sigc.pcre import (
+from sigc.regex.parse import (
     Anchor,
     AnchorKind,
     Backref,

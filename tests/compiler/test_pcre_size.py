@@ -1,4 +1,4 @@
-"""How large a pattern compiles: ``sigc.pcre.compiled_length`` against PCRE1 8.39 itself (the
+"""How large a pattern compiles: ``sigc.regex.parse.compiled_length`` against PCRE1 8.39 itself (the
 library Nmap 7.93 links, called through ctypes), and ``expanded_length``, the bound that keeps
 ``regex.compile`` short. PCRE1 refuses a pattern whose code exceeds 64 KiB; sigc must refuse
 exactly those (SIG208), before anything compiles them."""
@@ -15,7 +15,7 @@ from collections.abc import Iterator
 import pytest
 import regex
 
-from sigc.pcre import (
+from sigc.regex.parse import (
     _SHORT,
     PCRE1_MAX_LENGTH,
     REGEX_MAX_EXPANSION,

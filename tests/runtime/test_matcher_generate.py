@@ -9,7 +9,7 @@ from typing import Any
 
 import regex  # type: ignore[import-untyped]  # no stubs for regex
 
-from sigc import pcre
+from sigc.regex import parse as pcre
 from sigscan.bundle.loader import Bundle, open_bundle
 from sigscan.bundle.records import MatchRecord
 
