@@ -54,7 +54,8 @@ from sigc.analyze import (
     compile_translation,
 )
 from sigc.diagnostics import Diagnostic, Location, Severity
-from sigc.regex.parse import (
+from sigc.regex.analysis import parse_pattern
+from sigc.regex.tree import (
     Anchor,
     AnchorKind,
     Backref,
@@ -66,7 +67,6 @@ from sigc.regex.parse import (
     Node,
     Repeat,
     Tree,
-    parse_pattern,
 )
 from sigc.syntax.model import Directive, Match, Probe, Protocol
 from sigscan.bundle.fields import Field
