@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from sigc.model import SourceFile
+from sigc.syntax.model import SourceFile
 
 DATA = Path(__file__).resolve().parent / "data"
 

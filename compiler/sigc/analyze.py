@@ -21,10 +21,11 @@ import regex  # type: ignore[import-untyped]  # no stubs for regex in the venv
 
 from sigc import halves
 from sigc.diagnostics import Diagnostic, Location, Severity
-from sigc.model import Directive, Exclude, Match, Probe, Protocol, SourceFile
-from sigc.pcre import PatternAnalysis, analyze_pattern, regex_flags
 from sigc.prefilter import assign_keys
-from sigc.tables import RpcEntry, ServiceEntry
+from sigc.regex.analysis import PatternAnalysis, analyze_pattern
+from sigc.regex.translate import regex_flags
+from sigc.syntax.model import Directive, Exclude, Match, Probe, Protocol, SourceFile
+from sigc.syntax.tables import RpcEntry, ServiceEntry
 from sigc.templates import TemplateProblem, parse_template
 from sigscan.bundle.cost import Cost, LiteralCost, bounds
 from sigscan.bundle.fields import Field
@@ -375,7 +376,7 @@ class _Seen:
 
 
 def _line_facts(match: Match, seen: _Seen, purpose: Purpose) -> LineFacts:
-    """:func:`~sigc.pcre.analyze_pattern`, each field's parsed template, and for a build the
+    """:func:`~sigc.regex.analysis.analyze_pattern`, each field's parsed template, and for a build the
     runtime's backtracking bounds (:func:`sigscan.bundle.cost.bounds`) of the translation, for
     lint the translation compiled (:func:`compile_translation`)."""
     caseless, dotall = match.caseless, match.dotall
@@ -386,7 +387,7 @@ def _line_facts(match: Match, seen: _Seen, purpose: Purpose) -> LineFacts:
         pair = bounds(translated, analysis.anchored, caseless=caseless, dotall=dotall)
         bound, literal_bound = seen.bounds.setdefault(pair, pair)
     if translated is not None and purpose is Purpose.LINT and not any(p.code == "SIG204" for p in analysis.problems):
-        key = (translated, caseless, dotall)  # SIG204: sigc.pcre found already that it does not compile
+        key = (translated, caseless, dotall)  # SIG204: sigc.regex.analysis found already that it does not compile
         compiled = seen.compiled.get(key)
         if compiled is None:
             compiled = seen.compiled[key] = compile_translation(*key)

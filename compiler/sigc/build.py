@@ -13,9 +13,9 @@ from pathlib import Path
 from sigc import emit
 from sigc.analyze import Database, Purpose, SourceInfo, analyze
 from sigc.diagnostics import Diagnostic, Location, Severity
-from sigc.parser import parse_file
 from sigc.sources import Inputs
-from sigc.tables import RpcEntry, ServiceEntry, read_rpc, read_services
+from sigc.syntax.parser import parse_file
+from sigc.syntax.tables import RpcEntry, ServiceEntry, read_rpc, read_services
 from sigscan.bundle import files
 
 

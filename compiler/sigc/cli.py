@@ -19,9 +19,9 @@ from sigc.diagnostics import Diagnostic, Severity
 from sigc.dump import dump
 from sigc.emit import encoding_of
 from sigc.lint import all_findings
-from sigc.parser import parse_file
 from sigc.sources import PROBES_FILE, SIGNATURES_GLOB, Inputs, NoDatabase, resolve
 from sigc.stats import bundle_stats, is_bundle, source_stats
+from sigc.syntax.parser import parse_file
 from sigscan.bundle import files
 from sigscan.bundle import jsonio as _json
 from sigscan.bundle.errors import BundleError

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from sigc import analyze, escapes, lint, parser, pcre, refusals, tables, templates
+from sigc import analyze, lint, refusals, templates
 from sigc.diagnostics import Severity
+from sigc.regex import problems
+from sigc.syntax import escapes, parser, tables
 
-_OWNERS = (parser, tables, pcre, escapes, templates, analyze, lint)
+_OWNERS = (parser, tables, problems, escapes, templates, analyze, lint)
 
 
 def all_codes() -> dict[str, tuple[Severity, str]]:

@@ -54,8 +54,8 @@ from sigc.analyze import (
     compile_translation,
 )
 from sigc.diagnostics import Diagnostic, Location, Severity
-from sigc.model import Directive, Match, Probe, Protocol
-from sigc.pcre import (
+from sigc.regex.analysis import parse_pattern
+from sigc.regex.tree import (
     Anchor,
     AnchorKind,
     Backref,
@@ -67,8 +67,8 @@ from sigc.pcre import (
     Node,
     Repeat,
     Tree,
-    parse_pattern,
 )
+from sigc.syntax.model import Directive, Match, Probe, Protocol
 from sigscan.bundle.fields import Field
 from sigscan.bundle.template import Invalid, Template, template_slot
 from sigscan.bundle.template import Literal as TemplateLiteral

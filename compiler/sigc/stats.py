@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from sigc.model import MatchKind, Protocol, SourceFile
+from sigc.syntax.model import MatchKind, Protocol, SourceFile
 from sigscan.bundle.loader import JSON_PREFIX, SQLITE_MAGIC, Bundle
 
 

@@ -24,7 +24,7 @@ import re
 from dataclasses import dataclass
 
 from sigc.diagnostics import Severity
-from sigc.escapes import Dialect, TemplateProblem, quote, unescape
+from sigc.syntax.escapes import Dialect, TemplateProblem, quote, unescape
 from sigscan.bundle.fields import Field
 from sigscan.bundle.template import Group, Int, Invalid, Literal, Part, Printable, Subst, Template
 

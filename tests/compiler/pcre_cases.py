@@ -1,4 +1,4 @@
-"""Differential cases for ``sigc.pcre``: a PCRE pattern, flags, a subject and what Nmap's PCRE1
+"""Differential cases for ``sigc.regex``: a PCRE pattern, flags, a subject and what Nmap's PCRE1
 8.39 gives for ``search``: ``None`` or ``(span, groups)``.
 
 Each row is checked against the table, against ``regex`` running the translation and against
@@ -16,17 +16,8 @@ import random
 from dataclasses import dataclass
 from typing import Final
 
-from sigc.pcre import (
-    Backref,
-    ByteSet,
-    Group,
-    GroupKind,
-    Literal,
-    Node,
-    PatternAnalysis,
-    Repeat,
-    Tree,
-)
+from sigc.regex.analysis import PatternAnalysis
+from sigc.regex.tree import Backref, ByteSet, Group, GroupKind, Literal, Node, Repeat, Tree
 
 Outcome = tuple[tuple[int, int], tuple[bytes | None, ...]] | None
 

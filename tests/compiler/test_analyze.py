@@ -8,7 +8,7 @@ import pytest
 
 from sigc import lint
 from sigc.analyze import Compiled, Purpose, analyze
-from sigc.parser import parse_bytes, parse_file
+from sigc.syntax.parser import parse_bytes, parse_file
 from tests.conftest import real_file
 
 NULL = b"Probe TCP NULL q||\n"

@@ -6,8 +6,8 @@ from pathlib import Path
 
 from sigc.analyze import CHILD_SHARE, _child_share, analyze_lines
 from sigc.diagnostics import Location
-from sigc.model import Match, MatchKind
-from sigc.parser import parse_file
+from sigc.syntax.model import Match, MatchKind
+from sigc.syntax.parser import parse_file
 
 
 def test_parallel_analysis_equals_serial(real_path: Path) -> None:

@@ -9,7 +9,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from sigc.diagnostics import Severity
-from sigc.escapes import CODES, Dialect, TemplateProblem, escape, unescape
+from sigc.syntax.escapes import CODES, Dialect, TemplateProblem, escape, unescape
 from tests.conftest import real_file
 
 ALL = list(Dialect)

@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 from sigc.analyze import analyze
 from sigc.diagnostics import Diagnostic
 from sigc.lint import all_findings
-from sigc.parser import parse_bytes
+from sigc.syntax.parser import parse_bytes
 from tests.conftest import REAL_FILES
 
 # A few lines of every kind, so mutations start from real syntax.

@@ -7,7 +7,7 @@ from pathlib import Path
 import lark
 import pytest
 
-from sigc import parser
+from sigc.syntax import parser
 
 
 def test_cache_goes_to_xdg_cache_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -21,8 +21,8 @@ from sigc.analyze import Database, analyze
 from sigc.build import compile_inputs, paused_gc
 from sigc.cli import main
 from sigc.diagnostics import Diagnostic, Location, Severity
-from sigc.parser import parse_bytes
 from sigc.sources import resolve
+from sigc.syntax.parser import parse_bytes
 from tests.conftest import REAL_FILES, ROOT, real_file
 
 NULL = b"Probe TCP NULL q||\n"

@@ -5,8 +5,9 @@ from __future__ import annotations
 import pytest
 
 from sigc.diagnostics import Severity
-from sigc.model import MatchKind, PortRange, Protocol
-from sigc.parser import parse_bytes, parse_port_list
+from sigc.syntax.model import MatchKind, PortRange, Protocol
+from sigc.syntax.parser import parse_bytes
+from sigc.syntax.values import parse_port_list
 from sigscan.bundle.fields import Field
 
 
@@ -101,7 +102,7 @@ def test_errors_have_code_line_and_column(text: bytes, expected: list[tuple[str,
 def test_messages_never_name_grammar_terminals() -> None:
     """Every terminal a syntax error can list as expected has words for it (keywords start a
     line, and an unknown first word is SIG102 before the grammar's view is used)."""
-    from sigc.parser import _EXPECTED, _lark
+    from sigc.syntax.parser import _EXPECTED, _lark
 
     keywords = {t.name for t in _lark().terminals if t.name.startswith("__ANON")}
     assert {t.name for t in _lark().terminals} - keywords <= set(_EXPECTED)

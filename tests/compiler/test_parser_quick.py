@@ -11,7 +11,7 @@ from hypothesis import example, given, settings
 from hypothesis import strategies as st
 from lark.exceptions import UnexpectedInput
 
-from sigc.parser import _lark, _quick
+from sigc.syntax.parser import _lark, _quick
 from tests.conftest import REAL_FILES, real_file
 
 

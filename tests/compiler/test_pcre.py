@@ -1,4 +1,4 @@
-"""``sigc.pcre``: the differential table (table, regex on the translation, PCRE2 on the original),
+"""``sigc.regex``: the differential table (table, regex on the translation, PCRE2 on the original),
 exhaustive byte classes, the analysis fields, the problems, and fuzzing that nothing raises."""
 
 from __future__ import annotations
@@ -13,7 +13,9 @@ from hypothesis import HealthCheck, assume, example, given, settings
 from hypothesis import strategies as st
 
 from sigc.diagnostics import Severity
-from sigc.pcre import CODES, PatternAnalysis, analyze_pattern, parse_pattern, regex_flags
+from sigc.regex.analysis import PatternAnalysis, analyze_pattern, parse_pattern
+from sigc.regex.problems import CODES
+from sigc.regex.translate import regex_flags
 
 from .pcre_cases import CASES, ERROR, SAME, Case, Outcome, prefilter_passes, sample_subject
 

@@ -1,4 +1,4 @@
-"""``sigc.pcre`` on every ``match``/``softmatch`` pattern of the real Nmap files (read where they
+"""``sigc.regex`` on every ``match``/``softmatch`` pattern of the real Nmap files (read where they
 are installed): all translate, all compile with ``regex``, group counts agree with ``re`` and
 PCRE2, the prefilter never rejects a subject the pattern matches, and the translation matches
 what PCRE2 matches on generated and banner-like subjects."""
@@ -19,7 +19,8 @@ import pytest
 import regex
 
 from sigc.diagnostics import Severity
-from sigc.pcre import PatternAnalysis, analyze_pattern, parse_pattern, regex_flags
+from sigc.regex.analysis import PatternAnalysis, analyze_pattern, parse_pattern
+from sigc.regex.translate import regex_flags
 
 from .pcre_cases import prefilter_passes, sample_subject
 

@@ -1,4 +1,4 @@
-"""How large a pattern compiles: ``sigc.pcre.compiled_length`` against PCRE1 8.39 itself (the
+"""How large a pattern compiles: ``sigc.regex.size.compiled_length`` against PCRE1 8.39 itself (the
 library Nmap 7.93 links, called through ctypes), and ``expanded_length``, the bound that keeps
 ``regex.compile`` short. PCRE1 refuses a pattern whose code exceeds 64 KiB; sigc must refuse
 exactly those (SIG208), before anything compiles them."""
@@ -15,16 +15,15 @@ from collections.abc import Iterator
 import pytest
 import regex
 
-from sigc.pcre import (
-    _SHORT,
+from sigc.regex.analysis import analyze_pattern, parse_pattern
+from sigc.regex.size import (
     PCRE1_MAX_LENGTH,
     REGEX_MAX_EXPANSION,
-    analyze_pattern,
+    SHORT,
     compiled_length,
     expanded_length,
-    parse_pattern,
-    regex_flags,
 )
+from sigc.regex.translate import regex_flags
 from tests.conftest import REAL_FILES
 
 _CASELESS, _DOTALL, _INFO_SIZE = 0x1, 0x4, 1  # pcre.h
@@ -186,10 +185,10 @@ def test_the_pattern_of_the_report_is_refused_at_once() -> None:
 
 
 def test_a_short_pattern_without_copies_is_never_too_large() -> None:
-    """The parser skips the count for patterns of at most _SHORT bytes that copy no group: no
+    """The parser skips the count for patterns of at most SHORT bytes that copy no group: no
     construct compiles to more than 9 bytes per byte of pattern (a class is 33 bytes for 4)."""
     for unit in (b"[ab]", b"[^ab]", b"[ab]{2,3}", b"(?<=a|b|c)", b"((\\1))", b"[ab]{2}+", b"\\d{1,2}+"):
-        pattern = unit * (_SHORT // len(unit))
+        pattern = unit * (SHORT // len(unit))
         counted = ours(pattern)
         assert counted is not None and counted <= 9 * len(pattern) + 7 < PCRE1_MAX_LENGTH, unit
 

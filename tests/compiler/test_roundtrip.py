@@ -10,8 +10,8 @@ import pytest
 from sigc import emit
 from sigc.build import build
 from sigc.dump import dump
-from sigc.parser import parse_bytes, parse_file
 from sigc.sources import resolve
+from sigc.syntax.parser import parse_bytes, parse_file
 from sigscan.bundle.loader import open_bundle
 from tests.conftest import REAL_FILES
 from tests.helpers import TINY, canonical, write

@@ -13,7 +13,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from sigc.diagnostics import Severity
-from sigc.escapes import Dialect, unescape
+from sigc.syntax.escapes import Dialect, unescape
 from sigc.templates import CODES, max_group, parse_cpe, parse_template
 from sigscan.bundle.fields import Field
 from sigscan.bundle.template import (

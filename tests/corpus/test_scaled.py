@@ -7,7 +7,7 @@ import pytest
 
 from sigc.analyze import analyze
 from sigc.diagnostics import Severity
-from sigc.parser import parse_bytes
+from sigc.syntax.parser import parse_bytes
 from tests.conftest import real_file
 from tests.corpus import scaled
 

@@ -43,7 +43,7 @@ def test_dist_sh_builds_both_wheels_and_the_pyz(dist: Dist) -> None:
     assert packages(dist.compiler) == {"sigc"}
     assert packages(dist.pyz) == {"sigscan", "__main__.py"}
     with zipfile.ZipFile(dist.compiler) as z:
-        assert "sigc/grammar.lark" in z.namelist()
+        assert "sigc/syntax/grammar.lark" in z.namelist()
     with zipfile.ZipFile(dist.runtime) as z:
         shipped = {n for n in z.namelist() if n.startswith("sigscan/")}
     sources = {p.relative_to(RUNTIME.parent).as_posix() for p in RUNTIME.rglob("*")

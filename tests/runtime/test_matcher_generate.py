@@ -9,7 +9,9 @@ from typing import Any
 
 import regex  # type: ignore[import-untyped]  # no stubs for regex
 
-from sigc import pcre
+from sigc.regex.analysis import parse_pattern
+from sigc.regex.translate import regex_flags
+from sigc.regex.tree import Backref, Branches, ByteSet, Group, Literal, Node, Repeat
 from sigscan.bundle.loader import Bundle, open_bundle
 from sigscan.bundle.records import MatchRecord
 
@@ -31,28 +33,28 @@ class _Writer:
         self.extra = extra  # additional repetitions for unbounded repeats
         self.groups: dict[int, bytes] = {}
 
-    def branches(self, branches: pcre.Branches) -> bytes:
+    def branches(self, branches: Branches) -> bytes:
         return self.sequence(branches[0])
 
-    def sequence(self, items: tuple[pcre.Node, ...]) -> bytes:
+    def sequence(self, items: tuple[Node, ...]) -> bytes:
         return b"".join(self.node(n) for n in items)
 
-    def node(self, node: pcre.Node) -> bytes:
+    def node(self, node: Node) -> bytes:
         match node:
-            case pcre.Literal(data):
+            case Literal(data):
                 return data
-            case pcre.ByteSet(mask):
+            case ByteSet(mask):
                 return _byte(mask)
-            case pcre.Group(kind, branches, index) if not kind.is_lookaround:
+            case Group(kind, branches, index) if not kind.is_lookaround:
                 text = self.branches(branches)
                 if index:
                     self.groups[index] = text
                 return text
-            case pcre.Repeat(item, low, high):
+            case Repeat(item, low, high):
                 count = low if high is not None and high == low else max(low, 1) + self.extra
                 count = count if high is None else min(count, high)
                 return b"".join(self.node(item) for _ in range(count))
-            case pcre.Backref(number):
+            case Backref(number):
                 return self.groups.get(number, b"")
         return b""
 
@@ -60,11 +62,11 @@ class _Writer:
 def matching_response(record: MatchRecord, compiled: Any = None) -> bytes | None:
     """A response the line's pattern matches (checked with ``compiled``, by default the pattern
     compiled with ``regex``), or ``None``."""
-    tree, _ = pcre.parse_pattern(record.pattern, caseless=record.caseless, dotall=record.dotall)
+    tree, _ = parse_pattern(record.pattern, caseless=record.caseless, dotall=record.dotall)
     if tree is None:
         return None
     if compiled is None:
-        compiled = regex.compile(record.regex, pcre.regex_flags(caseless=record.caseless, dotall=record.dotall))
+        compiled = regex.compile(record.regex, regex_flags(caseless=record.caseless, dotall=record.dotall))
     for extra in (0, 1, 3):
         text = _Writer(extra).branches(tree.branches)
         if compiled.search(text):

@@ -65,7 +65,7 @@ _QUANTIFIER_START = (b"*", b"+", b"?", b"{")
 # a byte's mask when caseless: both cases of an ASCII letter, as first.single_byte_mask folds
 _FOLDED = tuple((1 << b | 1 << (b ^ 0x20)) if 0x41 <= (b & 0xDF) <= 0x5A else 1 << b for b in range(256))
 
-# The syntax sigc.pcre.translate writes, token by token: a byte standing for itself, an escape of
+# The syntax sigc.regex.translate writes, token by token: a byte standing for itself, an escape of
 # a byte (\xHH, \n, \r, \t, or punctuation), a class escape, an anchor, a backreference to
 # groups 1-9 (sigc spells a digit after one as \xHH), a class of those items, a group opening
 # of the kinds the scanner knows, a closing parenthesis, an alternation, ``^``, ``$``, ``.``, a

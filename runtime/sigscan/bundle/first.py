@@ -4,8 +4,8 @@ What the backtracking bound (:mod:`sigscan.bundle.cost`) asks of the pattern tex
 :func:`single_byte_mask` and :func:`continuation` understand the atoms sigc writes (bytes,
 escapes, classes, ``.``, groups with alternatives, quantifiers) and answer ``None`` whenever they
 are unsure (lookarounds, anchors, backreferences). The prefilter's first bytes of a whole pattern
-are not read here: the compiler computes them from the pattern's tree (``sigc.pcre.first_bytes``)
-and stores them with the line.
+are not read here: the compiler computes them from the pattern's tree
+(``sigc.regex.literals.first_bytes``) and stores them with the line.
 """
 
 from __future__ import annotations

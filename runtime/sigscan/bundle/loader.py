@@ -141,7 +141,7 @@ class Bundle(ABC):
     @abstractmethod
     def regex(self, probe: int, seq: int, rest: bool = False) -> bytes:
         """One line's translated pattern (``matches.regex``); with ``rest``, only the part after
-        its literal head (from ``matches.rest_offset``, see ``sigc.pcre.split_head``)."""
+        its literal head (from ``matches.rest_offset``, see ``sigc.regex.literals.split_head``)."""
 
     @abstractmethod
     def literal_cost(self, probe: int, seq: int) -> LiteralBound | None:

@@ -78,9 +78,9 @@ class MatchRecord(Record):
     line: int
     cost: tuple[int, int] | None  # (degree, constant) of sigscan.bundle.cost, None if unbounded
     literal_cost: LiteralBound | None = None  # (degree, constant, ((literal, weight), ...)): LiteralCost
-    head_length: int = 0  # bytes of the literal head that prefix proves (sigc.pcre.split_head)
+    head_length: int = 0  # bytes of the literal head that prefix proves (sigc.regex.literals.split_head)
     rest_offset: int = 0  # where the pattern for the rest of the subject begins in regex
-    first_bytes: bytes | None = None  # what an anchored match starts with (sigc.pcre.first_bytes)
+    first_bytes: bytes | None = None  # what an anchored match starts with (sigc.regex.literals.first_bytes)
 
 
 class LineRecord(Record):

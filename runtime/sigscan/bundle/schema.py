@@ -133,11 +133,12 @@ MATCHES = Table(
                                   "LiteralCost): [degree, constant, [[literal (latin-1), weight], ...]]; "
                                   "null when it is not lower"),
         _c("head_length", INT, "bytes of the literal head after ^ that prefix proves, which a matcher that "
-                               "checked prefix need not match again (sigc.pcre.split_head); 0: no such head"),
+                               "checked prefix need not match again (sigc.regex.literals.split_head); "
+                               "0: no such head"),
         _c("rest_offset", INT, "where in regex the pattern for the rest begins, matched at offset head_length"),
         _c("first_bytes", BYTES, "anchored lines without a prefix whose every match consumes a byte: the bytes a "
-                                 "match can start with, ascending, both cases when caseless (sigc.pcre.first_bytes); "
-                                 "null: unknown, or the prefix says it"),
+                                 "match can start with, ascending, both cases when caseless "
+                                 "(sigc.regex.literals.first_bytes); null: unknown, or the prefix says it"),
     ),
     ("id",),
     indexes=(("probe", "seq"), ("service",)),

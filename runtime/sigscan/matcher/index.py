@@ -1,7 +1,8 @@
 """The per-probe candidate index: which of a probe's lines can possibly match a response.
 
 Every line gets a *key* from the literal facts the compiler stored (``prefix``, ``required``;
-see ``sigc.pcre``'s prefilter contract); a line is a candidate for a response that has its key.
+see ``sigc.regex.analysis``'s prefilter contract); a line is a candidate for a response that has
+its key.
 
 ``head``
     An anchored line whose match starts with ``prefix``: keyed by its first :data:`HEAD_MAX`
@@ -21,7 +22,7 @@ see ``sigc.pcre``'s prefilter contract); a line is a candidate for a response th
     computed at most once per response. Caseless lines never get token keys.
 ``first``
     An anchored line with neither, whose ``first_bytes`` the compiler knows (``^[0-9a-f]{8}$``,
-    ``^a|^S``; see ``sigc.pcre.first_bytes``): keyed by each byte a match can start with.
+    ``^a|^S``; see ``sigc.regex.literals.first_bytes``): keyed by each byte a match can start with.
 ``always``
     The rest: always candidates.
 
@@ -89,8 +90,8 @@ class Entry:
     when the line first wins).
     ``compiled`` (the pattern for searches that need no time budget) is filled on first use; a
     matcher that checks ``prefix`` first compiles only :meth:`rest` and matches it at offset
-    ``skip`` (see ``sigc.pcre.split_head``). ``untimed`` is the longest subject searched without
-    a budget (see :mod:`.cost`), and ``literal_cost`` the bound that may spare the budget for a
+    ``skip`` (see ``sigc.regex.literals.split_head``). ``untimed`` is the longest subject searched
+    without a budget (see :mod:`.cost`), and ``literal_cost`` the bound that may spare the budget for a
     longer one by counting literals in it: ``None`` when there is none (or no subject is too
     long for ``untimed``), ``True`` while it is only in the bundle (:meth:`literal_bound` reads
     it), then the bound as stored. :attr:`lineno` and :attr:`source` (where the line is

@@ -2,8 +2,9 @@
 
 Each line goes through the Lark grammar (``grammar.lark``); the values whose rules are Nmap's C
 parsing functions (port lists, ``atoi``/``strtol`` numbers, fallback lists, ``Exclude``) are
-checked here with those exact rules. Nothing raises on bad input: problems become diagnostics
-at ``path:line:col`` and the line is skipped, so one run reports all of them.
+checked with those exact rules (most in :mod:`sigc.syntax.values`). Nothing raises on bad input:
+problems become diagnostics at ``path:line:col`` and the line is skipped, so one run reports
+all of them.
 """
 
 from __future__ import annotations
@@ -23,20 +24,19 @@ import lark
 from lark.exceptions import UnexpectedCharacters, UnexpectedInput, UnexpectedToken
 
 from sigc.diagnostics import Diagnostic, Location, Severity
-from sigc.escapes import Dialect, unescape
-from sigc.model import (
+from sigc.syntax.escapes import Dialect, unescape
+from sigc.syntax.model import (
     Directive,
     Exclude,
-    ExcludeItem,
     Match,
     MatchKind,
-    PortRange,
     PortSet,
     Probe,
     Protocol,
     SourceFile,
     VersionField,
 )
+from sigc.syntax.values import ISSPACE, atoi, parse_exclude, parse_port_list, parse_protocol, strtol
 from sigscan.bundle import files
 from sigscan.bundle.fields import Field
 
@@ -82,7 +82,6 @@ def _long_line_message(length: int) -> str:
         return f"{pieces}, and newer Nmap refuses lines longer than {LINE_BUFFER_HEAD - 2} bytes"
     return f"{pieces} (newer Nmap reads it whole): split it, or shorten it"
 
-_PORT_MAX = 65535
 _MAX_FALLBACKS = 17  # MAXFALLBACKS is 20, but Nmap's check is off by a few
 _WAIT_RANGE = (100, 300000)
 
@@ -118,7 +117,7 @@ _KEYWORDS = (
 
 @cache
 def _lark() -> lark.Lark:
-    grammar = resources.files("sigc").joinpath("grammar.lark").read_text(encoding="utf-8")
+    grammar = resources.files("sigc.syntax").joinpath("grammar.lark").read_text(encoding="utf-8")
     return lark.Lark(grammar, parser="lalr", maybe_placeholders=False, transformer=_Line(), **_lark_cache())
 
 
@@ -392,7 +391,7 @@ class _Builder:
                 self.report("SIG122", f"unknown probe option {word[:40]!r}: Nmap ignores it "
                                       "(known: no-payload, source=N)", _at(loc, option, len(option) - len(word)))
         errors_before = self.error_count()
-        protocol = _protocol(str(proto_tok))
+        protocol = parse_protocol(str(proto_tok))
         if protocol is None:
             self.report("SIG105", f"invalid protocol {str(proto_tok)!r}: expected TCP or UDP", _at(loc, proto_tok))
         name = str(name_tok)
@@ -436,7 +435,7 @@ class _Builder:
         draft = self.draft("rarity", loc)
         if draft is None:
             return
-        value = _atoi(str(tokens[0]))
+        value = atoi(str(tokens[0]))
         if not 1 <= value <= 9:
             self.report("SIG111", f"rarity {str(tokens[0])!r} reads as {value}; it must be 1-9", _at(loc, tokens[0]))
             return
@@ -498,7 +497,7 @@ class _Builder:
         draft = self.draft(keyword, loc)
         if draft is None:
             return
-        value = _strtol(str(token))
+        value = strtol(str(token))
         low, high = _WAIT_RANGE
         if not low <= value <= high:
             self.report("SIG112", f"{keyword} {str(token)!r} reads as {value}; it must be {low}-{high}", _at(loc, token))
@@ -645,7 +644,6 @@ def _probe_line_error(text: str) -> tuple[str, int, str] | None:
     return None
 
 
-_SPACE = " \t\r\f\v\n"  # C's isspace
 _ALPHA = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz")  # C's isalpha, C locale
 
 
@@ -658,7 +656,7 @@ def _match_line_error(text: str) -> tuple[str, int, str] | None:
         return "SIG100", len(text) + 1, "no space after the service name: Nmap cannot tell where the name ends"
     pos, n, first = service_end, len(text), True
     while True:
-        while pos < n and text[pos] in _SPACE:
+        while pos < n and text[pos] in ISSPACE:
             pos += 1
         if pos == n:
             return ("SIG100", pos + 1, "no pattern after the service name (expected m<delim>regex<delim>)") if first else None
@@ -669,7 +667,7 @@ def _match_line_error(text: str) -> tuple[str, int, str] | None:
         what = "the pattern" if first else f"version field {name!r}"
         if ":" in name and name != "cpe:":
             return "SIG116", pos + 1, _colon_message(name)
-        if end == n or text[end] in _SPACE:
+        if end == n or text[end] in ISSPACE:
             return "SIG100", pos + 1, f"{what} has no delimiter after {name!r}"
         close = text.find(text[end], end + 1)
         if close < 0:
@@ -695,162 +693,6 @@ def _expected_terminals(exc: UnexpectedInput) -> set[str]:
     if isinstance(exc, UnexpectedCharacters):
         return {str(t) for t in exc.allowed or ()}
     return set()
-
-
-# -- Nmap's value parsers -------------------------------------------------------------------------
-
-
-def parse_port_list(text: str) -> tuple[PortSet, tuple[int, str] | None]:
-    """``setPortVector``: comma-separated ports or ``a-b`` ranges, whitespace only around items.
-
-    Returns the ports and, on failure, (offset, message) of the first problem.
-    """
-    ranges: list[PortRange] = []
-    i, n = 0, len(text)
-    while True:
-        while i < n and text[i] in " \t\r\f\v":
-            i += 1
-        start_at = i
-        start, i = _digits(text, i)
-        if start is None:
-            found = text[i : i + 10] or "end of line"
-            return PortSet(), (i, f"expected a port number, found {found!r}")
-        end = start
-        if i < n and text[i] == "-":
-            i += 1
-            end_value, i = _digits(text, i)
-            if end_value is None:
-                return PortSet(), (i, f"expected a port number after '-', found {text[i:i+10] or 'end of line'!r}")
-            end = end_value
-        if start > _PORT_MAX or end > _PORT_MAX:
-            return PortSet(), (start_at, f"port {max(start, end)} is above {_PORT_MAX}")
-        if end < start:
-            return PortSet(), (start_at, f"range {start}-{end} ends before it starts")
-        ranges.append(PortRange(start, end))
-        while i < n and text[i] in " \t\r\f\v":
-            i += 1
-        if i == n:
-            return PortSet(tuple(ranges)), None
-        if text[i] != ",":
-            return PortSet(), (i, f"expected ',' between ports, found {text[i:i+10]!r}")
-        i += 1
-
-
-def _digits(text: str, i: int) -> tuple[int | None, int]:
-    j = i
-    while j < len(text) and text[j].isascii() and text[j].isdigit():
-        j += 1
-    if j == i:
-        return None, i
-    return int(text[i:j]), j
-
-
-_PROTOCOLS = "TUSP"  # T: U: S: switch Exclude's following items to TCP, UDP, SCTP; P: to IP protocols
-_MASK_START = frozenset("abcdefghijklmnopqrstuvwxyz*?")  # islower() in the C locale, or a wildcard
-_MASK_MAX = 127
-
-
-def parse_exclude(text: str) -> tuple[tuple[ExcludeItem, ...], tuple[int, str] | None]:
-    """Nmap's ``getpts`` on an Exclude value, as the line hands it over: with its newline, which
-    ends a port but not an open range (``80-`` is refused, ``80-,90`` is 80-65535).
-    ``T:``/``U:``/``S:``/``P:`` switch the protocol of the items after them; an item is a port,
-    a range (``-80`` starts at 1), or a service name mask (lowercase, ``*`` and ``?`` as
-    wildcards) which :func:`sigc.analyze` looks up in nmap-services. ``[...]`` (ports named in
-    nmap-services) is refused: sigc does not take it."""
-    items: list[ExcludeItem] = []
-    protocol: str | None = None
-    line, i = text + "\n", 0
-    n = len(line)
-
-    def problem(at: int, message: str) -> tuple[tuple[ExcludeItem, ...], tuple[int, str]]:
-        return (), (min(at, len(text)), message)
-
-    while i < n:
-        while i < n and line[i] in _SPACE:
-            i += 1
-        if i + 1 < n and line[i + 1] == ":":
-            if line[i] not in _PROTOCOLS:
-                return problem(i, f"unknown protocol specifier '{line[i]}:' (T:, U:, S: or P:)")
-            protocol, i = line[i], i + 2
-            continue
-        here = line[i] if i < n else ""
-        if here == "[":
-            return problem(i, "'[...]' (ports named in nmap-services) is not supported by sigc in Exclude")
-        if here == "]":
-            return problem(i, "unexpected ']'")
-        if here in _MASK_START and here:
-            end = i
-            while end < n and line[end] not in _SPACE and line[end] not in ",]":
-                end += 1
-            if end - i >= _MASK_MAX:
-                return problem(i, f"service name mask longer than {_MASK_MAX - 1} characters")
-            items.append(ExcludeItem(protocol, None, line[i:end]))
-            i = end + (end < n and line[end] != "]")  # the byte after a mask goes with it
-            continue
-        highest = 255 if protocol == "P" else _PORT_MAX
-        if here == "-":
-            start = 0 if protocol == "P" else 1
-        else:
-            first, i = _digits(line, i)
-            if first is None:
-                return problem(i, f"expected a port, a range, a service name or T:/U:/S:/P:, found {_found(line, i)}")
-            if first > highest:
-                return problem(i, f"{first} is above {highest}")
-            start = first
-            while i < n and line[i] in _SPACE:
-                i += 1
-        if i >= n or line[i] in ",]":
-            end_port = start
-        elif line[i] == "-":
-            i += 1
-            if i >= n or line[i] in ",]":
-                end_port = highest
-            else:
-                last, j = _digits(line, i)
-                if last is None:
-                    return problem(i, f"expected a port after '-', found {_found(line, i)}"
-                                      f"{' (an open range must be followed by a comma)' if i == n - 1 else ''}")
-                if last > highest:
-                    return problem(i, f"{last} is above {highest}")
-                end_port, i = last, j
-            if end_port < start:
-                return problem(i, f"range {start}-{end_port} is backwards")
-        else:
-            return problem(i, f"expected ',' or '-' after the port, found {_found(line, i)}")
-        items.append(ExcludeItem(protocol, PortRange(start, end_port)))
-        while i < n and line[i] in _SPACE:
-            i += 1
-        if i < n and line[i] == "]":
-            return problem(i, "unexpected ']'")
-        if i < n and line[i] != ",":
-            return problem(i, f"expected ',' between items, found {_found(line, i)}")
-        i += 1
-    if not items:
-        return problem(0, "Exclude lists no ports")
-    return tuple(items), None
-
-
-def _found(line: str, i: int) -> str:
-    """What stands at ``i`` of a value with its newline, for a message."""
-    return "the end of the line" if i >= len(line) - 1 else repr(line[i : i + 10].rstrip("\n"))
-
-
-def _atoi(text: str) -> int:
-    """C's ``atoi``: optional sign and leading digits; anything else stops it (``5x`` is 5)."""
-    m = re.match(r"[ \t\r\f\v\n]*([+-]?\d+)", text)
-    return int(m.group(1)) if m else 0
-
-
-def _strtol(text: str) -> int:
-    """C's ``strtol(…, 10)`` as Nmap calls it: leading digits, the rest ignored."""
-    return _atoi(text)
-
-
-def _protocol(word: str) -> Protocol | None:
-    try:
-        return Protocol(word)
-    except ValueError:
-        return None
 
 
 _NMAP_NAME = re.compile(r"[A-Za-z:]*")  # a template's name as Nmap 7.93 reads it (next_template)
