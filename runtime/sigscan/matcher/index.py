@@ -14,8 +14,8 @@ its key.
     A *token* is a maximal run of ASCII letters and digits. A token lying strictly inside a
     literal the response must contain (bounded by non-alphanumeric bytes of the literal on both
     sides, or by the start of the response for an anchored prefix) is a token of every matching
-    response. A head shared by more than a few lines (``sigc.prefilter.SMALL_BUCKET``) (``HTTP/1.`` heads about
-    4,000 lines of ``GetRequest``, ``220 `` 339 of ``NULL``) is split by each line's rarest
+    response. A head shared by more than a few lines (``sigc.prefilter.SMALL_BUCKET``) (``HTTP/1.`` heads thousands
+    of lines of ``GetRequest``, ``220 `` hundreds of ``NULL``) is split by each line's rarest
     token within the bucket (``Apache``, ``nginx``, ``Postfix``
     ...), so a response only gets the lines whose token it has plus those with no token. Lines
     without a head are keyed by their rarest token among such lines. The response's tokens are
@@ -95,12 +95,11 @@ class Entry:
     longer one by counting literals in it: ``None`` when there is none (or no subject is too
     long for ``untimed``), ``True`` while it is only in the bundle (:meth:`literal_bound` reads
     it), then the bound as stored. :attr:`lineno` and :attr:`source` (where the line is
-    written) are kept by the index in two arrays: as an int object per entry they took 230 KB
-    over the benchmark corpus, and only verdicts and diagnostics read them.
+    written) are kept by the index in two arrays, as only verdicts and diagnostics read them.
 
-    Only what every candidate needs is held: the benchmark corpus makes 7,173 lines candidates,
-    of which 5,063 are ever compiled, 4,969 win and 506 have a subject long enough to need their
-    literal bound. Everything else is read from the bundle when it is needed."""
+    Only what every candidate needs is held; everything else is read from the bundle when it
+    is needed, since most candidates are never compiled and fewer still win. (Kept for the peak
+    RSS of benchmarks/test_identify.py: docs/benchmarks.md, "Matching: identify".)"""
 
     __slots__ = ("_index", "anchored", "caseless", "compiled", "cpes", "dotall", "fields",
                  "literal_cost", "min_length", "pos", "prefix", "required", "service", "skip", "soft",
@@ -123,20 +122,18 @@ class Entry:
         self.min_length = line.min_length
         self.skip = line.head_length  # bytes of the literal head that prefix proves
         self.dotall = line.dotall
-        # one object per service name (7,173 lines of the benchmark corpus have 733 names);
-        # literals are too varied for a table of them to save more than it takes
+        # one object per service name (lines share few names); literals are too varied for a
+        # table of them to save more than it takes
         self.service = intern(line.service)
         self.soft = line.soft
         index.linenos[pos] = line.line
         index.sources[pos] = line.source
         self.compiled: object | None = None
         # the line's Templates, parsed when it first wins: two slots, not a Templates object
-        # (4,969 lines win over the benchmark corpus: 0.3 MB of those objects)
         self.fields: Fields | None = None
         self.cpes: Cpes = ()
         self.untimed = -1 if line.cost is None else Cost(*line.cost).longest_cheap(limit)
-        # read when a subject is too long for ``untimed`` (about one line in three that has a
-        # bound: 440 KB if all were held over the benchmark corpus)
+        # read only when a subject is too long for ``untimed``
         self.literal_cost = True if line.has_literal_cost and self.untimed < limit else None
 
     @property
@@ -152,9 +149,8 @@ class Entry:
     @property
     def regex(self) -> bytes:
         """The line's pattern, read from the bundle when asked: only compiling needs it, and a
-        compiled pattern keeps a reference of its own. (Held on every entry, it took 1.1 MB
-        over the benchmark corpus, a third of it on the 2,110 of 7,173 candidate lines that the
-        literal checks always ruled out, which are never compiled.)"""
+        compiled pattern keeps a reference of its own, and many candidates are ruled out by the
+        literal checks before any compiling."""
         return self._bundle().regex(self._probe_id(), self.pos)
 
     def rest(self) -> bytes:
@@ -231,8 +227,8 @@ class Bucket:
 
     def candidates(self, subject: Subject, positions: array[int]) -> list[int]:
         found = list(self.plain)
-        # the dict's keys, not a frozenset of them: 0.2 us more per lookup, and no second
-        # table per bucket (the 275 buckets of the benchmark corpus had 316 KB of them)
+        # the dict's keys, not a frozenset copy of them: no second table per bucket, for a
+        # lookup a little slower (figures: docs/benchmarks.md, "Matching: identify")
         for token in subject.tokens() & self.tokens.keys():
             found += _positions(positions, self.tokens[token])
         return found
@@ -308,10 +304,8 @@ class ProbeIndex:
     # -- the stored form ---------------------------------------------------------------------------
 
     def _from_data(self, data: dict[str, Any]) -> None:
-        # packed, not kept as decoded: the benchmark corpus loads the indexes of 106 probes,
-        # 14,535 lists (10,783 of one position): 3.1 MB as decoded, 2.0 MB packed (peak RSS
-        # -1.1 MB), for about 1 us more per lookup (ints made from the array); the NULL probe's
-        # index loads in the same time (2.3-3.6 ms, against 2.9 ms as decoded)
+        # packed, not kept as decoded lists: less peak RSS in benchmarks/test_identify.py for
+        # a slightly slower lookup, the same load time (docs/benchmarks.md, "Matching: identify")
         pack, size = self._pack, self.size
         heads: dict[bytes, Positions | Bucket] = {k.encode("latin-1"): pack(v) for k, v in data["head"].items()}
         for head, split in data["bucket"].items():
