@@ -1,7 +1,7 @@
 """What a cold ``sigscan identify`` loads, and the two helpers that keep it light.
 
 A new process that opens a bundle and identifies one banner is the cold-start benchmark (goal:
-at most twice ``python -c "import regex"``). ``typing`` (5 ms), ``inspect`` (with ``ast``,
+at most twice ``python -c "import regex"``). ``inspect`` (with ``ast``,
 ``dis``, ``tokenize``: 10 ms) and, for JSON bundles, ``sqlite3`` (6 ms) are not needed on that
 path; these tests keep them off it, and check that the replacements behave like the originals.
 """
@@ -9,17 +9,14 @@ path; these tests keep them off it, and check that the replacements behave like 
 from __future__ import annotations
 
 import ast
-import pickle
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
-from sigscan.bundle._record import Record
-
 BANNER = b"SSH-2.0-OpenSSH_8.9p1 Ubuntu-3ubuntu0.6\r\n"
-HEAVY = ("typing", "inspect", "ast", "dis", "sqlite3", "hashlib", "orjson", "regex")
+HEAVY = ("inspect", "ast", "dis", "sqlite3", "hashlib", "orjson", "regex")
 
 
 def _run(code: str, *args: str) -> str:
@@ -70,43 +67,3 @@ def test_dataclasses_work_as_usual_after_the_verdict_module() -> None:
 def test_dataclasses_imported_first_are_left_alone() -> None:
     code = "import dataclasses, inspect, sigscan.matcher.verdict\nprint(dataclasses.inspect is inspect)\n"
     assert _run(code) == "True"
-
-
-class Point(Record):
-    """A point."""
-
-    x: int
-    y: int = 0
-    label: str | None = None
-
-    @property
-    def norm1(self) -> int:
-        return abs(self.x) + abs(self.y)
-
-    @classmethod
-    def origin(cls) -> Point:
-        return cls(0)
-
-
-def test_record_is_a_named_tuple_with_fields_defaults_and_methods() -> None:
-    p = Point(3, -4)
-    assert p == (3, -4, None) and isinstance(p, tuple)
-    assert Point._fields == ("x", "y", "label")
-    assert Point._field_defaults == {"y": 0, "label": None}
-    assert p.norm1 == 7 and Point.origin() == Point(0, 0)
-    assert p._replace(label="a").label == "a"
-    assert Point.__doc__ == "A point." and Point.__module__ == __name__ and Point.__qualname__ == "Point"
-    assert pickle.loads(pickle.dumps(p)) == p
-    with pytest.raises(AttributeError):
-        p.x = 1  # type: ignore[misc]
-
-
-def test_record_refuses_what_named_tuples_refuse() -> None:
-    with pytest.raises(TypeError, match="without a default follows"):
-        class Bad(Record):
-            a: int = 0
-            b: int
-
-    with pytest.raises(TypeError, match="derives from Record alone"):
-        class Mixed(Record, int):  # type: ignore[misc]
-            a: int

@@ -13,8 +13,7 @@ logical table, browsable with ``sqlite-utils``) or as JSON (``{"tables": {name: 
 from __future__ import annotations
 
 import enum
-
-from sigscan.bundle._record import Record
+from typing import NamedTuple
 
 SCHEMA_VERSION = 6
 
@@ -30,17 +29,13 @@ class ColumnType(enum.Enum):
     BOOL = "bool"  # 0 / 1
 
 
-# Named tuples, not dataclasses: this module is imported by every cold sigscan process (see
-# sigscan.bundle.records for the cost of defining dataclasses, sigscan.bundle._record for Record).
-
-
-class Column(Record):
+class Column(NamedTuple):
     name: str
     type: ColumnType
     doc: str = ""
 
 
-class Table(Record):
+class Table(NamedTuple):
     name: str
     columns: tuple[Column, ...]
     primary_key: tuple[str, ...]

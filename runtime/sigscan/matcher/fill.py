@@ -3,18 +3,15 @@ with Nmap's warning for every field it fails to fill."""
 
 from __future__ import annotations
 
-from sigscan.bundle._record import Record
+from collections.abc import Callable, Sequence
+from typing import Any, NamedTuple, TypeGuard
+
 from sigscan.bundle.fields import Field
 from sigscan.bundle.records import MatchRecord
 from sigscan.bundle.template import Template, expand, merge_cpes, template_slot
 
-TYPE_CHECKING = False
-if TYPE_CHECKING:
-    from collections.abc import Callable, Sequence
-    from typing import Any, TypeGuard
-
-    Fields = tuple[tuple[str, str] | Template, ...]  # see Templates.fields
-    Cpes = tuple[str, ...] | tuple[Template, ...]  # see Templates.cpes
+Fields = tuple[tuple[str, str] | Template, ...]  # see Templates.fields
+Cpes = tuple[str, ...] | tuple[Template, ...]  # see Templates.cpes
 
 # Nmap's names in "failed to fill <name>_template (subjectlen: N, <len>len: SIZE)"
 _NMAP_NAMES = {
@@ -28,10 +25,9 @@ _NMAP_NAMES = {
 FIELDS = tuple(_NMAP_NAMES)
 
 
-class Templates(Record):
+class Templates(NamedTuple):
     """A line's parsed templates, ready to fill: the values of the fields and CPEs that do not
-    depend on the match, expanded once, and the templates of those that do. (Named tuples here,
-    not dataclasses: defining those costs a cold process 1.5 ms each.)
+    depend on the match, expanded once, and the templates of those that do.
 
     Most fields are plain text (``p/Apache httpd/``, ``cpe:/a:apache:http_server/`` beside
     ``v/$1/``); expanding them at every match was a third of the time spent on a verdict.
@@ -94,7 +90,7 @@ def _fixed_cpes(cpes: list[Any]) -> tuple[str, ...] | None:
     return tuple(v.decode("ascii") for v in merge_cpes(results))
 
 
-class Written(Record):
+class Written(NamedTuple):
     """A line's fields as written, for the warnings (read only when one is due)."""
 
     fields: tuple[tuple[str, bytes], ...]  # (field key, text)
@@ -132,7 +128,7 @@ class _Interner:
         return self.one("template", Template.from_data(data))  # type: ignore[no-any-return]
 
 
-class Filled(Record):
+class Filled(NamedTuple):
     values: dict[str, str]  # Verdict attribute -> value, only the non-empty ones
     cpe: tuple[str, ...]
     warnings: tuple[str, ...]
