@@ -76,17 +76,12 @@ SQLITE_MAGIC = b"SQLite format 3\x00"
 JSON_PREFIX = b'{"crc32":"'
 JSON_DIGEST_END = len(JSON_PREFIX) + 8 + 2  # the checksum (8 hex digits), its closing quote and the comma
 _OLD_JSON_PREFIX = b'{"sha256":"'  # schema version 3 and earlier
-_REGEX = MATCHES.column_names.index("regex")
-_REST_OFFSET = MATCHES.column_names.index("rest_offset")
-_LITERALS = MATCHES.column_names.index("cost_literals")
 SQLITE_CRC_OFFSET = 60  # the header's user_version field
 SQLITE_APPID_OFFSET = 68
 _CHUNK = 1 << 20  # bytes read at a time for the CRC
 MAX_SIZE = 1 << 30  # bytes: far above any bundle (12 MB for the newest database); the CRC reads it all
 REBUILD = "rebuild it with `sigc build`"
 NAME_A_FILE = "name the bundle file itself (`sigc build` writes build/signatures.db)"
-_PROBE_COLUMN = MATCHES.column_names.index("probe")
-_SEQ_COLUMN = MATCHES.column_names.index("seq")
 # what decoding a stored value may raise on a malformed one (codec.Malformed is a ValueError;
 # RecursionError: JSON nested deeper than the decoder goes)
 _DECODE_ERRORS = (ValueError, TypeError, RecursionError)
@@ -264,19 +259,20 @@ class JsonBundle(Bundle):
         except _DECODE_ERRORS as exc:
             raise BundleError(self.path, f"has a malformed {what} ({_short(exc)})") from None
 
-    def _checked(self, table: Table, rows: Any, count: int | None = None) -> list[list[Any]]:
-        """``rows`` if they are a list of rows of ``table``'s width (``count`` of them)."""
+    def _checked(self, table: Table, rows: Any, count: int | None = None) -> list[dict[str, Any]]:
+        """``rows`` by column name, if they are a list of rows of ``table``'s width (``count``
+        of them)."""
         width = len(table.columns)
         if (rows.__class__ is not list or (count is not None and len(rows) != count)
                 or any(row.__class__ is not list or len(row) != width for row in rows)):
             raise BundleError(self.path, f"table {table.name} has malformed rows")
-        return rows
+        return [codec.named(table, row) for row in rows]
 
-    def _table_rows(self, table: Table) -> list[list[Any]]:
+    def _table_rows(self, table: Table) -> list[dict[str, Any]]:
         """Every row of ``table``: its ``rows`` array read and decoded at once."""
         return self._checked(table, self._loads(self._read(*self._spans[table.name]), f"table {table.name}"))
 
-    def _rows(self, table: Table, first: int, last: int) -> list[list[Any]]:
+    def _rows(self, table: Table, first: int, last: int) -> list[dict[str, Any]]:
         """Rows ``first`` to ``last - 1`` of a table stored a row at a time, in one read."""
         if first >= last:
             return []
@@ -284,7 +280,7 @@ class JsonBundle(Bundle):
         data = self._read(*self._row_span(table, starts[first], starts[last]))
         return self._checked(table, self._loads(b"[" + data + b"]", f"row of {table.name}"), last - first)
 
-    def _row(self, table: Table, k: int) -> list[Any]:
+    def _row(self, table: Table, k: int) -> dict[str, Any]:
         starts = self._starts[table.name]
         if not 0 <= k < len(starts) - 1:
             raise BundleError(self.path, f"table {table.name} has no row {k}")
@@ -299,16 +295,16 @@ class JsonBundle(Bundle):
             raise BundleError(self.path, f"table {table.name} has a row outside its table (its segment list is wrong)")
         return start, next_start - 1
 
-    def _make(self, table: Table, make: Callable[[Sequence[Any]], R]) -> tuple[R, ...]:
+    def _make(self, table: Table, make: Callable[[codec.Row], R]) -> tuple[R, ...]:
         return tuple([self._decode(make, row, table.name) for row in self._table_rows(table)])
 
-    def _decode(self, make: Callable[[Sequence[Any]], R], row: Sequence[Any], table: str) -> R:
+    def _decode(self, make: Callable[[codec.Row], R], row: codec.Row, table: str) -> R:
         try:
             return make(row)
         except _DECODE_ERRORS as exc:
             raise BundleError(self.path, f"has a malformed row in table {table} ({_short(exc)})") from None
 
-    def _match_row(self, probe: int, seq: int) -> list[Any]:
+    def _match_row(self, probe: int, seq: int) -> dict[str, Any]:
         first, end = self._line_range(probe)
         if not 0 <= seq < end - first:
             raise BundleError(self.path, f"probe {probe} has no line {seq}")
@@ -321,9 +317,9 @@ class JsonBundle(Bundle):
             raise BundleError(self.path, f"has no probe {probe}")
         return self._first_match[probe], self._first_match[probe + 1]
 
-    def _check_line(self, row: list[Any], probe: int, seq: int) -> None:
+    def _check_line(self, row: codec.Row, probe: int, seq: int) -> None:
         """A line's row says it is the line it was read as (its offset was not moved)."""
-        if row[_PROBE_COLUMN] != probe or row[_SEQ_COLUMN] != seq:
+        if row["probe"] != probe or row["seq"] != seq:
             raise BundleError(self.path, f"table matches has another row where line {seq} of probe {probe} should be")
 
     # -- the Bundle API --------------------------------------------------------------------------
@@ -353,25 +349,20 @@ class JsonBundle(Bundle):
     def probe_index(self, probe: int) -> dict[str, Any]:
         row = self._row(PROBE_INDEX, probe)
         first, end = self._line_range(probe)
-        return _checked_index(self.path, probe, row[0], row[1], end - first)
+        return _checked_index(self.path, probe, row["probe"], row["index"], end - first)
 
     def match_lines(self, probe: int, seqs: Iterable[int]) -> list[LineRecord]:
-        picks = codec.LINE_POSITIONS
-        out = []
-        for seq in seqs:
-            row = self._match_row(probe, seq)
-            out.append(self._decode(codec.line, [row[i] for i in picks], MATCHES.name))
-        return out
+        return [self._decode(codec.line, self._match_row(probe, seq), MATCHES.name) for seq in seqs]
 
     def match(self, probe: int, seq: int) -> MatchRecord:
         return self._decode(codec.match, self._match_row(probe, seq), MATCHES.name)
 
     def regex(self, probe: int, seq: int, rest: bool = False) -> bytes:
         row = self._match_row(probe, seq)
-        return self._decode(lambda r: codec.regex(r[_REGEX], r[_REST_OFFSET] if rest else 0), row, MATCHES.name)
+        return self._decode(lambda r: codec.regex(r["regex"], r["rest_offset"] if rest else 0), row, MATCHES.name)
 
     def literal_cost(self, probe: int, seq: int) -> LiteralBound | None:
-        return self._decode(lambda r: codec.literal_cost(r[_LITERALS]), self._match_row(probe, seq), MATCHES.name)
+        return self._decode(lambda r: codec.literal_cost(r["cost_literals"]), self._match_row(probe, seq), MATCHES.name)
 
     def services(self) -> tuple[ServiceRecord, ...]:
         return self._make(SERVICES, codec.service)
@@ -382,9 +373,8 @@ class JsonBundle(Bundle):
     def count(self, table: str, where: str = "") -> int:
         if table == "matches" and where:
             soft = where == "soft"
-            column = MATCHES.column_names.index("soft")
             rows = self._rows(MATCHES, 0, self._counts["matches"])
-            return sum(1 for r in rows if bool(r[column]) == soft)
+            return sum(1 for r in rows if bool(r["soft"]) == soft)
         return self._counts[table]
 
     def close(self) -> None:
@@ -430,7 +420,7 @@ class SqliteBundle(Bundle):
     def _select(
         self,
         table: Table,
-        make: Callable[[Sequence[Any]], R],
+        make: Callable[[codec.Row], R],
         where: str = "",
         args: Sequence[Any] = (),
         order: str | None = None,
@@ -442,18 +432,15 @@ class SqliteBundle(Bundle):
         if where:
             sql += f" WHERE {where}"
         sql += f" ORDER BY {order or ', '.join(table.primary_key)}"
-        json_columns = [i for i, c in enumerate(names) if types[c] is ColumnType.JSON]
+        json_columns = [c for c in names if types[c] is ColumnType.JSON]
+        loads = _json.loads
         out = []
         try:
-            cursor = self._db.execute(sql, tuple(args))
-            if not json_columns:
-                return tuple([make(raw) for raw in cursor])
-            loads = _json.loads
-            for raw in cursor:
-                row = list(raw)
-                for i in json_columns:
-                    if row[i] is not None:
-                        row[i] = loads(row[i])
+            for raw in self._db.execute(sql, tuple(args)):
+                row = codec.named(table, raw, names)
+                for c in json_columns:
+                    if row[c] is not None:
+                        row[c] = loads(row[c])
                 out.append(make(row))
         except (self._db_error, *_DECODE_ERRORS) as exc:
             raise BundleError(self.path, f"table {table.name} cannot be read ({_short(exc)})") from None
@@ -541,12 +528,13 @@ class SqliteBundle(Bundle):
         return self._one(probe, seq, codec.match, *MATCHES.column_names)
 
     def regex(self, probe: int, seq: int, rest: bool = False) -> bytes:
-        return self._one(probe, seq, lambda row: codec.regex(row[0], row[1] if rest else 0), "regex", "rest_offset")
+        return self._one(probe, seq, lambda row: codec.regex(row["regex"], row["rest_offset"] if rest else 0),
+                         "regex", "rest_offset")
 
     def literal_cost(self, probe: int, seq: int) -> LiteralBound | None:
-        return self._one(probe, seq, lambda row: codec.literal_cost(row[0]), "cost_literals")
+        return self._one(probe, seq, lambda row: codec.literal_cost(row["cost_literals"]), "cost_literals")
 
-    def _one(self, probe: int, seq: int, make: Callable[[Sequence[Any]], R], *columns: str) -> R:
+    def _one(self, probe: int, seq: int, make: Callable[[codec.Row], R], *columns: str) -> R:
         """``make`` of some columns of one line."""
         found = self._select(MATCHES, make, "probe = ? AND seq = ?", (probe, seq), columns=columns)
         if not found:

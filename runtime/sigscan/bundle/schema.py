@@ -8,6 +8,10 @@ logical table, browsable with ``sqlite-utils``) or as JSON (``{"tables": {name: 
   byte (latin-1), so they stay readable and round-trip exactly;
 - ``json`` columns hold nested lists/objects (JSON text in SQLite, nested values in JSON);
 - rows are written in a fixed order, so building twice gives the same content.
+
+Each table's columns are defined here once. The compiler builds rows and the loader reads them
+by column name (:func:`sigscan.bundle.codec.to_stored`, :func:`sigscan.bundle.codec.named`);
+only the encodings hold a row as the list of its values in this column order.
 """
 
 from __future__ import annotations
