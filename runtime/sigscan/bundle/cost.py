@@ -45,13 +45,10 @@ whatever its length.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 
 from sigscan.bundle.bound import BUDGET, Cost, LiteralCost
 from sigscan.bundle.first import continuation, single_byte_mask
-
-TYPE_CHECKING = False
-if TYPE_CHECKING:
-    from collections.abc import Iterator
 
 __all__ = ["BUDGET", "SIGC_SYNTAX", "Cost", "LiteralCost", "bounds", "cost", "literal_bound", "literal_cost", "proves"]
 

@@ -25,13 +25,18 @@ SQLite bundles.
 from __future__ import annotations
 
 import io
+import json
 import os
 import stat
+import weakref
 import zlib
 from abc import ABC, abstractmethod
 from array import array
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from functools import cached_property
 from itertools import pairwise
+from os import PathLike
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from sigscan.bundle import codec
 from sigscan.bundle import jsonio as _json
@@ -39,6 +44,7 @@ from sigscan.bundle.errors import BundleError
 from sigscan.bundle.records import (
     ExcludeRecord,
     LineRecord,
+    LiteralBound,
     MatchRecord,
     ProbeRecord,
     RpcRecord,
@@ -61,16 +67,10 @@ from sigscan.bundle.schema import (
     Table,
 )
 
-TYPE_CHECKING = False
 if TYPE_CHECKING:
     import sqlite3
-    from collections.abc import Callable, Iterable, Iterator, Sequence
-    from os import PathLike
-    from typing import Any, TypeVar
 
-    from sigscan.bundle.records import LiteralBound
-
-    R = TypeVar("R")
+R = TypeVar("R")
 
 SQLITE_MAGIC = b"SQLite format 3\x00"
 JSON_PREFIX = b'{"crc32":"'
@@ -399,8 +399,6 @@ def _short(exc: BaseException) -> str:
 
 def _close_later(owner: object, fd: int) -> Callable[[], Any]:
     """Close ``fd`` when ``owner`` is collected, or when the returned function is first called."""
-    import weakref
-
     return weakref.finalize(owner, os.close, fd)
 
 
@@ -680,8 +678,6 @@ _HEADER_MAX = 1 << 22
 def _json_header(path: str, fd: int) -> Any:
     """The header, read from where every version of the encoding puts it (first after the
     digest), without the rest of the layout: so a bundle of another version is named as such."""
-    import json
-
     size = _HEADER_READ
     while True:
         data = os.pread(fd, size, JSON_DIGEST_END)
@@ -750,7 +746,7 @@ def _uri(path: str) -> str:
 
 
 def _open_sqlite(path: str, fd: int) -> Bundle:
-    import sqlite3
+    import sqlite3  # here, not at the top: JSON bundles start without it (test_cold_start, docs/benchmarks.md)
 
     data, crc = _file_crc(fd)
     if len(data) < 100:

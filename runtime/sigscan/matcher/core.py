@@ -45,22 +45,22 @@ explicitly is used for everything.
 from __future__ import annotations
 
 from collections import deque
+from typing import Any
 
 from sigscan.bundle.bound import literal_cheap
 from sigscan.bundle.errors import BundleError
 from sigscan.bundle.loader import Bundle
-from sigscan.bundle.records import ProbeRecord
+from sigscan.bundle.records import LiteralBound, ProbeRecord
 from sigscan.matcher.fill import Templates, Written, fill
 from sigscan.matcher.index import Entry, ProbeIndex, Subject
-from sigscan.matcher.regex_engine import DEFAULT_TIMEOUT, PatternTimeout, ReEngine, default_engine
+from sigscan.matcher.regex_engine import (
+    DEFAULT_TIMEOUT,
+    Engine,
+    PatternTimeout,
+    ReEngine,
+    default_engine,
+)
 from sigscan.matcher.verdict import Verdict
-
-TYPE_CHECKING = False
-if TYPE_CHECKING:
-    from typing import Any
-
-    from sigscan.bundle.records import LiteralBound
-    from sigscan.matcher.regex_engine import Engine
 
 LIMIT = 16384  # bytes of a response that are matched; see the module docstring
 MAX_TIMED = 1024  # patterns compiled with a timed engine kept at once, by default (10 KB each)

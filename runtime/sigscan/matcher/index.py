@@ -43,12 +43,12 @@ from __future__ import annotations
 from array import array
 from collections import Counter
 from sys import intern
+from typing import TYPE_CHECKING
 
 from sigscan.bundle.bound import Cost
 from sigscan.bundle.errors import BundleError
 from sigscan.bundle.records import KeyRecord, LineRecord, MatchRecord, ProbeRecord
 
-TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Iterable, Sequence
     from typing import Any, Protocol
