@@ -121,15 +121,14 @@ def small_tables(db: Database) -> dict[str, list[list[Any]]]:
         ),
         RPC: ({"number": r.number, "name": r.name, "aliases": list(r.aliases), "seq": r.line} for r in db.rpc),
     }
-    return {table.name: [to_stored(table, row) for row in rows] for table, rows in tables.items()}
+    return {table.name: list(to_stored(table, rows)) for table, rows in tables.items()}
 
 
 def match_rows(db: Database) -> Iterator[list[Any]]:
     """Each line's row in stored form, made when asked for: the rows of all lines together take
     twice the memory of the analysed database they come from."""
     template_data: dict[int, list[Any]] = {}  # id(template) -> to_data(): templates are shared
-    for m in db.matches:
-        yield to_stored(MATCHES, _match_row(m, template_data))
+    return to_stored(MATCHES, (_match_row(m, template_data) for m in db.matches))
 
 
 def _probe_row(p: AnalyzedProbe) -> dict[str, Any]:
@@ -169,7 +168,8 @@ def _probe_indexes(db: Database) -> Iterator[dict[str, Any]]:
         end = start
         while end < len(db.matches) and db.matches[end].probe == p.id:
             end += 1
-        probe = codec.probe(codec.named(PROBES, to_stored(PROBES, _probe_row(p))))
+        (stored,) = to_stored(PROBES, [_probe_row(p)])
+        probe = codec.probe(codec.named(PROBES.column_names, stored))
         keys = [_key(m) for m in db.matches[start:end]]
         yield {"probe": p.id, "index": ProbeIndex.from_keys(probe, keys).to_data()}
         start = end

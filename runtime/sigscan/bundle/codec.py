@@ -10,7 +10,7 @@ turn it into a record, checking every value.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
 from sigscan.bundle import jsonio as _json
@@ -33,30 +33,29 @@ LINE_COLUMNS = ("id", "seq", "soft", "service", "caseless", "dotall", "anchored"
                 "cost_literals", "head_length")
 
 
-def to_stored(table: Table, row: Row) -> list[Any]:
-    """A row of Python values (bytes, lists, bools) keyed by column name, in the stored form
+def to_stored(table: Table, rows: Iterable[Row]) -> Iterator[list[Any]]:
+    """Rows of Python values (bytes, lists, bools) keyed by column name, each in the stored form
     both encodings share: a list in the table's column order. Every column must be given, and
     nothing else."""
-    if len(row) != len(table.columns):
-        raise ValueError(f"{table.name}: columns {sorted(row)} are not {list(table.column_names)}")
-    out: list[Any] = []
-    for column in table.columns:
-        value = row[column.name]
-        if value is None:
-            out.append(None)
-        elif column.type is ColumnType.BYTES:
-            out.append(value.decode("latin-1"))
-        elif column.type is ColumnType.BOOL:
-            out.append(1 if value else 0)
-        else:
-            out.append(value)
-    return out
+    names = table.column_names
+    byte_columns = [i for i, c in enumerate(table.columns) if c.type is ColumnType.BYTES]
+    bool_columns = [i for i, c in enumerate(table.columns) if c.type is ColumnType.BOOL]
+    for row in rows:
+        if len(row) != len(names):
+            raise ValueError(f"{table.name}: columns {sorted(row)} are not {list(names)}")
+        out = [row[name] for name in names]
+        for i in byte_columns:
+            if out[i] is not None:
+                out[i] = out[i].decode("latin-1")
+        for i in bool_columns:
+            if out[i] is not None:
+                out[i] = 1 if out[i] else 0
+        yield out
 
 
-def named(table: Table, values: Sequence[Any], names: Sequence[str] | None = None) -> dict[str, Any]:
-    """A stored row (values in the table's column order, or in the order of ``names``) by
-    column name."""
-    return dict(zip(table.column_names if names is None else names, values, strict=True))
+def named(names: Sequence[str], values: Sequence[Any]) -> dict[str, Any]:
+    """A stored row (``values`` in the order of the column ``names``) by column name."""
+    return dict(zip(names, values, strict=True))
 
 
 def json_text(value: Any) -> str | None:

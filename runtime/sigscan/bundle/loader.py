@@ -266,7 +266,8 @@ class JsonBundle(Bundle):
         if (rows.__class__ is not list or (count is not None and len(rows) != count)
                 or any(row.__class__ is not list or len(row) != width for row in rows)):
             raise BundleError(self.path, f"table {table.name} has malformed rows")
-        return [codec.named(table, row) for row in rows]
+        names = table.column_names
+        return [codec.named(names, row) for row in rows]
 
     def _table_rows(self, table: Table) -> list[dict[str, Any]]:
         """Every row of ``table``: its ``rows`` array read and decoded at once."""
@@ -435,7 +436,7 @@ class SqliteBundle(Bundle):
         out = []
         try:
             for raw in self._db.execute(sql, tuple(args)):
-                row = codec.named(table, raw, names)
+                row = codec.named(names, raw)
                 for c in json_columns:
                     if row[c] is not None:
                         row[c] = loads(row[c])
