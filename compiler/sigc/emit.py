@@ -276,7 +276,7 @@ def write_json(db: Database, path: Path, options: dict[str, Any]) -> int:
     """The lines' rows are kept as their JSON only (what the document holds), and the document is
     written part by part, never joined. Each row's JSON is copied before it is kept: the bytes
     ``orjson.dumps`` returns keep the buffer it wrote them into, several times their length
-    (4 KB for a row of 700 bytes). Its size in bytes."""
+    (benchmarks/test_compiler_memory.py; docs/benchmarks.md). Its size in bytes."""
     small = small_tables(db)
     digest = _Digest(small)
     dumps, sort = orjson.dumps, orjson.OPT_SORT_KEYS
@@ -409,8 +409,8 @@ def _fill_sqlite(path: Path, small: dict[str, list[list[Any]]], lines: Iterable[
     """Tables created by sqlite-utils, rows inserted in one transaction (``lines``, the
     ``matches`` rows, as they come), then the header (``head()``, called once the rows are in),
     the indexes (faster on full tables) and the full-text index. No VACUUM: it made the file
-    1.3 % smaller (12.85 against 13.02 MB) for 48 ms, a fortieth of the build."""
-    import sqlite_utils  # only SQLite builds need it (it takes a tenth of a second to import)
+    hardly smaller for a noticeable part of the build (docs/benchmarks.md)."""
+    import sqlite_utils  # only SQLite builds need it, and it is slow to import
 
     db = sqlite_utils.Database(path)
     try:
@@ -464,8 +464,8 @@ def encoding_of(path: Path) -> str:
 
 
 def preload(path: Path) -> None:
-    """Import what writing ``path`` takes (sqlite-utils for SQLite: 50-85 ms), for a caller with
-    time to spare before it writes (the build, while its analysis child finishes)."""
+    """Import what writing ``path`` takes (sqlite-utils for SQLite), for a caller with time to
+    spare before it writes (the build, while its analysis child finishes: benchmarks/test_build.py)."""
     if encoding_of(path) == "sqlite":
         import sqlite_utils  # noqa: F401  # imported for later
 

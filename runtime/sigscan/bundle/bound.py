@@ -8,10 +8,9 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
-# Paths x nodes below which a search runs without the timeout. The bound is loose: measured on
-# worst cases (``^a*a*a*b`` on a run of a's, ``a*a*b``, ``^x.*y.*z.*w``) a unit of it costs
-# 0.01-0.15 ns with re or regex, so 10**7 units stay within about 2 ms, a fiftieth of the
-# default timeout.
+# Paths x nodes below which a search runs without the timeout. The bound is loose: on worst
+# cases (``^a*a*a*b`` on a run of a's, ``a*a*b``, ``^x.*y.*z.*w``) this many units stay far
+# below the default timeout with re or regex (docs/benchmarks.md, "Plain values").
 BUDGET = 10_000_000
 
 

@@ -252,7 +252,8 @@ def _fields(value: Any) -> tuple[tuple[str, str, bytes, str], ...]:
 def _templates(value: Any) -> Any:
     """The parsed templates' shape: an object of field -> template, ``cpe`` -> list of them.
     Each template's parts are checked when the matcher parses them, the first time the line
-    wins (``sigscan.matcher.core``): parsing them here too took a tenth of a first pass."""
+    wins (``sigscan.matcher.core``), not here as well: most loaded lines never win, and parsing
+    every one's templates slowed a first pass (docs/benchmarks.md, "Plain values")."""
     if value is None:
         return None
     if value.__class__ is not dict:

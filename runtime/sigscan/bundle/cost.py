@@ -1,7 +1,7 @@
 """An upper bound on the backtracking work of a pattern, so cheap searches can skip the timeout.
 
-The ``regex`` module's ``timeout`` costs about 2 µs per search (it reads a clock), more than most
-searches themselves. A search whose work is provably small does not need it. A backtracking
+The ``regex`` module's ``timeout`` costs more per search (it reads a clock) than most searches
+themselves (docs/benchmarks.md). A search whose work is provably small does not need it. A backtracking
 search explores at most one path per combination of choices: a start position (n+1 of them
 unless the pattern is anchored), an iteration count per variable repeat (n+1 for an unbounded
 one, max-min+1 for a bounded one), a branch per alternation; each path walks at most the

@@ -4,11 +4,10 @@
   and the checksum covers every byte after that prefix, so a truncated or edited file is caught
   (read in 1 MiB chunks) before anything is used. Version 3 had a SHA-256 there: no safer (a
   digest without a key is recomputed by whoever edits the file), and ``hashlib`` maps OpenSSL's
-  libcrypto into the process, 3.8 MB of resident memory, for a check that took longer (8.9
-  against 5.1 ms on the 10.7 MB file). Its last member, ``segments``, gives the byte
-  offsets of every table and of each row of ``matches`` and ``probe_index``, which are read and
-  decoded one at a time, as SQLite reads them; decoding the whole 10 MB document at open, as
-  version 2 did, took 100 MB of memory and half a second.
+  libcrypto into the process for a check that took longer (docs/benchmarks.md). Its last
+  member, ``segments``, gives the byte offsets of every table and of each row of ``matches``
+  and ``probe_index``, which are read and decoded one at a time, as SQLite reads them, not the
+  whole document at open as version 2 did (its memory and time: docs/benchmarks.md).
 - SQLite is opened read-only and read per probe on demand. The file carries a CRC-32 of itself
   (computed with that field zeroed) in the header's ``user_version`` and sigc's mark in
   ``application_id``, so truncation and tampering are caught before any query.
@@ -17,9 +16,8 @@ A probe's match lines are served three ways, from light to full: :meth:`Bundle.p
 prefilter index sigc built: which lines a response can make candidates), :meth:`Bundle.match_lines`
 (what the matcher needs of the candidate lines) and :meth:`Bundle.matches` (whole records).
 
-Cold start matters here (``sigscan identify`` of one banner), so this module imports nothing it
-does not need on that path: no pathlib, typing, hashlib or orjson, and sqlite3 (6 ms) only for
-SQLite bundles.
+``sqlite3`` is imported only when a SQLite bundle is opened: a JSON bundle's cold start does
+without it (``test_cold_start`` in benchmarks/test_identify.py).
 """
 
 from __future__ import annotations
@@ -79,7 +77,7 @@ _OLD_JSON_PREFIX = b'{"sha256":"'  # schema version 3 and earlier
 SQLITE_CRC_OFFSET = 60  # the header's user_version field
 SQLITE_APPID_OFFSET = 68
 _CHUNK = 1 << 20  # bytes read at a time for the CRC
-MAX_SIZE = 1 << 30  # bytes: far above any bundle (12 MB for the newest database); the CRC reads it all
+MAX_SIZE = 1 << 30  # bytes: far above any bundle (sizes in docs/benchmarks.md); the CRC reads it all
 REBUILD = "rebuild it with `sigc build`"
 NAME_A_FILE = "name the bundle file itself (`sigc build` writes build/signatures.db)"
 # what decoding a stored value may raise on a malformed one (codec.Malformed is a ValueError;
@@ -188,8 +186,8 @@ class JsonBundle(Bundle):
     """Rows are read from the file when asked for, as in SQLite: the small tables (sources,
     probes, Exclude) at open, a probe's index and its lines a row at a time (``os.pread`` at the
     offsets of the ``segments`` object that ends the file; see :func:`sigc.emit.json_document`).
-    Decoding the whole document at open took a process to 100 MB; a matcher that has seen every
-    line of the database now holds what a SQLite one does.
+    Decoding the whole document at open held all of it in memory (docs/benchmarks.md); a matcher
+    that has seen every line of the database now holds what a SQLite one does.
 
     The file was checked whole at open (its CRC-32); the descriptor kept open reads that same
     file even if a new build replaces it. The offsets are checked against the file and each
@@ -762,8 +760,8 @@ def _open_sqlite(path: str, fd: int) -> Bundle:
     except sqlite3.Error as exc:
         raise BundleError(path, f"cannot be read as SQLite ({exc})") from None
     try:
-        # each line is read once, then kept by the matcher: a small page cache is enough (64
-        # KiB against 256: 180 KiB less peak RSS over the benchmark corpus, no slower to read)
+        # each line is read once, then kept by the matcher: a small page cache is enough
+        # (test_peak_rss in benchmarks/test_identify.py; figures in docs/benchmarks.md)
         connection.execute(f"PRAGMA cache_size = -{CACHE_KIB}")
         _check_layout(path, connection)
         meta = dict(connection.execute("SELECT key, value FROM meta"))

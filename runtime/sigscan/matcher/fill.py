@@ -30,13 +30,14 @@ class Templates(NamedTuple):
     depend on the match, expanded once, and the templates of those that do.
 
     Most fields are plain text (``p/Apache httpd/``, ``cpe:/a:apache:http_server/`` beside
-    ``v/$1/``); expanding them at every match was a third of the time spent on a verdict.
+    ``v/$1/``); expanding them at every match made each verdict slower (test_identify in
+    benchmarks/test_identify.py; docs/benchmarks.md).
 
     ``fields``: first a ``(Verdict attribute, value)`` pair for each plain-text field, then the
     template of each field with a variable (or that fails), in field order. ``cpes``: the merged
     CPEs when every CPE template is plain text and fills, else every CPE template in line order.
     Two tuples, not four (plain and varying apart, and a flag for the CPEs): the matcher keeps
-    them for every line that has won, and over the benchmark corpus the four took 0.4 MB more.
+    them for every line that has won (test_peak_rss in benchmarks/test_identify.py).
     """
 
     fields: Fields
@@ -45,11 +46,10 @@ class Templates(NamedTuple):
     @classmethod
     def of(cls, record: MatchRecord, shared: dict[Any, Any] | None = None) -> Templates:
         """The record's templates. With ``shared`` (a dict kept by the caller), equal parts of
-        different lines are one object: the 12,171 lines of the newest database have 3,003
-        distinct varying templates (thousands share ``v/$1/``), 9,175 distinct plain values
-        and 1,863 distinct CPE lists. Whole ``fields`` tuples are not shared: most lines have
-        their own (10,702 distinct sets of templates, 9,222 of plain values), and a table of
-        them took more memory than it saved (0.3 MB over the benchmark corpus)."""
+        different lines are one object: thousands of lines share ``v/$1/``, and plain values
+        and CPE lists repeat too. Whole ``fields`` tuples are not shared: most lines have their
+        own, and a table of them took more memory than it saved (test_peak_rss in
+        benchmarks/test_identify.py; counts in docs/benchmarks.md)."""
         data: dict[str, Any] = record.templates or {}
         intern = _Interner(shared)
         varying: list[Template] = []

@@ -12,8 +12,8 @@ Which engine, chosen once per process on first use (nothing is imported before t
 * With ``regex`` a search has a time budget (:data:`DEFAULT_TIMEOUT` unless the caller gives
   another): a search that runs out raises :class:`PatternTimeout`, which the matcher counts as no
   match and reports, as Nmap counts PCRE's match-limit errors as no match (Nmap's limit counts
-  steps, ours time: a pattern near the limit may fall on either side). The budget costs about
-  2 µs per search, so the matcher skips it for searches whose work it can bound
+  steps, ours time: a pattern near the limit may fall on either side). The budget costs more
+  than most searches (docs/benchmarks.md), so the matcher skips it for searches whose work it can bound
   (:mod:`sigscan.bundle.cost`), and runs those on ``re`` (see :mod:`sigscan.matcher.core`):
   ``regex`` itself is imported only when a search needs the budget.
 * ``re`` has no timeout. A pattern that backtracks catastrophically on a hostile response then
@@ -83,7 +83,7 @@ class RegexEngine:
         module = self._regex or self._load()
         flags = self._base | (self._i if caseless else 0) | (self._s if dotall else 0)
         # not in regex's own cache: the caller keeps (and bounds) what it compiled; a second
-        # copy in that cache would keep up to 500 dropped patterns (10 KB each) alive
+        # copy in that cache would keep up to 500 patterns the caller dropped alive
         return module.compile(pattern, flags, cache_pattern=False)
 
     def search(self, compiled: Any, subject: bytes, timeout: float | None) -> Any:
