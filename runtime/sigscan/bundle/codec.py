@@ -11,6 +11,7 @@ turn it into a record, checking every value.
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping, Sequence
+from operator import itemgetter
 from typing import Any
 
 from sigscan.bundle import jsonio as _json
@@ -38,12 +39,13 @@ def to_stored(table: Table, rows: Iterable[Row]) -> Iterator[list[Any]]:
     both encodings share: a list in the table's column order. Every column must be given, and
     nothing else."""
     names = table.column_names
+    in_order = itemgetter(*names)
     byte_columns = [i for i, c in enumerate(table.columns) if c.type is ColumnType.BYTES]
     bool_columns = [i for i, c in enumerate(table.columns) if c.type is ColumnType.BOOL]
     for row in rows:
         if len(row) != len(names):
             raise ValueError(f"{table.name}: columns {sorted(row)} are not {list(names)}")
-        out = [row[name] for name in names]
+        out = list(in_order(row))
         for i in byte_columns:
             if out[i] is not None:
                 out[i] = out[i].decode("latin-1")
