@@ -13,9 +13,10 @@ import pytest
 
 from sigc.build import build
 from sigc.sources import resolve
+from sigscan.bundle import codec
 from sigscan.bundle.errors import BundleError
 from sigscan.bundle.loader import JSON_DIGEST_END, JSON_PREFIX, JsonBundle, open_bundle
-from sigscan.bundle.schema import MATCHES, SCHEMA_VERSION, SERVICES, TABLES
+from sigscan.bundle.schema import EXCLUDE, MATCHES, PORT_INDEX, SCHEMA_VERSION, SERVICES, TABLES
 from tests.helpers import TINY, write
 
 
@@ -206,3 +207,17 @@ def test_a_refused_json_bundle_closes_its_file_once(tiny: dict[str, Path], tmp_p
     except OSError:
         pytest.fail("the refused bundle closed its descriptor a second time (another file's)")
     os.close(other)
+
+
+def test_rows_are_stored_by_column_name_from_the_table_definition() -> None:
+    """A row is given by column name, in any order, and stored in the table's column order
+    (booleans as 0/1); a missing or an extra column is refused."""
+    row = {"service": "ftp", "end": None, "start": 21, "protocol": "T", "seq": 0}
+    assert list(codec.to_stored(EXCLUDE, [row])) == [[0, "T", 21, None, "ftp"]]
+    port = {"probe": 2, "ssl": True, "port": 443, "protocol": "TCP"}
+    assert list(codec.to_stored(PORT_INDEX, [port])) == [["TCP", 443, 1, 2]]
+    assert codec.named(EXCLUDE.column_names, [0, "T", 21, None, "ftp"]) == row
+    with pytest.raises(ValueError, match="exclude: columns"):
+        list(codec.to_stored(EXCLUDE, [{k: v for k, v in row.items() if k != "end"}]))
+    with pytest.raises(KeyError):
+        list(codec.to_stored(EXCLUDE, [{**{k: v for k, v in row.items() if k != "end"}, "stop": None}]))

@@ -39,7 +39,7 @@ def to_stored(table: Table, rows: Iterable[Row]) -> Iterator[list[Any]]:
     both encodings share: a list in the table's column order. Every column must be given, and
     nothing else."""
     names = table.column_names
-    in_order = itemgetter(*names)
+    in_order = itemgetter(*names)  # a tuple: every table has two columns or more
     byte_columns = [i for i, c in enumerate(table.columns) if c.type is ColumnType.BYTES]
     bool_columns = [i for i, c in enumerate(table.columns) if c.type is ColumnType.BOOL]
     for row in rows:
