@@ -330,16 +330,17 @@ def analyze_lines(probes: Sequence[Sequence[Match]], *, parallel: bool | None = 
     return [by_probe[i] for i in range(len(probes))]
 
 
-CHILD_SHARE = 0.48  # of the lines, to the child: it also pickles its results (+11 %), the parent reads them (+6 %)
+CHILD_SHARE = 0.48  # of the lines, to the child, which also pickles its results for the parent to read (docs/benchmarks.md)
 
 
 def _child_share(probes: Sequence[Sequence[Match]]) -> list[int]:
     """The probes the child analyses, as indexes: the largest first, each taken while the child
     stays within :data:`CHILD_SHARE` of all lines. A probe's keys need all its lines, so probes
-    are not split; the largest (GetRequest, NULL) hold 41 % and 33 % of the newest database's
-    lines, so the child gets one of them and small probes to fill up. Work goes with the number
-    of lines (113-117 µs each in GetRequest, NULL and the rest alike; pattern length hardly
-    matters)."""
+    are not split; the largest (GetRequest, NULL) hold most of the newest database's lines, so
+    the child gets one of them and small probes to fill up. Work goes with the number of lines
+    (about the same per line in every probe; pattern length hardly matters: docs/benchmarks.md).
+    Splitting the analysis over two cores keeps ``sigc build`` within its goal
+    (benchmarks/test_build.py)."""
     goal = CHILD_SHARE * sum(map(len, probes))
     taken, size = [], 0
     for i in sorted(range(len(probes)), key=lambda i: (-len(probes[i]), i)):
@@ -403,14 +404,14 @@ def _line_facts(match: Match, seen: _Seen, purpose: Purpose) -> LineFacts:
 
 def compile_translation(translated: bytes, caseless: bool, dotall: bool) -> Compiled:
     """Compile a translation with ``regex``, the engine the runtime uses, as sigc.lint's SIG501
-    and SIG502 need it (~0.6 ms a pattern: the regex module parses patterns in Python).
+    and SIG502 need it (slow: the regex module parses patterns in Python).
 
     Nothing of the compiled pattern is kept: not the pattern, nor an entry in regex's cache,
-    nor the reference cycles its parser leaves (about 3 KB a pattern), which are collected
-    here: with the garbage collector paused (:func:`sigc.build.paused_gc`) they would stay to
-    the end of the run, 3 KB for every line. The collection walks the youngest generation, the
-    objects made since the previous one; the first one in a process walks everything made
-    since the collector was paused (a third of a second for a file of 120,000 lines)."""
+    nor the reference cycles its parser leaves, which are collected here: with the garbage
+    collector paused (:func:`sigc.build.paused_gc`) they would stay to the end of the run, for
+    every line (benchmarks/test_compiler_memory.py; figures in docs/benchmarks.md). The
+    collection walks the youngest generation, the objects made since the previous one; the first
+    one in a process walks everything made since the collector was paused."""
     result = _compile(translated, regex_flags(caseless=caseless, dotall=dotall))
     gc.collect(0)
     return result

@@ -111,13 +111,13 @@ def build(inputs: Inputs, output: Path, options: dict[str, object] | None = None
 def paused_gc() -> Iterator[None]:
     """Run without the cyclic garbage collector. A build allocates a few million objects that all
     live until it ends and form no cycles worth collecting; the collector's repeated passes over
-    them cost about a quarter of the build. Reference counting still frees everything freed.
-    The main source of cyclic garbage, regex's parser when lint compiles every translation
-    (3 KB a line), is collected where it is made (:func:`sigc.analyze.compile_translation`).
+    them slow the build (benchmarks/test_build.py; docs/benchmarks.md). Reference counting still
+    frees everything freed. The main source of cyclic garbage, regex's parser when lint compiles
+    every translation, is collected where it is made (:func:`sigc.analyze.compile_translation`).
 
     On the way out the survivors are moved to the oldest generation (``freeze`` then
     ``unfreeze``): left in the youngest, the first collection after ``enable`` would walk all
-    of them at once (half a second)."""
+    of them at once."""
     enabled = gc.isenabled()
     gc.disable()
     try:

@@ -23,6 +23,7 @@ import sigc
 from sigc.analyze import AnalyzedMatch, AnalyzedProbe, Database
 from sigc.prefilter import index_data
 from sigscan.bundle import codec, files
+from sigscan.bundle.codec import to_stored
 from sigscan.bundle.fields import Field
 from sigscan.bundle.loader import (
     JSON_DIGEST_END,
@@ -97,99 +98,77 @@ def rows(db: Database) -> dict[str, list[list[Any]]]:
 def small_tables(db: Database) -> dict[str, list[list[Any]]]:
     """The rows of every table but ``matches``, in stored form: a few thousand rows at most
     (``probe_index`` holds one row per probe)."""
-    tables: dict[str, Iterable[Sequence[Any]]] = {
-        SOURCES.name: (
-            (i, s.kind, s.path, s.sha256, s.version_line) for i, s in enumerate(db.sources)
+    tables: dict[Table, Iterable[dict[str, Any]]] = {
+        SOURCES: (
+            {"id": i, "kind": s.kind, "path": s.path, "sha256": s.sha256, "version_line": s.version_line}
+            for i, s in enumerate(db.sources)
         ),
-        PROBES.name: (_probe_row(p) for p in db.probes),
-        PROBE_INDEX.name: _probe_indexes(db),
-        PORT_INDEX.name: (
-            (proto, port, ssl, pid)
+        PROBES: (_probe_row(p) for p in db.probes),
+        PROBE_INDEX: _probe_indexes(db),
+        PORT_INDEX: (
+            {"protocol": proto, "port": port, "ssl": ssl, "probe": pid}
             for ssl in (False, True)
             for proto, port, pid in db.port_index(ssl=ssl)
         ),
-        EXCLUDE.name: (
-            (i, item.protocol, item.ports.start if item.ports else None,
-             item.ports.end if item.ports else None, item.service)
+        EXCLUDE: (
+            {"seq": i, "protocol": item.protocol, "start": item.ports.start if item.ports else None,
+             "end": item.ports.end if item.ports else None, "service": item.service}
             for i, item in enumerate(db.exclude.items if db.exclude else ())
         ),
-        SERVICES.name: (
-            (s.protocol, s.port, s.name, s.frequency, s.line) for s in db.services
+        SERVICES: (
+            {"protocol": s.protocol, "port": s.port, "name": s.name, "frequency": s.frequency, "seq": s.line}
+            for s in db.services
         ),
-        RPC.name: ((r.number, r.name, list(r.aliases), r.line) for r in db.rpc),
+        RPC: ({"number": r.number, "name": r.name, "aliases": list(r.aliases), "seq": r.line} for r in db.rpc),
     }
-    by_name = {t.name: t for t in TABLES}
-    return {name: _stored(by_name[name], it) for name, it in tables.items()}
+    return {table.name: list(to_stored(table, rows)) for table, rows in tables.items()}
 
 
 def match_rows(db: Database) -> Iterator[list[Any]]:
     """Each line's row in stored form, made when asked for: the rows of all lines together take
     twice the memory of the analysed database they come from."""
     template_data: dict[int, list[Any]] = {}  # id(template) -> to_data(): templates are shared
-    for m in db.matches:
-        yield _match_row(m, template_data)
+    return to_stored(MATCHES, (_match_row(m, template_data) for m in db.matches))
 
 
-def _stored(table: Table, rows: Iterable[Sequence[Any]]) -> list[list[Any]]:
-    """:func:`sigscan.bundle.codec.to_stored` of every row, touching only the columns that
-    change (bytes to latin-1 text, booleans to 0/1): the same values, several times faster."""
-    width = len(table.columns)
-    byte_cols = [i for i, c in enumerate(table.columns) if c.type is ColumnType.BYTES]
-    bool_cols = [i for i, c in enumerate(table.columns) if c.type is ColumnType.BOOL]
-    out = []
-    for values in rows:
-        row = list(values)
-        if len(row) != width:
-            raise ValueError(f"{table.name}: {len(row)} values for {width} columns")
-        for i in byte_cols:
-            value = row[i]
-            if value is not None:
-                row[i] = value.decode("latin-1")
-        for i in bool_cols:
-            value = row[i]
-            if value is not None:
-                row[i] = 1 if value else 0
-        out.append(row)
-    return out
-
-
-def _probe_row(p: AnalyzedProbe) -> tuple[Any, ...]:
+def _probe_row(p: AnalyzedProbe) -> dict[str, Any]:
     probe = p.probe
-    return (
-        p.id,
-        probe.protocol.value,
-        probe.name,
-        probe.payload,
-        probe.raw_payload,
-        probe.delimiter.decode("latin-1"),
-        list(probe.options),
-        probe.is_null,
-        probe.rarity,
-        [[r.start, r.end] for r in probe.ports.ranges],
-        [[r.start, r.end] for r in probe.sslports.ranges],
-        None if probe.fallback is None else list(probe.fallback),
-        list(p.chain),
-        probe.totalwaitms,
-        probe.tcpwrappedms,
-        list(p.services),
-        p.source,
-        probe.location.line,
-        [[d.keyword, d.text, d.location.line] for d in probe.directives],
-    )
+    return {
+        "id": p.id,
+        "protocol": probe.protocol.value,
+        "name": probe.name,
+        "payload": probe.payload,
+        "raw_payload": probe.raw_payload,
+        "delimiter": probe.delimiter.decode("latin-1"),
+        "options": list(probe.options),
+        "is_null": probe.is_null,
+        "rarity": probe.rarity,
+        "ports": [[r.start, r.end] for r in probe.ports.ranges],
+        "sslports": [[r.start, r.end] for r in probe.sslports.ranges],
+        "fallback": None if probe.fallback is None else list(probe.fallback),
+        "chain": list(p.chain),
+        "totalwaitms": probe.totalwaitms,
+        "tcpwrappedms": probe.tcpwrappedms,
+        "services": list(p.services),
+        "source": p.source,
+        "line": probe.location.line,
+        "directives": [[d.keyword, d.text, d.location.line] for d in probe.directives],
+    }
 
 
 _CPE = Field.CPE
 _KEYS = {f: f.value for f in Field}  # Field.value, looked up without the enum descriptor
 
 
-def _probe_indexes(db: Database) -> Iterator[tuple[int, dict[str, Any]]]:
-    """(probe id, the probe's index as stored data, built from its lines' prefilter keys)."""
+def _probe_indexes(db: Database) -> Iterator[dict[str, Any]]:
+    """Each probe's row: its index as stored data, built from its lines' prefilter keys
+    (:func:`sigc.prefilter.index_data`)."""
     start = 0
     for p in db.probes:
         end = start
         while end < len(db.matches) and db.matches[end].probe == p.id:
             end += 1
-        yield p.id, index_data([_key(m) for m in db.matches[start:end]])
+        yield {"probe": p.id, "index": index_data([_key(m) for m in db.matches[start:end]])}
         start = end
 
 
@@ -199,9 +178,8 @@ def _key(m: AnalyzedMatch) -> KeyRecord:
     return m.key
 
 
-def _match_row(m: AnalyzedMatch, template_data: dict[int, list[Any]]) -> list[Any]:
-    """The line's row in stored form (bytes as latin-1 text, booleans as 0/1), as
-    :func:`_stored` would make it, in one pass: this table is most of a bundle."""
+def _match_row(m: AnalyzedMatch, template_data: dict[int, list[Any]]) -> dict[str, Any]:
+    """The line's row."""
     match, pa = m.match, m.pattern
     product = match.field(Field.PRODUCT)
     templates: dict[str, Any] = {}
@@ -215,38 +193,38 @@ def _match_row(m: AnalyzedMatch, template_data: dict[int, list[Any]]) -> list[An
         else:
             templates[_KEYS[key]] = data  # a repeated field replaces the earlier
     templates["cpe"] = cpes
-    translated = pa.translated
-    return [
-        m.id,
-        m.probe,
-        m.seq,
-        1 if match.soft else 0,
-        match.service,
-        match.pattern.decode("latin-1"),
-        None if translated is None else translated.decode("latin-1"),
-        match.delimiter.decode("latin-1"),
-        match.flags,
-        1 if match.caseless else 0,
-        1 if match.dotall else 0,
-        pa.groups,
-        1 if pa.anchored else 0,
-        pa.prefix.decode("latin-1"),
-        [r.decode("latin-1") for r in pa.required],
-        pa.min_length,
-        product.text.decode("latin-1") if product else None,
-        [[_KEYS[f.key], f.delimiter.decode("latin-1"), f.text.decode("latin-1"), f.flags] for f in match.fields],
-        templates,
-        m.source,
-        match.location.line,
-        None if m.cost is None else m.cost.degree,
-        None if m.cost is None else m.cost.constant,
-        None if m.literal_cost is None else [
+    return {
+        "id": m.id,
+        "probe": m.probe,
+        "seq": m.seq,
+        "soft": match.soft,
+        "service": match.service,
+        "pattern": match.pattern,
+        "regex": pa.translated,
+        "delimiter": match.delimiter.decode("latin-1"),
+        "flags": match.flags,
+        "caseless": match.caseless,
+        "dotall": match.dotall,
+        "groups": pa.groups,
+        "anchored": pa.anchored,
+        "prefix": pa.prefix,
+        "required": [r.decode("latin-1") for r in pa.required],
+        "min_length": pa.min_length,
+        "product": product.text.decode("latin-1") if product else None,
+        "fields": [[_KEYS[f.key], f.delimiter.decode("latin-1"), f.text.decode("latin-1"), f.flags]
+                   for f in match.fields],
+        "templates": templates,
+        "source": m.source,
+        "line": match.location.line,
+        "cost_degree": None if m.cost is None else m.cost.degree,
+        "cost_constant": None if m.cost is None else m.cost.constant,
+        "cost_literals": None if m.literal_cost is None else [
             m.literal_cost.degree, m.literal_cost.constant,
             [[literal.decode("latin-1"), weight] for literal, weight in m.literal_cost.literals]],
-        pa.head_length,
-        pa.rest_offset,
-        None if pa.first_bytes is None else pa.first_bytes.decode("latin-1"),
-    ]
+        "head_length": pa.head_length,
+        "rest_offset": pa.rest_offset,
+        "first_bytes": pa.first_bytes,
+    }
 
 
 def content_digest(tables: dict[str, list[list[Any]]]) -> str:
@@ -295,7 +273,7 @@ def write_json(db: Database, path: Path, options: dict[str, Any]) -> int:
     """The lines' rows are kept as their JSON only (what the document holds), and the document is
     written part by part, never joined. Each row's JSON is copied before it is kept: the bytes
     ``orjson.dumps`` returns keep the buffer it wrote them into, several times their length
-    (4 KB for a row of 700 bytes). Its size in bytes."""
+    (benchmarks/test_compiler_memory.py; docs/benchmarks.md). Its size in bytes."""
     small = small_tables(db)
     digest = _Digest(small)
     dumps, sort = orjson.dumps, orjson.OPT_SORT_KEYS
@@ -428,8 +406,8 @@ def _fill_sqlite(path: Path, small: dict[str, list[list[Any]]], lines: Iterable[
     """Tables created by sqlite-utils, rows inserted in one transaction (``lines``, the
     ``matches`` rows, as they come), then the header (``head()``, called once the rows are in),
     the indexes (faster on full tables) and the full-text index. No VACUUM: it made the file
-    1.3 % smaller (12.85 against 13.02 MB) for 48 ms, a fortieth of the build."""
-    import sqlite_utils  # only SQLite builds need it (it takes a tenth of a second to import)
+    hardly smaller for a noticeable part of the build (docs/benchmarks.md)."""
+    import sqlite_utils  # only SQLite builds need it, and it is slow to import
 
     db = sqlite_utils.Database(path)
     try:
@@ -447,9 +425,11 @@ def _fill_sqlite(path: Path, small: dict[str, list[list[Any]]], lines: Iterable[
                 db[table.name].create(columns, pk=pk)  # type: ignore[union-attr]
         with conn:
             for table in TABLES:
+                names = ", ".join(f'"{name}"' for name in table.column_names)
                 placeholders = ", ".join("?" for _ in table.columns)
                 rows = lines if table is MATCHES else small[table.name]
-                conn.executemany(f'INSERT INTO "{table.name}" VALUES ({placeholders})', _json_as_text(table, rows))
+                conn.executemany(f'INSERT INTO "{table.name}" ({names}) VALUES ({placeholders})',
+                                 _json_as_text(table, rows))
             conn.execute('INSERT INTO "meta" VALUES (?, ?)', ("header", codec.json_text(head())))
         for table in TABLES:
             for index in table.indexes:
@@ -481,8 +461,8 @@ def encoding_of(path: Path) -> str:
 
 
 def preload(path: Path) -> None:
-    """Import what writing ``path`` takes (sqlite-utils for SQLite: 50-85 ms), for a caller with
-    time to spare before it writes (the build, while its analysis child finishes)."""
+    """Import what writing ``path`` takes (sqlite-utils for SQLite), for a caller with time to
+    spare before it writes (the build, while its analysis child finishes: benchmarks/test_build.py)."""
     if encoding_of(path) == "sqlite":
         import sqlite_utils  # noqa: F401  # imported for later
 

@@ -13,9 +13,10 @@ import pytest
 
 from sigc.build import build
 from sigc.sources import resolve
+from sigscan.bundle import codec
 from sigscan.bundle.errors import BundleError
 from sigscan.bundle.loader import JSON_DIGEST_END, JSON_PREFIX, JsonBundle, open_bundle
-from sigscan.bundle.schema import MATCHES, SCHEMA_VERSION, SERVICES, TABLES
+from sigscan.bundle.schema import EXCLUDE, MATCHES, PORT_INDEX, SCHEMA_VERSION, SERVICES, TABLES
 from tests.helpers import TINY, write
 
 
@@ -126,11 +127,16 @@ def test_json_rows_read_by_offset_equal_the_document(tiny: dict[str, Path]) -> N
     """Every row the loader reads at the offsets of ``segments`` is the row a plain JSON reader
     finds in the document, and both encodings serve the same indexes and lines."""
     document = json.loads(tiny["json"].read_bytes())
-    matches = document["tables"]["matches"]["rows"]
+
+    def named(table: str) -> list[dict[str, object]]:  # the document's rows by its own column names
+        stored = document["tables"][table]
+        return [dict(zip(stored["columns"], row, strict=True)) for row in stored["rows"]]
+
+    matches = named("matches")
     with open_bundle(tiny["json"]) as js, open_bundle(tiny["db"]) as db:
         assert isinstance(js, JsonBundle)
         assert [js._row(MATCHES, k) for k in range(len(matches))] == matches
-        assert list(js._table_rows(SERVICES)) == document["tables"]["services"]["rows"]
+        assert list(js._table_rows(SERVICES)) == named("services")
         for p in js.probes:
             assert js.probe_index(p.id) == db.probe_index(p.id)
             seqs = range(len(db.matches(p.id)))
@@ -201,3 +207,17 @@ def test_a_refused_json_bundle_closes_its_file_once(tiny: dict[str, Path], tmp_p
     except OSError:
         pytest.fail("the refused bundle closed its descriptor a second time (another file's)")
     os.close(other)
+
+
+def test_rows_are_stored_by_column_name_from_the_table_definition() -> None:
+    """A row is given by column name, in any order, and stored in the table's column order
+    (booleans as 0/1); a missing or an extra column is refused."""
+    row = {"service": "ftp", "end": None, "start": 21, "protocol": "T", "seq": 0}
+    assert list(codec.to_stored(EXCLUDE, [row])) == [[0, "T", 21, None, "ftp"]]
+    port = {"probe": 2, "ssl": True, "port": 443, "protocol": "TCP"}
+    assert list(codec.to_stored(PORT_INDEX, [port])) == [["TCP", 443, 1, 2]]
+    assert codec.named(EXCLUDE.column_names, [0, "T", 21, None, "ftp"]) == row
+    with pytest.raises(ValueError, match="exclude: columns"):
+        list(codec.to_stored(EXCLUDE, [{k: v for k, v in row.items() if k != "end"}]))
+    with pytest.raises(KeyError):
+        list(codec.to_stored(EXCLUDE, [{**{k: v for k, v in row.items() if k != "end"}, "stop": None}]))

@@ -1,25 +1,22 @@
-"""What a cold ``sigscan identify`` loads, and the two helpers that keep it light.
+"""What a cold ``sigscan identify`` loads.
 
-A new process that opens a bundle and identifies one banner is the cold-start benchmark (goal:
-at most twice ``python -c "import regex"``). ``typing`` (5 ms), ``inspect`` (with ``ast``,
-``dis``, ``tokenize``: 10 ms) and, for JSON bundles, ``sqlite3`` (6 ms) are not needed on that
-path; these tests keep them off it, and check that the replacements behave like the originals.
+A new process that opens a bundle and identifies one banner is the cold-start benchmark
+(``benchmarks/test_identify.py``, ``test_cold_start``; figures in docs/benchmarks.md). What that
+path does not need stays off it: ``sqlite3`` for a JSON bundle, ``regex`` (searches that need no
+time budget run on ``re``), ``hashlib`` and ``orjson``.
 """
 
 from __future__ import annotations
 
 import ast
-import pickle
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
-from sigscan.bundle._record import Record
-
 BANNER = b"SSH-2.0-OpenSSH_8.9p1 Ubuntu-3ubuntu0.6\r\n"
-HEAVY = ("typing", "inspect", "ast", "dis", "sqlite3", "hashlib", "orjson", "regex")
+HEAVY = ("sqlite3", "hashlib", "orjson", "regex")
 
 
 def _run(code: str, *args: str) -> str:
@@ -40,73 +37,3 @@ def test_a_cold_identify_leaves_heavy_modules_unloaded(nmaplike_built: dict[str,
     assert name == "ssh"
     # a SQLite bundle needs sqlite3; a JSON bundle nothing heavy (its CRC-32 is zlib's, as SQLite's)
     assert loaded == (["sqlite3"] if encoding == "db" else [])
-
-
-def test_dataclasses_work_as_usual_after_the_verdict_module() -> None:
-    code = (
-        "import sys\n"
-        "import sigscan.matcher.verdict\n"
-        "print('inspect' in sys.modules)\n"
-        "import dataclasses, inspect\n"
-        "print(type(inspect).__name__, callable(inspect.signature))\n"
-        "@dataclasses.dataclass(frozen=True)\n"
-        "class Point:\n"
-        "    x: int\n"
-        "    y: int = 0\n"
-        "print(Point.__doc__)\n"
-        "print(dataclasses.replace(Point(1), y=2), [f.name for f in dataclasses.fields(Point)])\n"
-        "print(dataclasses.is_dataclass(sigscan.matcher.verdict.Verdict), dataclasses.asdict(sigscan.matcher.verdict.Verdict('x'))['name'])\n"
-    )
-    lines = _run(code).splitlines()
-    assert lines == [
-        "False",  # importing the verdict did not load inspect
-        "module True",  # import inspect afterwards gives the real module
-        "Point(x: int, y: int = 0)",  # dataclasses used inspect (through its stand-in) for this
-        "Point(x=1, y=2) ['x', 'y']",
-        "True x",
-    ]
-
-
-def test_dataclasses_imported_first_are_left_alone() -> None:
-    code = "import dataclasses, inspect, sigscan.matcher.verdict\nprint(dataclasses.inspect is inspect)\n"
-    assert _run(code) == "True"
-
-
-class Point(Record):
-    """A point."""
-
-    x: int
-    y: int = 0
-    label: str | None = None
-
-    @property
-    def norm1(self) -> int:
-        return abs(self.x) + abs(self.y)
-
-    @classmethod
-    def origin(cls) -> Point:
-        return cls(0)
-
-
-def test_record_is_a_named_tuple_with_fields_defaults_and_methods() -> None:
-    p = Point(3, -4)
-    assert p == (3, -4, None) and isinstance(p, tuple)
-    assert Point._fields == ("x", "y", "label")
-    assert Point._field_defaults == {"y": 0, "label": None}
-    assert p.norm1 == 7 and Point.origin() == Point(0, 0)
-    assert p._replace(label="a").label == "a"
-    assert Point.__doc__ == "A point." and Point.__module__ == __name__ and Point.__qualname__ == "Point"
-    assert pickle.loads(pickle.dumps(p)) == p
-    with pytest.raises(AttributeError):
-        p.x = 1  # type: ignore[misc]
-
-
-def test_record_refuses_what_named_tuples_refuse() -> None:
-    with pytest.raises(TypeError, match="without a default follows"):
-        class Bad(Record):
-            a: int = 0
-            b: int
-
-    with pytest.raises(TypeError, match="derives from Record alone"):
-        class Mixed(Record, int):  # type: ignore[misc]
-            a: int

@@ -306,9 +306,10 @@ def split_head(tree: Tree, prefix: bytes, caseless: bool) -> tuple[int, int]:
     for the rest but not for the whole), so a pattern with any of them after the head is not cut.
     The head never goes beyond ``prefix``, which is what the matcher checks.
 
-    Cutting the head saves what compiling it takes (``re`` spends eight bytes per literal byte):
-    about a third of a compiled pattern on the real databases, whose lines mostly begin with
-    long literal heads (``^HTTP/1\\.0 200 OK\\r\\nServer: ``)."""
+    Cutting the head saves what compiling it takes (``re`` spends eight bytes per literal byte),
+    which is much of a compiled pattern on the real databases, whose lines mostly begin with
+    long literal heads (``^HTTP/1\\.0 200 OK\\r\\nServer: ``; test_peak_rss in
+    benchmarks/test_identify.py, docs/benchmarks.md)."""
     if len(tree.branches) != 1 or not prefix:
         return 0, 0
     items = tree.branches[0]

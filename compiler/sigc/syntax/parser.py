@@ -122,8 +122,8 @@ def _lark() -> lark.Lark:
 
 
 def _lark_cache() -> dict[str, str]:
-    """Lark's option to keep the analysed grammar (25 ms to compute, 2 ms to load) in the user's
-    cache folder (``$XDG_CACHE_HOME/sigc``, else ``~/.cache/sigc``). Lark stores a digest of
+    """Lark's option to keep the analysed grammar (much quicker to load than to compute:
+    benchmarks/test_build.py, docs/benchmarks.md) in the user's cache folder (``$XDG_CACHE_HOME/sigc``, else ``~/.cache/sigc``). Lark stores a digest of
     the grammar, its options and the Lark and Python versions with it, and rebuilds the file
     when they differ. Nothing is cached when the folder cannot be made."""
     base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")

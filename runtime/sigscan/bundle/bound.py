@@ -6,16 +6,15 @@ bounds stored in a bundle does not import the scanner (and :mod:`sigscan.bundle.
 
 from __future__ import annotations
 
-from sigscan.bundle._record import Record
+from typing import NamedTuple
 
-# Paths x nodes below which a search runs without the timeout. The bound is loose: measured on
-# worst cases (``^a*a*a*b`` on a run of a's, ``a*a*b``, ``^x.*y.*z.*w``) a unit of it costs
-# 0.01-0.15 ns with re or regex, so 10**7 units stay within about 2 ms, a fiftieth of the
-# default timeout.
+# Paths x nodes below which a search runs without the timeout. The bound is loose: on worst
+# cases (``^a*a*a*b`` on a run of a's, ``a*a*b``, ``^x.*y.*z.*w``) this many units stay far
+# below the default timeout with re or regex (docs/benchmarks.md, "Plain values").
 BUDGET = 10_000_000
 
 
-class Cost(Record):
+class Cost(NamedTuple):
     """``work <= constant * (n+1) ** degree`` for a subject of n bytes. The compiler stores it
     with each line (``matches.cost_degree``, ``cost_constant``)."""
 
@@ -42,7 +41,7 @@ class Cost(Record):
         return low
 
 
-class LiteralCost(Record):
+class LiteralCost(NamedTuple):
     """A bound that depends on the subject: ``work <= constant * ways * (n+1) ** degree``, where
     ``ways`` is the product, over ``literals`` (each a byte string and a weight), of how often
     the literal occurs in the subject times its weight (at least 1). Each literal follows a

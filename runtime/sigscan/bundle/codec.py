@@ -1,10 +1,18 @@
 """Values of the logical schema in their stored form, and rows back into records.
 
-Both encodings store a row as a list of column values: ``bytes`` as latin-1 text, ``json``
-columns as nested values (the SQLite writer turns those into JSON text), booleans as 0/1.
+Rows are built and read by column name, from the one definition of each table
+(:mod:`sigscan.bundle.schema`). Both encodings store a row as the list of its values in the
+table's column order (:func:`to_stored`): ``bytes`` as latin-1 text, ``json`` columns as nested
+values (the SQLite writer turns those into JSON text), booleans as 0/1. The loader hands each
+row to the functions below as a mapping of column name to stored value (:func:`named`), which
+turn it into a record, checking every value.
 """
 
 from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from operator import itemgetter
+from typing import Any
 
 from sigscan.bundle import jsonio as _json
 from sigscan.bundle.records import (
@@ -16,34 +24,40 @@ from sigscan.bundle.records import (
     ServiceRecord,
     SourceRecord,
 )
-from sigscan.bundle.schema import MATCHES, ColumnType, Table
+from sigscan.bundle.schema import ColumnType, Table
 
-TYPE_CHECKING = False
-if TYPE_CHECKING:
-    from collections.abc import Sequence
-    from typing import Any
+Row = Mapping[str, Any]  # a stored row: column name -> stored value
 
-# The columns of MATCHES behind a LineRecord, in their order.
+# The columns of MATCHES that :func:`line` reads (what a SQLite bundle selects for match_lines).
 LINE_COLUMNS = ("id", "seq", "soft", "service", "caseless", "dotall", "anchored",
                 "prefix", "required", "min_length", "source", "line", "cost_degree", "cost_constant",
                 "cost_literals", "head_length")
-_MATCH_INDEX = {name: i for i, name in enumerate(MATCHES.column_names)}
-LINE_POSITIONS = tuple(_MATCH_INDEX[c] for c in LINE_COLUMNS)  # where they sit in a full row
 
 
-def to_stored(table: Table, values: Sequence[Any]) -> list[Any]:
-    """A row of Python values (bytes, lists, bools) in the stored form shared by both encodings."""
-    out: list[Any] = []
-    for column, value in zip(table.columns, values, strict=True):
-        if value is None:
-            out.append(None)
-        elif column.type is ColumnType.BYTES:
-            out.append(value.decode("latin-1"))
-        elif column.type is ColumnType.BOOL:
-            out.append(1 if value else 0)
-        else:
-            out.append(value)
-    return out
+def to_stored(table: Table, rows: Iterable[Row]) -> Iterator[list[Any]]:
+    """Rows of Python values (bytes, lists, bools) keyed by column name, each in the stored form
+    both encodings share: a list in the table's column order. Every column must be given, and
+    nothing else."""
+    names = table.column_names
+    in_order = itemgetter(*names)  # a tuple: every table has two columns or more
+    byte_columns = [i for i, c in enumerate(table.columns) if c.type is ColumnType.BYTES]
+    bool_columns = [i for i, c in enumerate(table.columns) if c.type is ColumnType.BOOL]
+    for row in rows:
+        if len(row) != len(names):
+            raise ValueError(f"{table.name}: columns {sorted(row)} are not {list(names)}")
+        out = list(in_order(row))
+        for i in byte_columns:
+            if out[i] is not None:
+                out[i] = out[i].decode("latin-1")
+        for i in bool_columns:
+            if out[i] is not None:
+                out[i] = 1 if out[i] else 0
+        yield out
+
+
+def named(names: Sequence[str], values: Sequence[Any]) -> dict[str, Any]:
+    """A stored row (``values`` in the order of the column ``names``) by column name."""
+    return dict(zip(names, values, strict=True))
 
 
 def json_text(value: Any) -> str | None:
@@ -174,25 +188,24 @@ def literal_cost(value: Any) -> tuple[int, int, tuple[tuple[bytes, int], ...]] |
     return (_int(degree, "cost_literals", 0, MAX_DEGREE), _int(constant, "cost_literals", 1), tuple(found))
 
 
-def source(row: Sequence[Any]) -> SourceRecord:
-    id_, kind, path, sha256, version_line = row
-    return SourceRecord(_int(id_, "sources.id"), _text(kind, "kind"), _text(path, "path"),
-                        _text(sha256, "sha256"), _opt_text(version_line, "version_line"))
+def source(row: Row) -> SourceRecord:
+    return SourceRecord(_int(row["id"], "sources.id"), _text(row["kind"], "kind"), _text(row["path"], "path"),
+                        _text(row["sha256"], "sha256"), _opt_text(row["version_line"], "version_line"))
 
 
-def probe(row: Sequence[Any]) -> ProbeRecord:
-    (id_, protocol, name, payload, raw, delim, options, is_null, rarity, ports, sslports,
-     fallback, chain, total, wrapped, services, src, line, directives) = row
+def probe(row: Row) -> ProbeRecord:
+    protocol, fallback = row["protocol"], row["fallback"]
     if protocol not in _PROTOCOLS:
         raise _bad("protocol", protocol, "TCP or UDP")
     return ProbeRecord(
-        _int(id_, "probes.id"), protocol, _text(name, "name"), _bytes(payload, "payload"),
-        _bytes(raw, "raw_payload"), _text(delim, "delimiter"), _texts(options, "options"),
-        _bool(is_null, "is_null"), _opt_int(rarity, "rarity", *_RARITY), _ports(ports, "ports"),
-        _ports(sslports, "sslports"), None if fallback is None else _texts(fallback, "fallback"),
-        _chain(chain, "chain"), _opt_int(total, "totalwaitms", *_WAIT_MS),
-        _opt_int(wrapped, "tcpwrappedms", *_WAIT_MS), frozenset(_texts(services, "services")),
-        _int(src, "source"), _int(line, "line"), _directives(directives),
+        _int(row["id"], "probes.id"), protocol, _text(row["name"], "name"), _bytes(row["payload"], "payload"),
+        _bytes(row["raw_payload"], "raw_payload"), _text(row["delimiter"], "delimiter"),
+        _texts(row["options"], "options"), _bool(row["is_null"], "is_null"),
+        _opt_int(row["rarity"], "rarity", *_RARITY), _ports(row["ports"], "ports"),
+        _ports(row["sslports"], "sslports"), None if fallback is None else _texts(fallback, "fallback"),
+        _chain(row["chain"], "chain"), _opt_int(row["totalwaitms"], "totalwaitms", *_WAIT_MS),
+        _opt_int(row["tcpwrappedms"], "tcpwrappedms", *_WAIT_MS), frozenset(_texts(row["services"], "services")),
+        _int(row["source"], "source"), _int(row["line"], "line"), _directives(row["directives"]),
     )
 
 
@@ -205,22 +218,21 @@ def _directives(value: Any) -> tuple[tuple[str, str, int], ...]:
     return tuple(out)
 
 
-def match(row: Sequence[Any]) -> MatchRecord:
-    (id_, probe_id, seq, soft, service, pattern, regex_, delim, flags, caseless, dotall, groups,
-     anchored, prefix, required, min_length, product, fields, templates, src, line,
-     degree, constant, literals, head_length, rest_offset, first_bytes) = row
-    prefix_bytes = _bytes(prefix, "prefix")
-    pattern_bytes = regex(regex_)
+def match(row: Row) -> MatchRecord:
+    prefix_bytes = _bytes(row["prefix"], "prefix")
+    pattern_bytes = regex(row["regex"])
+    first_bytes = row["first_bytes"]
     return MatchRecord(
-        _int(id_, "matches.id"), _int(probe_id, "probe"), _int(seq, "seq"), _bool(soft, "soft"),
-        _text(service, "service"), _bytes(pattern, "pattern"), pattern_bytes,
-        _text(delim, "delimiter"), _text(flags, "flags"), _bool(caseless, "caseless"),
-        _bool(dotall, "dotall"), _int(groups, "groups"), _bool(anchored, "anchored"), prefix_bytes,
-        _required(required), _int(min_length, "min_length"), _opt_text(product, "product"),
-        _fields(fields), _templates(templates), _int(src, "source", 0, _UINT32),
-        _int(line, "line", 0, _UINT32), _cost(degree, constant), literal_cost(literals),
-        _int(head_length, "head_length", 0, len(prefix_bytes)),
-        _int(rest_offset, "rest_offset", 0, len(pattern_bytes)),
+        _int(row["id"], "matches.id"), _int(row["probe"], "probe"), _int(row["seq"], "seq"),
+        _bool(row["soft"], "soft"), _text(row["service"], "service"), _bytes(row["pattern"], "pattern"),
+        pattern_bytes, _text(row["delimiter"], "delimiter"), _text(row["flags"], "flags"),
+        _bool(row["caseless"], "caseless"), _bool(row["dotall"], "dotall"), _int(row["groups"], "groups"),
+        _bool(row["anchored"], "anchored"), prefix_bytes, _required(row["required"]),
+        _int(row["min_length"], "min_length"), _opt_text(row["product"], "product"),
+        _fields(row["fields"]), _templates(row["templates"]), _int(row["source"], "source", 0, _UINT32),
+        _int(row["line"], "line", 0, _UINT32), _cost(row["cost_degree"], row["cost_constant"]),
+        literal_cost(row["cost_literals"]), _int(row["head_length"], "head_length", 0, len(prefix_bytes)),
+        _int(row["rest_offset"], "rest_offset", 0, len(pattern_bytes)),
         None if first_bytes is None else _bytes(first_bytes, "first_bytes"),
     )
 
@@ -242,7 +254,8 @@ def _fields(value: Any) -> tuple[tuple[str, str, bytes, str], ...]:
 def _templates(value: Any) -> Any:
     """The parsed templates' shape: an object of field -> template, ``cpe`` -> list of them.
     Each template's parts are checked when the matcher parses them, the first time the line
-    wins (``sigscan.matcher.core``): parsing them here too took a tenth of a first pass."""
+    wins (``sigscan.matcher.core``), not here as well: most loaded lines never win, and parsing
+    every one's templates slowed a first pass (docs/benchmarks.md, "Plain values")."""
     if value is None:
         return None
     if value.__class__ is not dict:
@@ -253,35 +266,33 @@ def _templates(value: Any) -> Any:
     return value
 
 
-def line(row: Sequence[Any]) -> LineRecord:
-    """A LineRecord from the values of :data:`LINE_COLUMNS` (``required`` decoded)."""
-    (id_, seq, soft, service, caseless, dotall, anchored, prefix, required,
-     min_length, src, line_, degree, constant, literals, head_length) = row
-    prefix_bytes = _bytes(prefix, "prefix")
+def line(row: Row) -> LineRecord:
+    """A LineRecord from the :data:`LINE_COLUMNS` of a ``matches`` row (``required`` decoded)."""
+    prefix_bytes = _bytes(row["prefix"], "prefix")
     return LineRecord(
-        _int(id_, "matches.id"), _int(seq, "seq"), _bool(soft, "soft"), _text(service, "service"),
-        _bool(caseless, "caseless"), _bool(dotall, "dotall"), _bool(anchored, "anchored"),
-        prefix_bytes, _required(required), _int(min_length, "min_length"),
-        _int(src, "source", 0, _UINT32), _int(line_, "line", 0, _UINT32), _cost(degree, constant),
-        literals is not None, _int(head_length, "head_length", 0, len(prefix_bytes)),
+        _int(row["id"], "matches.id"), _int(row["seq"], "seq"), _bool(row["soft"], "soft"),
+        _text(row["service"], "service"), _bool(row["caseless"], "caseless"), _bool(row["dotall"], "dotall"),
+        _bool(row["anchored"], "anchored"), prefix_bytes, _required(row["required"]),
+        _int(row["min_length"], "min_length"), _int(row["source"], "source", 0, _UINT32),
+        _int(row["line"], "line", 0, _UINT32), _cost(row["cost_degree"], row["cost_constant"]),
+        row["cost_literals"] is not None, _int(row["head_length"], "head_length", 0, len(prefix_bytes)),
     )
 
 
-def exclude(row: Sequence[Any]) -> ExcludeRecord:
-    seq, protocol, start, end, service_ = row
+def exclude(row: Row) -> ExcludeRecord:
+    protocol = row["protocol"]
     if protocol not in _EXCLUDE_PROTOCOLS:
         raise _bad("exclude.protocol", protocol, "T, U, S or null")
-    return ExcludeRecord(_int(seq, "exclude.seq"), protocol, _opt_int(start, "start", 0, 65535),
-                         _opt_int(end, "end", 0, 65535), _opt_text(service_, "exclude.service"))
+    return ExcludeRecord(_int(row["seq"], "exclude.seq"), protocol, _opt_int(row["start"], "start", 0, 65535),
+                         _opt_int(row["end"], "end", 0, 65535), _opt_text(row["service"], "exclude.service"))
 
 
-def service(row: Sequence[Any]) -> ServiceRecord:
-    protocol, port, name, frequency, seq = row
-    return ServiceRecord(_text(protocol, "services.protocol"), _int(port, "services.port", 0, 65535),
-                         _text(name, "services.name"), _text(frequency, "frequency"), _int(seq, "services.seq"))
+def service(row: Row) -> ServiceRecord:
+    return ServiceRecord(_text(row["protocol"], "services.protocol"), _int(row["port"], "services.port", 0, 65535),
+                         _text(row["name"], "services.name"), _text(row["frequency"], "frequency"),
+                         _int(row["seq"], "services.seq"))
 
 
-def rpc(row: Sequence[Any]) -> RpcRecord:
-    number, name, aliases, seq = row
-    return RpcRecord(_int(number, "rpc.number"), _text(name, "rpc.name"), _texts(aliases, "aliases"),
-                     _int(seq, "rpc.seq"))
+def rpc(row: Row) -> RpcRecord:
+    return RpcRecord(_int(row["number"], "rpc.number"), _text(row["name"], "rpc.name"),
+                     _texts(row["aliases"], "aliases"), _int(row["seq"], "rpc.seq"))

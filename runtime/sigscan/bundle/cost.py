@@ -1,7 +1,7 @@
 """An upper bound on the backtracking work of a pattern, so cheap searches can skip the timeout.
 
-The ``regex`` module's ``timeout`` costs about 2 µs per search (it reads a clock), more than most
-searches themselves. A search whose work is provably small does not need it. A backtracking
+The ``regex`` module's ``timeout`` costs more per search (it reads a clock) than most searches
+themselves (docs/benchmarks.md). A search whose work is provably small does not need it. A backtracking
 search explores at most one path per combination of choices: a start position (n+1 of them
 unless the pattern is anchored), an iteration count per variable repeat (n+1 for an unbounded
 one, max-min+1 for a bounded one), a branch per alternation; each path walks at most the
@@ -45,13 +45,10 @@ whatever its length.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 
 from sigscan.bundle.bound import BUDGET, Cost, LiteralCost
 from sigscan.bundle.first import continuation, single_byte_mask
-
-TYPE_CHECKING = False
-if TYPE_CHECKING:
-    from collections.abc import Iterator
 
 __all__ = ["BUDGET", "SIGC_SYNTAX", "Cost", "LiteralCost", "bounds", "cost", "literal_bound", "literal_cost", "proves"]
 

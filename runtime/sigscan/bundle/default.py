@@ -5,9 +5,10 @@ data folder). What :func:`sigscan.open_bundle` and :func:`sigscan.scan` do with 
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from sigscan.bundle.loader import Bundle, open_bundle
 
-TYPE_CHECKING = False
 if TYPE_CHECKING:
     from os import PathLike
 

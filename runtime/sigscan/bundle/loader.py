@@ -4,11 +4,10 @@
   and the checksum covers every byte after that prefix, so a truncated or edited file is caught
   (read in 1 MiB chunks) before anything is used. Version 3 had a SHA-256 there: no safer (a
   digest without a key is recomputed by whoever edits the file), and ``hashlib`` maps OpenSSL's
-  libcrypto into the process, 3.8 MB of resident memory, for a check that took longer (8.9
-  against 5.1 ms on the 10.7 MB file). Its last member, ``segments``, gives the byte
-  offsets of every table and of each row of ``matches`` and ``probe_index``, which are read and
-  decoded one at a time, as SQLite reads them; decoding the whole 10 MB document at open, as
-  version 2 did, took 100 MB of memory and half a second.
+  libcrypto into the process for a check that took longer (docs/benchmarks.md). Its last
+  member, ``segments``, gives the byte offsets of every table and of each row of ``matches``
+  and ``probe_index``, which are read and decoded one at a time, as SQLite reads them, not the
+  whole document at open as version 2 did (its memory and time: docs/benchmarks.md).
 - SQLite is opened read-only and read per probe on demand. The file carries a CRC-32 of itself
   (computed with that field zeroed) in the header's ``user_version`` and sigc's mark in
   ``application_id``, so truncation and tampering are caught before any query.
@@ -17,21 +16,25 @@ A probe's match lines are served three ways, from light to full: :meth:`Bundle.p
 prefilter index sigc built: which lines a response can make candidates), :meth:`Bundle.match_lines`
 (what the matcher needs of the candidate lines) and :meth:`Bundle.matches` (whole records).
 
-Cold start matters here (``sigscan identify`` of one banner), so this module imports nothing it
-does not need on that path: no pathlib, typing, hashlib or orjson, and sqlite3 (6 ms) only for
-SQLite bundles.
+``sqlite3`` is imported only when a SQLite bundle is opened: a JSON bundle's cold start does
+without it (``test_cold_start`` in benchmarks/test_identify.py).
 """
 
 from __future__ import annotations
 
 import io
+import json
 import os
 import stat
+import weakref
 import zlib
 from abc import ABC, abstractmethod
 from array import array
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from functools import cached_property
 from itertools import pairwise
+from os import PathLike
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from sigscan.bundle import codec
 from sigscan.bundle import jsonio as _json
@@ -39,6 +42,7 @@ from sigscan.bundle.errors import BundleError
 from sigscan.bundle.records import (
     ExcludeRecord,
     LineRecord,
+    LiteralBound,
     MatchRecord,
     ProbeRecord,
     RpcRecord,
@@ -61,32 +65,21 @@ from sigscan.bundle.schema import (
     Table,
 )
 
-TYPE_CHECKING = False
 if TYPE_CHECKING:
     import sqlite3
-    from collections.abc import Callable, Iterable, Iterator, Sequence
-    from os import PathLike
-    from typing import Any, TypeVar
 
-    from sigscan.bundle.records import LiteralBound
-
-    R = TypeVar("R")
+R = TypeVar("R")
 
 SQLITE_MAGIC = b"SQLite format 3\x00"
 JSON_PREFIX = b'{"crc32":"'
 JSON_DIGEST_END = len(JSON_PREFIX) + 8 + 2  # the checksum (8 hex digits), its closing quote and the comma
 _OLD_JSON_PREFIX = b'{"sha256":"'  # schema version 3 and earlier
-_REGEX = MATCHES.column_names.index("regex")
-_REST_OFFSET = MATCHES.column_names.index("rest_offset")
-_LITERALS = MATCHES.column_names.index("cost_literals")
 SQLITE_CRC_OFFSET = 60  # the header's user_version field
 SQLITE_APPID_OFFSET = 68
 _CHUNK = 1 << 20  # bytes read at a time for the CRC
-MAX_SIZE = 1 << 30  # bytes: far above any bundle (12 MB for the newest database); the CRC reads it all
+MAX_SIZE = 1 << 30  # bytes: far above any bundle (sizes in docs/benchmarks.md); the CRC reads it all
 REBUILD = "rebuild it with `sigc build`"
 NAME_A_FILE = "name the bundle file itself (`sigc build` writes build/signatures.db)"
-_PROBE_COLUMN = MATCHES.column_names.index("probe")
-_SEQ_COLUMN = MATCHES.column_names.index("seq")
 # what decoding a stored value may raise on a malformed one (codec.Malformed is a ValueError;
 # RecursionError: JSON nested deeper than the decoder goes)
 _DECODE_ERRORS = (ValueError, TypeError, RecursionError)
@@ -193,8 +186,8 @@ class JsonBundle(Bundle):
     """Rows are read from the file when asked for, as in SQLite: the small tables (sources,
     probes, Exclude) at open, a probe's index and its lines a row at a time (``os.pread`` at the
     offsets of the ``segments`` object that ends the file; see :func:`sigc.emit.json_document`).
-    Decoding the whole document at open took a process to 100 MB; a matcher that has seen every
-    line of the database now holds what a SQLite one does.
+    Decoding the whole document at open held all of it in memory (docs/benchmarks.md); a matcher
+    that has seen every line of the database now holds what a SQLite one does.
 
     The file was checked whole at open (its CRC-32); the descriptor kept open reads that same
     file even if a new build replaces it. The offsets are checked against the file and each
@@ -264,19 +257,21 @@ class JsonBundle(Bundle):
         except _DECODE_ERRORS as exc:
             raise BundleError(self.path, f"has a malformed {what} ({_short(exc)})") from None
 
-    def _checked(self, table: Table, rows: Any, count: int | None = None) -> list[list[Any]]:
-        """``rows`` if they are a list of rows of ``table``'s width (``count`` of them)."""
+    def _checked(self, table: Table, rows: Any, count: int | None = None) -> list[dict[str, Any]]:
+        """``rows`` by column name, if they are a list of rows of ``table``'s width (``count``
+        of them)."""
         width = len(table.columns)
         if (rows.__class__ is not list or (count is not None and len(rows) != count)
                 or any(row.__class__ is not list or len(row) != width for row in rows)):
             raise BundleError(self.path, f"table {table.name} has malformed rows")
-        return rows
+        names = table.column_names
+        return [codec.named(names, row) for row in rows]
 
-    def _table_rows(self, table: Table) -> list[list[Any]]:
+    def _table_rows(self, table: Table) -> list[dict[str, Any]]:
         """Every row of ``table``: its ``rows`` array read and decoded at once."""
         return self._checked(table, self._loads(self._read(*self._spans[table.name]), f"table {table.name}"))
 
-    def _rows(self, table: Table, first: int, last: int) -> list[list[Any]]:
+    def _rows(self, table: Table, first: int, last: int) -> list[dict[str, Any]]:
         """Rows ``first`` to ``last - 1`` of a table stored a row at a time, in one read."""
         if first >= last:
             return []
@@ -284,7 +279,7 @@ class JsonBundle(Bundle):
         data = self._read(*self._row_span(table, starts[first], starts[last]))
         return self._checked(table, self._loads(b"[" + data + b"]", f"row of {table.name}"), last - first)
 
-    def _row(self, table: Table, k: int) -> list[Any]:
+    def _row(self, table: Table, k: int) -> dict[str, Any]:
         starts = self._starts[table.name]
         if not 0 <= k < len(starts) - 1:
             raise BundleError(self.path, f"table {table.name} has no row {k}")
@@ -299,16 +294,16 @@ class JsonBundle(Bundle):
             raise BundleError(self.path, f"table {table.name} has a row outside its table (its segment list is wrong)")
         return start, next_start - 1
 
-    def _make(self, table: Table, make: Callable[[Sequence[Any]], R]) -> tuple[R, ...]:
+    def _make(self, table: Table, make: Callable[[codec.Row], R]) -> tuple[R, ...]:
         return tuple([self._decode(make, row, table.name) for row in self._table_rows(table)])
 
-    def _decode(self, make: Callable[[Sequence[Any]], R], row: Sequence[Any], table: str) -> R:
+    def _decode(self, make: Callable[[codec.Row], R], row: codec.Row, table: str) -> R:
         try:
             return make(row)
         except _DECODE_ERRORS as exc:
             raise BundleError(self.path, f"has a malformed row in table {table} ({_short(exc)})") from None
 
-    def _match_row(self, probe: int, seq: int) -> list[Any]:
+    def _match_row(self, probe: int, seq: int) -> dict[str, Any]:
         first, end = self._line_range(probe)
         if not 0 <= seq < end - first:
             raise BundleError(self.path, f"probe {probe} has no line {seq}")
@@ -321,9 +316,9 @@ class JsonBundle(Bundle):
             raise BundleError(self.path, f"has no probe {probe}")
         return self._first_match[probe], self._first_match[probe + 1]
 
-    def _check_line(self, row: list[Any], probe: int, seq: int) -> None:
+    def _check_line(self, row: codec.Row, probe: int, seq: int) -> None:
         """A line's row says it is the line it was read as (its offset was not moved)."""
-        if row[_PROBE_COLUMN] != probe or row[_SEQ_COLUMN] != seq:
+        if row["probe"] != probe or row["seq"] != seq:
             raise BundleError(self.path, f"table matches has another row where line {seq} of probe {probe} should be")
 
     # -- the Bundle API --------------------------------------------------------------------------
@@ -353,25 +348,20 @@ class JsonBundle(Bundle):
     def probe_index(self, probe: int) -> dict[str, Any]:
         row = self._row(PROBE_INDEX, probe)
         first, end = self._line_range(probe)
-        return _checked_index(self.path, probe, row[0], row[1], end - first)
+        return _checked_index(self.path, probe, row["probe"], row["index"], end - first)
 
     def match_lines(self, probe: int, seqs: Iterable[int]) -> list[LineRecord]:
-        picks = codec.LINE_POSITIONS
-        out = []
-        for seq in seqs:
-            row = self._match_row(probe, seq)
-            out.append(self._decode(codec.line, [row[i] for i in picks], MATCHES.name))
-        return out
+        return [self._decode(codec.line, self._match_row(probe, seq), MATCHES.name) for seq in seqs]
 
     def match(self, probe: int, seq: int) -> MatchRecord:
         return self._decode(codec.match, self._match_row(probe, seq), MATCHES.name)
 
     def regex(self, probe: int, seq: int, rest: bool = False) -> bytes:
         row = self._match_row(probe, seq)
-        return self._decode(lambda r: codec.regex(r[_REGEX], r[_REST_OFFSET] if rest else 0), row, MATCHES.name)
+        return self._decode(lambda r: codec.regex(r["regex"], r["rest_offset"] if rest else 0), row, MATCHES.name)
 
     def literal_cost(self, probe: int, seq: int) -> LiteralBound | None:
-        return self._decode(lambda r: codec.literal_cost(r[_LITERALS]), self._match_row(probe, seq), MATCHES.name)
+        return self._decode(lambda r: codec.literal_cost(r["cost_literals"]), self._match_row(probe, seq), MATCHES.name)
 
     def services(self) -> tuple[ServiceRecord, ...]:
         return self._make(SERVICES, codec.service)
@@ -382,9 +372,8 @@ class JsonBundle(Bundle):
     def count(self, table: str, where: str = "") -> int:
         if table == "matches" and where:
             soft = where == "soft"
-            column = MATCHES.column_names.index("soft")
             rows = self._rows(MATCHES, 0, self._counts["matches"])
-            return sum(1 for r in rows if bool(r[column]) == soft)
+            return sum(1 for r in rows if bool(r["soft"]) == soft)
         return self._counts[table]
 
     def close(self) -> None:
@@ -409,8 +398,6 @@ def _short(exc: BaseException) -> str:
 
 def _close_later(owner: object, fd: int) -> Callable[[], Any]:
     """Close ``fd`` when ``owner`` is collected, or when the returned function is first called."""
-    import weakref
-
     return weakref.finalize(owner, os.close, fd)
 
 
@@ -430,7 +417,7 @@ class SqliteBundle(Bundle):
     def _select(
         self,
         table: Table,
-        make: Callable[[Sequence[Any]], R],
+        make: Callable[[codec.Row], R],
         where: str = "",
         args: Sequence[Any] = (),
         order: str | None = None,
@@ -442,18 +429,15 @@ class SqliteBundle(Bundle):
         if where:
             sql += f" WHERE {where}"
         sql += f" ORDER BY {order or ', '.join(table.primary_key)}"
-        json_columns = [i for i, c in enumerate(names) if types[c] is ColumnType.JSON]
+        json_columns = [c for c in names if types[c] is ColumnType.JSON]
+        loads = _json.loads
         out = []
         try:
-            cursor = self._db.execute(sql, tuple(args))
-            if not json_columns:
-                return tuple([make(raw) for raw in cursor])
-            loads = _json.loads
-            for raw in cursor:
-                row = list(raw)
-                for i in json_columns:
-                    if row[i] is not None:
-                        row[i] = loads(row[i])
+            for raw in self._db.execute(sql, tuple(args)):
+                row = codec.named(names, raw)
+                for c in json_columns:
+                    if row[c] is not None:
+                        row[c] = loads(row[c])
                 out.append(make(row))
         except (self._db_error, *_DECODE_ERRORS) as exc:
             raise BundleError(self.path, f"table {table.name} cannot be read ({_short(exc)})") from None
@@ -541,12 +525,13 @@ class SqliteBundle(Bundle):
         return self._one(probe, seq, codec.match, *MATCHES.column_names)
 
     def regex(self, probe: int, seq: int, rest: bool = False) -> bytes:
-        return self._one(probe, seq, lambda row: codec.regex(row[0], row[1] if rest else 0), "regex", "rest_offset")
+        return self._one(probe, seq, lambda row: codec.regex(row["regex"], row["rest_offset"] if rest else 0),
+                         "regex", "rest_offset")
 
     def literal_cost(self, probe: int, seq: int) -> LiteralBound | None:
-        return self._one(probe, seq, lambda row: codec.literal_cost(row[0]), "cost_literals")
+        return self._one(probe, seq, lambda row: codec.literal_cost(row["cost_literals"]), "cost_literals")
 
-    def _one(self, probe: int, seq: int, make: Callable[[Sequence[Any]], R], *columns: str) -> R:
+    def _one(self, probe: int, seq: int, make: Callable[[codec.Row], R], *columns: str) -> R:
         """``make`` of some columns of one line."""
         found = self._select(MATCHES, make, "probe = ? AND seq = ?", (probe, seq), columns=columns)
         if not found:
@@ -692,8 +677,6 @@ _HEADER_MAX = 1 << 22
 def _json_header(path: str, fd: int) -> Any:
     """The header, read from where every version of the encoding puts it (first after the
     digest), without the rest of the layout: so a bundle of another version is named as such."""
-    import json
-
     size = _HEADER_READ
     while True:
         data = os.pread(fd, size, JSON_DIGEST_END)
@@ -762,7 +745,7 @@ def _uri(path: str) -> str:
 
 
 def _open_sqlite(path: str, fd: int) -> Bundle:
-    import sqlite3
+    import sqlite3  # here, not at the top: JSON bundles start without it (test_cold_start, docs/benchmarks.md)
 
     data, crc = _file_crc(fd)
     if len(data) < 100:
@@ -777,8 +760,8 @@ def _open_sqlite(path: str, fd: int) -> Bundle:
     except sqlite3.Error as exc:
         raise BundleError(path, f"cannot be read as SQLite ({exc})") from None
     try:
-        # each line is read once, then kept by the matcher: a small page cache is enough (64
-        # KiB against 256: 180 KiB less peak RSS over the benchmark corpus, no slower to read)
+        # each line is read once, then kept by the matcher: a small page cache is enough
+        # (test_peak_rss in benchmarks/test_identify.py; figures in docs/benchmarks.md)
         connection.execute(f"PRAGMA cache_size = -{CACHE_KIB}")
         _check_layout(path, connection)
         meta = dict(connection.execute("SELECT key, value FROM meta"))

@@ -1,26 +1,17 @@
 """Typed rows of a loaded bundle. Values are decoded (bytes are bytes, JSON is lists) once.
 
-Records are named tuples rather than the frozen dataclasses used elsewhere: they are what a cold
-``sigscan`` process builds first, and a frozen slotted dataclass costs about 1.5 ms to define
-(its methods are generated with ``exec``) against 0.2 ms for a named tuple, which is also
-immutable, compares and hashes by value, and is the leanest instance Python has. Fields are read
-by name; nothing relies on them being tuples. They are declared with
-:class:`sigscan.bundle._record.Record`, which type checkers read as ``typing.NamedTuple`` and which
-does not import ``typing`` (5 ms of a cold start).
+Records are ``typing.NamedTuple`` classes: immutable, compared and hashed by value, their fields
+read by name (nothing relies on them being tuples).
 """
 
 from __future__ import annotations
 
-from sigscan.bundle._record import Record
+from typing import Any, NamedTuple
 
-TYPE_CHECKING = False
-if TYPE_CHECKING:
-    from typing import Any
-
-    LiteralBound = tuple[int, int, tuple[tuple[bytes, int], ...]]  # see sigscan.bundle.bound.LiteralCost
+LiteralBound = tuple[int, int, tuple[tuple[bytes, int], ...]]  # see sigscan.bundle.bound.LiteralCost
 
 
-class SourceRecord(Record):
+class SourceRecord(NamedTuple):
     id: int
     kind: str
     path: str
@@ -28,7 +19,7 @@ class SourceRecord(Record):
     version_line: str | None
 
 
-class ProbeRecord(Record):
+class ProbeRecord(NamedTuple):
     id: int
     protocol: str
     name: str
@@ -54,7 +45,7 @@ class ProbeRecord(Record):
         return "no-payload" in self.options
 
 
-class MatchRecord(Record):
+class MatchRecord(NamedTuple):
     id: int
     probe: int
     seq: int
@@ -83,7 +74,7 @@ class MatchRecord(Record):
     first_bytes: bytes | None = None  # what an anchored match starts with (sigc.regex.literals.first_bytes)
 
 
-class LineRecord(Record):
+class LineRecord(NamedTuple):
     """The part of a match line the matcher needs for every candidate: what the prefilter checks,
     what timing the search takes, and the verdict's identity. The pattern, the literal-counting
     bound and the templates are read when they are needed (``Bundle.regex``, ``literal_cost``,
@@ -106,7 +97,7 @@ class LineRecord(Record):
     head_length: int = 0
 
 
-class KeyRecord(Record):
+class KeyRecord(NamedTuple):
     """A line's prefilter key (see :mod:`sigscan.matcher.index`)."""
 
     kind: str
@@ -114,7 +105,7 @@ class KeyRecord(Record):
     bucket_token: bytes | None
 
 
-class ExcludeRecord(Record):
+class ExcludeRecord(NamedTuple):
     seq: int
     protocol: str | None
     start: int | None
@@ -122,7 +113,7 @@ class ExcludeRecord(Record):
     service: str | None
 
 
-class ServiceRecord(Record):
+class ServiceRecord(NamedTuple):
     protocol: str
     port: int
     name: str
@@ -130,7 +121,7 @@ class ServiceRecord(Record):
     seq: int
 
 
-class RpcRecord(Record):
+class RpcRecord(NamedTuple):
     number: int
     name: str
     aliases: tuple[str, ...]

@@ -8,13 +8,16 @@ logical table, browsable with ``sqlite-utils``) or as JSON (``{"tables": {name: 
   byte (latin-1), so they stay readable and round-trip exactly;
 - ``json`` columns hold nested lists/objects (JSON text in SQLite, nested values in JSON);
 - rows are written in a fixed order, so building twice gives the same content.
+
+Each table's columns are defined here once. The compiler builds rows and the loader reads them
+by column name (:func:`sigscan.bundle.codec.to_stored`, :func:`sigscan.bundle.codec.named`);
+only the encodings hold a row as the list of its values in this column order.
 """
 
 from __future__ import annotations
 
 import enum
-
-from sigscan.bundle._record import Record
+from typing import NamedTuple
 
 SCHEMA_VERSION = 6
 
@@ -30,17 +33,13 @@ class ColumnType(enum.Enum):
     BOOL = "bool"  # 0 / 1
 
 
-# Named tuples, not dataclasses: this module is imported by every cold sigscan process (see
-# sigscan.bundle.records for the cost of defining dataclasses, sigscan.bundle._record for Record).
-
-
-class Column(Record):
+class Column(NamedTuple):
     name: str
     type: ColumnType
     doc: str = ""
 
 
-class Table(Record):
+class Table(NamedTuple):
     name: str
     columns: tuple[Column, ...]
     primary_key: tuple[str, ...]

@@ -25,12 +25,11 @@ substitution fails instead (an empty group still gives an empty string, as in Nm
 
 from __future__ import annotations
 
-from sigscan.bundle.fields import Field
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
 
-TYPE_CHECKING = False
-if TYPE_CHECKING:
-    from collections.abc import Iterable, Sequence
-    from typing import Any
+from sigscan.bundle.fields import Field
 
 __all__ = [
     "Field",
@@ -50,122 +49,60 @@ __all__ = [
 ]
 
 
-class _Value:
-    """Base of the immutable value classes below: equal when of the same class with equal
-    fields, hashable, read-only.
-
-    They would be frozen slotted dataclasses, but this module is on the path of every cold
-    ``sigscan`` process, and defining seven dataclasses cost it 5 ms (their methods are generated
-    with ``exec``), a tenth of a cold ``identify``; these classes cost a few microseconds each."""
-
-    __slots__: tuple[str, ...] = ()
-
-    def _values(self) -> tuple[Any, ...]:
-        return tuple(getattr(self, name) for name in self.__slots__)
-
-    def __eq__(self, other: object) -> bool:
-        if other.__class__ is not self.__class__:
-            return NotImplemented
-        return self._values() == other._values()
-
-    def __hash__(self) -> int:
-        return hash((self.__class__.__name__, *self._values()))
-
-    def __repr__(self) -> str:
-        inner = ", ".join(f"{name}={getattr(self, name)!r}" for name in self.__slots__)
-        return f"{self.__class__.__name__}({inner})"
-
-    def __setattr__(self, name: str, value: object) -> None:
-        raise AttributeError(f"{self.__class__.__name__} is immutable")
-
-    __delattr__ = __setattr__  # type: ignore[assignment]  # same refusal
-
-    def __reduce__(self) -> tuple[Any, ...]:
-        return self.__class__, self._values()
-
-
-_set = object.__setattr__  # how __init__ writes the fields of an immutable value
-
-
-class Literal(_Value):
+@dataclass(frozen=True, slots=True)
+class Literal:
     """Text copied as written."""
 
-    __slots__ = __match_args__ = ("text",)
     text: bytes
 
-    def __init__(self, text: bytes) -> None:
-        _set(self, "text", text)
 
-
-class Group(_Value):
+@dataclass(frozen=True, slots=True)
+class Group:
     """``$N``: a raw copy of group N (1-9), cut at its first NUL."""
 
-    __slots__ = __match_args__ = ("n",)
     n: int
 
-    def __init__(self, n: int) -> None:
-        _set(self, "n", n)
 
-
-class Printable(_Value):
+@dataclass(frozen=True, slots=True)
+class Printable:
     """``$P(N)``: group N with only the bytes 0x20-0x7E kept."""
 
-    __slots__ = __match_args__ = ("n",)
     n: int
 
-    def __init__(self, n: int) -> None:
-        _set(self, "n", n)
 
-
-class Subst(_Value):
+@dataclass(frozen=True, slots=True)
+class Subst:
     """``$SUBST(N,"find","repl")``: group N with each ``find`` replaced, left to right."""
 
-    __slots__ = __match_args__ = ("n", "find", "repl")
     n: int
     find: bytes
     repl: bytes
 
-    def __init__(self, n: int, find: bytes, repl: bytes) -> None:
-        _set(self, "n", n)
-        _set(self, "find", find)
-        _set(self, "repl", repl)
 
-
-class Int(_Value):
+@dataclass(frozen=True, slots=True)
+class Int:
     """``$I(N,">")`` (big-endian) or ``$I(N,"<")``: group N as an unsigned decimal integer."""
 
-    __slots__ = __match_args__ = ("n", "big_endian")
     n: int
     big_endian: bool
 
-    def __init__(self, n: int, big_endian: bool) -> None:
-        _set(self, "n", n)
-        _set(self, "big_endian", big_endian)
 
-
-class Invalid(_Value):
+@dataclass(frozen=True, slots=True)
+class Invalid:
     """A ``$`` expression Nmap cannot evaluate: the field always comes out empty."""
 
-    __slots__ = __match_args__ = ("reason",)
     reason: str
-
-    def __init__(self, reason: str) -> None:
-        _set(self, "reason", reason)
 
 
 Part = Literal | Group | Printable | Subst | Int | Invalid
 
 
-class Template(_Value):
+@dataclass(frozen=True, slots=True)
+class Template:
     """A parsed version field: its parts in order, and the field whose buffer it fills."""
 
-    __slots__ = __match_args__ = ("parts", "field")
     parts: tuple[Part, ...]
     field: Field
-
-    def __init__(self, parts: tuple[Part, ...], field: Field) -> None:
-        _set(self, "parts", parts)
-        _set(self, "field", field)
 
     def max_group(self) -> int:
         """The highest group number a variable references (0 if none)."""

@@ -35,35 +35,35 @@ Two engines: a search whose work is provably small (:mod:`sigscan.bundle.cost`: 
 no longer than the line's ``untimed`` bound, or the line's literals occur in it few enough times
 for its ``literal_cost``), or any search when there is no timeout, needs no
 budget; with the default engine (``regex``) those run on the standard ``re`` instead, which
-compiles a pattern three times faster into a fourteenth of the memory (0.7 KB against 9 KB) and
-finds the same matches (the translated patterns mean the same to both; the equivalence tests
-compare with ``regex`` on every line of the real databases). About four searches in five are of
-that kind. Searches that need the budget use ``regex`` and its timeout. An engine given
+compiles a pattern faster into much less memory (test_identify and test_peak_rss in
+benchmarks/test_identify.py; figures in docs/benchmarks.md) and finds the same matches (the
+translated patterns mean the same to both; the equivalence tests compare with ``regex`` on every
+line of the real databases). Most searches are of that kind. Searches that need the budget use ``regex`` and its timeout. An engine given
 explicitly is used for everything.
 """
 
 from __future__ import annotations
 
 from collections import deque
+from typing import Any
 
 from sigscan.bundle.bound import literal_cheap
 from sigscan.bundle.errors import BundleError
 from sigscan.bundle.loader import Bundle
-from sigscan.bundle.records import ProbeRecord
+from sigscan.bundle.records import LiteralBound, ProbeRecord
 from sigscan.matcher.fill import Templates, Written, fill
 from sigscan.matcher.index import Entry, ProbeIndex, Subject
-from sigscan.matcher.regex_engine import DEFAULT_TIMEOUT, PatternTimeout, ReEngine, default_engine
+from sigscan.matcher.regex_engine import (
+    DEFAULT_TIMEOUT,
+    Engine,
+    PatternTimeout,
+    ReEngine,
+    default_engine,
+)
 from sigscan.matcher.verdict import Verdict
 
-TYPE_CHECKING = False
-if TYPE_CHECKING:
-    from typing import Any
-
-    from sigscan.bundle.records import LiteralBound
-    from sigscan.matcher.regex_engine import Engine
-
 LIMIT = 16384  # bytes of a response that are matched; see the module docstring
-MAX_TIMED = 1024  # patterns compiled with a timed engine kept at once, by default (10 KB each)
+MAX_TIMED = 1024  # patterns compiled with a timed engine kept at once, by default
 _FAILED = object()  # an entry whose pattern does not compile with this engine
 
 
@@ -79,10 +79,10 @@ class Matcher:
     ``timeout``: seconds per search with the ``regex`` engine (searches whose work is provably
     small skip it, see :mod:`sigscan.bundle.cost`); ``None`` disables it. ``limit``: bytes of a
     response that are matched. ``max_compiled``: keep at most that many patterns compiled for
-    searches without a budget (``re`` by default, about 0.7 KB each; the oldest is dropped
-    first and recompiled if needed again); ``None``, the default, keeps them all (about 8 MB if
-    every line of the database is tried). ``max_timed``: the same for patterns compiled with the
-    timed engine (``regex``, about 9 KB each), :data:`MAX_TIMED` by default.
+    searches without a budget (``re`` by default; the oldest is dropped first and recompiled if
+    needed again); ``None``, the default, keeps them all. ``max_timed``: the same for patterns
+    compiled with the timed engine (``regex``), :data:`MAX_TIMED` by default. What a compiled
+    pattern of each engine takes is in docs/benchmarks.md.
 
     A line whose pattern starts with ``^`` and literal bytes (``^HTTP/1\\.0 200 OK\\r\\n``) is
     tried only after the response is seen to start with them (its ``prefix``), so only the rest
@@ -102,8 +102,8 @@ class Matcher:
         self.max_compiled = max_compiled
         self.max_timed = max_timed
         self._compiled: deque[Entry] = deque()
-        # patterns compiled with the timed engine, oldest first: a few lines need one (61 over
-        # the benchmark corpus), so they are kept here rather than in a slot of every entry
+        # patterns compiled with the timed engine, oldest first: few lines need one (test_peak_rss
+        # in benchmarks/test_identify.py), so they are kept here rather than in a slot of every entry
         self._timed: dict[Entry, object] = {}
         self._indexes: dict[int, ProbeIndex] = {}
         self._shared: dict[Any, Any] = {}  # equal template parts of different lines, made one

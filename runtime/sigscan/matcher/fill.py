@@ -3,18 +3,15 @@ with Nmap's warning for every field it fails to fill."""
 
 from __future__ import annotations
 
-from sigscan.bundle._record import Record
+from collections.abc import Callable, Sequence
+from typing import Any, NamedTuple, TypeGuard
+
 from sigscan.bundle.fields import Field
 from sigscan.bundle.records import MatchRecord
 from sigscan.bundle.template import Template, expand, merge_cpes, template_slot
 
-TYPE_CHECKING = False
-if TYPE_CHECKING:
-    from collections.abc import Callable, Sequence
-    from typing import Any, TypeGuard
-
-    Fields = tuple[tuple[str, str] | Template, ...]  # see Templates.fields
-    Cpes = tuple[str, ...] | tuple[Template, ...]  # see Templates.cpes
+Fields = tuple[tuple[str, str] | Template, ...]  # see Templates.fields
+Cpes = tuple[str, ...] | tuple[Template, ...]  # see Templates.cpes
 
 # Nmap's names in "failed to fill <name>_template (subjectlen: N, <len>len: SIZE)"
 _NMAP_NAMES = {
@@ -28,19 +25,19 @@ _NMAP_NAMES = {
 FIELDS = tuple(_NMAP_NAMES)
 
 
-class Templates(Record):
+class Templates(NamedTuple):
     """A line's parsed templates, ready to fill: the values of the fields and CPEs that do not
-    depend on the match, expanded once, and the templates of those that do. (Named tuples here,
-    not dataclasses: defining those costs a cold process 1.5 ms each.)
+    depend on the match, expanded once, and the templates of those that do.
 
     Most fields are plain text (``p/Apache httpd/``, ``cpe:/a:apache:http_server/`` beside
-    ``v/$1/``); expanding them at every match was a third of the time spent on a verdict.
+    ``v/$1/``); expanding them at every match made each verdict slower (test_identify in
+    benchmarks/test_identify.py; docs/benchmarks.md).
 
     ``fields``: first a ``(Verdict attribute, value)`` pair for each plain-text field, then the
     template of each field with a variable (or that fails), in field order. ``cpes``: the merged
     CPEs when every CPE template is plain text and fills, else every CPE template in line order.
     Two tuples, not four (plain and varying apart, and a flag for the CPEs): the matcher keeps
-    them for every line that has won, and over the benchmark corpus the four took 0.4 MB more.
+    them for every line that has won (test_peak_rss in benchmarks/test_identify.py).
     """
 
     fields: Fields
@@ -49,11 +46,10 @@ class Templates(Record):
     @classmethod
     def of(cls, record: MatchRecord, shared: dict[Any, Any] | None = None) -> Templates:
         """The record's templates. With ``shared`` (a dict kept by the caller), equal parts of
-        different lines are one object: the 12,171 lines of the newest database have 3,003
-        distinct varying templates (thousands share ``v/$1/``), 9,175 distinct plain values
-        and 1,863 distinct CPE lists. Whole ``fields`` tuples are not shared: most lines have
-        their own (10,702 distinct sets of templates, 9,222 of plain values), and a table of
-        them took more memory than it saved (0.3 MB over the benchmark corpus)."""
+        different lines are one object: thousands of lines share ``v/$1/``, and plain values
+        and CPE lists repeat too. Whole ``fields`` tuples are not shared: most lines have their
+        own, and a table of them took more memory than it saved (test_peak_rss in
+        benchmarks/test_identify.py; counts in docs/benchmarks.md)."""
         data: dict[str, Any] = record.templates or {}
         intern = _Interner(shared)
         varying: list[Template] = []
@@ -94,7 +90,7 @@ def _fixed_cpes(cpes: list[Any]) -> tuple[str, ...] | None:
     return tuple(v.decode("ascii") for v in merge_cpes(results))
 
 
-class Written(Record):
+class Written(NamedTuple):
     """A line's fields as written, for the warnings (read only when one is due)."""
 
     fields: tuple[tuple[str, bytes], ...]  # (field key, text)
@@ -132,7 +128,7 @@ class _Interner:
         return self.one("template", Template.from_data(data))  # type: ignore[no-any-return]
 
 
-class Filled(Record):
+class Filled(NamedTuple):
     values: dict[str, str]  # Verdict attribute -> value, only the non-empty ones
     cpe: tuple[str, ...]
     warnings: tuple[str, ...]

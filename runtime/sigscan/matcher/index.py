@@ -41,13 +41,13 @@ from __future__ import annotations
 
 from array import array
 from sys import intern
+from typing import TYPE_CHECKING
 
 from sigscan.bundle.bound import Cost
 from sigscan.bundle.errors import BundleError
 from sigscan.bundle.keys import ALWAYS, FIRST, HEAD, HEAD_MAX, IHEAD, TOKEN, tokens_of
 from sigscan.bundle.records import KeyRecord, LineRecord, MatchRecord, ProbeRecord
 
-TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Iterable, Sequence
     from typing import Any

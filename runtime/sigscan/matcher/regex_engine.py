@@ -12,8 +12,8 @@ Which engine, chosen once per process on first use (nothing is imported before t
 * With ``regex`` a search has a time budget (:data:`DEFAULT_TIMEOUT` unless the caller gives
   another): a search that runs out raises :class:`PatternTimeout`, which the matcher counts as no
   match and reports, as Nmap counts PCRE's match-limit errors as no match (Nmap's limit counts
-  steps, ours time: a pattern near the limit may fall on either side). The budget costs about
-  2 µs per search, so the matcher skips it for searches whose work it can bound
+  steps, ours time: a pattern near the limit may fall on either side). The budget costs more
+  than most searches (docs/benchmarks.md), so the matcher skips it for searches whose work it can bound
   (:mod:`sigscan.bundle.cost`), and runs those on ``re`` (see :mod:`sigscan.matcher.core`):
   ``regex`` itself is imported only when a search needs the budget.
 * ``re`` has no timeout. A pattern that backtracks catastrophically on a hostile response then
@@ -24,29 +24,27 @@ Which engine, chosen once per process on first use (nothing is imported before t
 from __future__ import annotations
 
 import functools
+import importlib.util
 import os
-import sys
+from typing import Any, Protocol
 
-TYPE_CHECKING = False
-if TYPE_CHECKING:  # typing costs a cold process 5 ms: the protocol is for checkers only
-    from typing import Any, Protocol
 
-    class Engine(Protocol):
-        name: str
-        has_timeout: bool
+class Engine(Protocol):
+    name: str
+    has_timeout: bool
 
-        def preload(self) -> None:
-            """Import the module now rather than on the first compile."""
+    def preload(self) -> None:
+        """Import the module now rather than on the first compile."""
 
-        def compile(self, pattern: bytes, *, caseless: bool, dotall: bool) -> Any:
-            """A compiled pattern; raises the engine's own error if it does not compile."""
+    def compile(self, pattern: bytes, *, caseless: bool, dotall: bool) -> Any:
+        """A compiled pattern; raises the engine's own error if it does not compile."""
 
-        def search(self, compiled: Any, subject: bytes, timeout: float | None) -> Any:
-            """``compiled.search(subject)``: a match object or ``None``; :class:`PatternTimeout`."""
+    def search(self, compiled: Any, subject: bytes, timeout: float | None) -> Any:
+        """``compiled.search(subject)``: a match object or ``None``; :class:`PatternTimeout`."""
 
-        def match(self, compiled: Any, subject: bytes, pos: int, timeout: float | None) -> Any:
-            """``compiled.match(subject, pos)``: a match starting at ``pos``, which the pattern
-            may look behind; otherwise as :meth:`search`."""
+    def match(self, compiled: Any, subject: bytes, pos: int, timeout: float | None) -> Any:
+        """``compiled.match(subject, pos)``: a match starting at ``pos``, which the pattern
+        may look behind; otherwise as :meth:`search`."""
 
 
 ENV = "SIGSCAN_REGEX"
@@ -85,7 +83,7 @@ class RegexEngine:
         module = self._regex or self._load()
         flags = self._base | (self._i if caseless else 0) | (self._s if dotall else 0)
         # not in regex's own cache: the caller keeps (and bounds) what it compiled; a second
-        # copy in that cache would keep up to 500 dropped patterns (10 KB each) alive
+        # copy in that cache would keep up to 500 patterns the caller dropped alive
         return module.compile(pattern, flags, cache_pattern=False)
 
     def search(self, compiled: Any, subject: bytes, timeout: float | None) -> Any:
@@ -143,16 +141,9 @@ def select(name: str | None = None) -> Engine:
 
 
 def _installed(module: str) -> bool:
-    """Can ``module`` be imported? Found without importing it (that costs ``regex`` 15 ms), by
-    asking the import system's finders as ``importlib.util.find_spec`` does for a top-level
-    name (without importing ``importlib.util``, on every cold path)."""
-    if module in sys.modules:
-        return sys.modules[module] is not None  # None: imports of it are blocked
-    for finder in sys.meta_path:
-        find_spec = getattr(finder, "find_spec", None)
-        if find_spec is not None and find_spec(module, None) is not None:
-            return True
-    return False
+    """Can ``module`` be imported? Found without importing it: a process whose searches all run
+    on ``re`` never loads ``regex`` (the cold start of benchmarks/test_identify.py)."""
+    return importlib.util.find_spec(module) is not None
 
 
 @functools.cache

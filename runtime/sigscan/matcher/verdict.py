@@ -1,12 +1,8 @@
 """What identifying one response gives: Nmap's service fields plus where they came from."""
 
 import json
-
-from sigscan.matcher._dataclasses import dataclass
-
-TYPE_CHECKING = False
-if TYPE_CHECKING:
-    from typing import Any
+from dataclasses import dataclass
+from typing import Any
 
 FIELD_NAMES = ("product", "version", "extrainfo", "hostname", "ostype", "devicetype")
 
@@ -48,7 +44,7 @@ class Verdict:
     def matched(self) -> bool:
         return self.name is not None
 
-    def to_dict(self) -> "dict[str, Any]":
+    def to_dict(self) -> dict[str, Any]:
         """Plain data, keys in declaration order, lists for tuples."""
         return {
             "name": self.name,

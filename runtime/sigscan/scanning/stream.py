@@ -18,6 +18,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import AsyncGenerator, AsyncIterator, Iterable, Sequence
+from typing import TYPE_CHECKING
 
 from sigscan.bundle.default import open_default
 from sigscan.bundle.loader import Bundle
@@ -29,7 +30,6 @@ from sigscan.scanning.ports import MAX_PORT, PROTOCOLS, PortSpec, PortSpecError,
 from sigscan.scanning.scanner import Scanner, ScanOptions
 from sigscan.scanning.targets import Target, TargetError, parse_targets
 
-TYPE_CHECKING = False
 if TYPE_CHECKING:
     from os import PathLike
 

@@ -7,13 +7,12 @@ the equivalence test and the benchmarks compare :class:`~sigscan.matcher.core.Ma
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sigscan.matcher.core import _FAILED, Matcher
 from sigscan.matcher.index import Entry, ProbeIndex, Subject
 from sigscan.matcher.regex_engine import RegexEngine
 
-TYPE_CHECKING = False
 if TYPE_CHECKING:
     from sigscan.matcher.regex_engine import Engine
 
