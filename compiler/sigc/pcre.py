@@ -153,22 +153,37 @@ class AnchorKind(enum.Enum):
 _START_ANCHORS = frozenset({AnchorKind.START, AnchorKind.SUBJECT_START, AnchorKind.MATCH_START})
 
 
+Span = tuple[int, int]  # where a node is written in the pattern: [start, end) byte offsets
+
+
 @dataclass(frozen=True, slots=True)
 class Literal:
-    """Bytes matched one after the other (case-insensitively if the pattern is caseless)."""
+    """Bytes matched one after the other (case-insensitively if the pattern is caseless).
+
+    ``span``: where it is written, in a tree parsed with ``positions`` (:func:`parse_pattern`),
+    else None. There every escape is a literal of its own, and a literal of several bytes is
+    written byte for byte (plain bytes, or the inside of ``\\Q...\\E``)."""
 
     data: bytes
+    span: Span | None = None
 
 
 @dataclass(frozen=True, slots=True)
 class ByteSet:
     """One byte out of ``mask`` (bit ``b`` set: byte ``b`` matches, flags already applied);
     ``text`` is its ``regex`` spelling (``.``, ``\\d``, ``[^\\r\\n]`` ...); ``code`` the bytes PCRE1
-    compiles it to (see :func:`compiled_length`)."""
+    compiles it to (see :func:`compiled_length`).
+
+    With ``positions`` (:func:`parse_pattern`), ``span`` is where it is written, and a class
+    (``[...]``) lists its items in ``members``, in order: a :class:`Literal` for each byte it
+    names, a ByteSet for each escape such as ``\\d``, POSIX class or range (a range's two ends
+    are its members). Without, None and ()."""
 
     mask: int
     text: bytes
     code: int = 1  # _TYPE_CODE for '.', \d and the other escapes, _CHAR_CODE or _CLASS_CODE for [...]
+    span: Span | None = None
+    members: tuple[Literal | ByteSet, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -351,6 +366,7 @@ _MAX_REPEAT = 65535
 # Plain bytes are taken a chunk at a time (``+`` inside): ``re`` repeats a byte class far faster
 # than it tries the alternation byte by byte. Nothing follows the loop, so it never backtracks.
 _RUN = re.compile(rb"(?:[^\\\[\](){}|.*+?^$]+|\\[^0-9A-Za-z]|\\[nrtfae]|\\x[0-9a-fA-F]{2}|\\0[0-7]{0,2})+")
+_PLAIN_RUN = re.compile(rb"[^\\\[\](){}|.*+?^$]+")  # the same without escapes (each its own node)
 _RUN_ESCAPE = re.compile(rb"(\\(?:x[0-9a-fA-F]{2}|0[0-7]{0,2}|[^x]))")  # capturing: split keeps the escapes
 _COUNTED = re.compile(rb"\{(\d+)(,(\d*))?\}")  # PCRE1's only quantifier forms
 _PCRE2_BRACE = re.compile(rb"\{ *(\d*) *(?:(,) *(\d*) *)?\}")  # PCRE2 10.43+: {,n} and spaces
@@ -423,7 +439,7 @@ def _show(data: bytes) -> str:
 class _Parser:
     """Recursive descent over PCRE1 8.39 syntax (non-UTF, no EXTENDED, no PCRE_EXTRA)."""
 
-    def __init__(self, pattern: bytes, *, caseless: bool, dotall: bool) -> None:
+    def __init__(self, pattern: bytes, *, caseless: bool, dotall: bool, positions: bool = False) -> None:
         self.p = pattern
         self.n = len(pattern)
         self.pos = 0
@@ -439,6 +455,8 @@ class _Parser:
         self.dot = False
         self.copies = False  # a group quantified with a count above 1 (PCRE1 copies it)
         self.counted = False  # a quantified group, or a minimum above 1: regex copies them
+        self.positions = positions  # record where literals and byte sets are written (parse_pattern)
+        self.members: list[Literal | ByteSet] | None = None  # the items of the class being read, with positions
 
     # -- structure ---------------------------------------------------------------------------
 
@@ -484,17 +502,21 @@ class _Parser:
         """Items up to ``|`` or ``)``. Hot loop: literal runs and two-byte escapes are
         handled inline, the rest by :meth:`atom` and :meth:`quantify`."""
         items: list[Node] = []
-        p, n, pos = self.p, self.n, self.pos
+        p, n, pos, positions = self.p, self.n, self.pos, self.positions
         while pos < n:
             c = p[pos]
             if c == 0x5C:
                 quick = _QUICK.get(p[pos:pos + 2])
                 if quick is not None:
-                    items.append(quick)
+                    items.append(_placed(quick, pos, pos + 2) if positions else quick)
                     pos += 2
                     continue
             if c == 0x5C or c not in _SPECIAL_START:
-                m = _RUN.match(p, pos)
+                m = (_PLAIN_RUN if positions else _RUN).match(p, pos)
+                if m is not None and positions:
+                    items.append(Literal(m.group(), (pos, m.end())))
+                    pos = m.end()
+                    continue
                 if m is not None:
                     _push(items, Literal(_decode_run(m.group())))
                     pos = m.end()
@@ -506,7 +528,9 @@ class _Parser:
                 self.quantify(items)
             else:
                 node = self.atom(c)
-                if node is not None:
+                if node is not None and positions:
+                    items.append(_placed(node, pos, self.pos))
+                elif node is not None:
                     _push(items, node)
             pos = self.pos
         self.pos = pos
@@ -581,8 +605,12 @@ class _Parser:
         if last is None or isinstance(last, (Anchor, Repeat)) or (isinstance(last, Unsupported) and not last.repeatable):
             raise _Fail("SIG201", "quantifier does not follow a repeatable item (nothing to repeat)", offset)
         if isinstance(last, Literal) and len(last.data) > 1:
-            items.append(Literal(last.data[:-1]))
-            return Literal(last.data[-1:])
+            if last.span is None:
+                items.append(Literal(last.data[:-1]))
+                return Literal(last.data[-1:])
+            start, end = last.span  # written byte for byte (see Literal)
+            items.append(Literal(last.data[:-1], (start, end - 1)))
+            return Literal(last.data[-1:], (end - 1, end))
         if isinstance(last, Group) and last.kind.is_lookaround:
             self.unsupported("a quantified assertion", offset)
         return last
@@ -833,7 +861,9 @@ class _Parser:
         end = self.p.find(b"\\E", start + 2)
         stop = self.n if end < 0 else end
         self.pos = self.n if end < 0 else end + 2
-        return Literal(self.p[start + 2:stop]) if stop > start + 2 else None
+        if stop == start + 2:
+            return None
+        return Literal(self.p[start + 2:stop], (start + 2, stop) if self.positions else None)
 
     def g_reference(self, start: int) -> Node:
         """``\\g1 \\g{1} \\g{-1} \\g-1`` are backreferences; names and calls are not supported."""
@@ -873,7 +903,7 @@ class _Parser:
     def char_class(self, start: int) -> Node:
         """``[...]``; pos is after the ``[``. Plain classes come from a cache (they repeat a lot
         in Nmap's files); the others, and any with a problem, are parsed here."""
-        plain = _PLAIN_CLASS.match(self.p, start)
+        plain = None if self.positions else _PLAIN_CLASS.match(self.p, start)
         if plain is not None:
             node = _plain_class(plain.group(), self.caseless)
             if node is not None:
@@ -891,6 +921,8 @@ class _Parser:
         negated = self.at(self.pos) == 0x5E
         self.pos += int(negated)
         mask, items = 0, []
+        if self.positions:
+            self.members = []
         first = True
         while True:
             if self.pos >= self.n:
@@ -907,10 +939,12 @@ class _Parser:
         code = _CHAR_CODE if len(items) == 1 and mask.bit_count() == 1 else _CLASS_CODE
         if self.caseless:
             mask = _fold(mask)
+        members, self.members = tuple(self.members or ()), None
         if negated and mask == _ALL:
-            return ByteSet(0, _NO_BYTE)
+            return ByteSet(0, _NO_BYTE, members=members)
         body = b"".join(items)
-        return ByteSet(_ALL & ~mask if negated else mask, (b"[^" if negated else b"[") + body + b"]", code)
+        return ByteSet(_ALL & ~mask if negated else mask, (b"[^" if negated else b"[") + body + b"]", code,
+                       members=members)
 
     def unsupported_node(self, start: int, what: str) -> Node:
         text = self.p[start:self.pos]
@@ -926,20 +960,30 @@ class _Parser:
                 self.problems.append(_problem(
                     "SIG205", "a hyphen after a class escape is a literal for PCRE1 (Nmap 7.93) but PCRE2 "
                     "(Nmap HEAD) refuses it; write '\\-'", self.pos))
+            if self.members is not None:
+                self.members.append(ByteSet(*low, span=(start, self.pos)))
             return low
         if self.at(self.pos) != 0x2D or self.at(self.pos + 1) in (0x5D, -1):
+            if self.members is not None:
+                self.members.append(Literal(bytes([low]), (start, self.pos)))
             return 1 << low, _class_byte(low)
+        low_end = self.pos
         self.pos += 1
         if self.at(self.pos) == 0x5C and self.at(self.pos + 1) in _CLASS_LITERAL_ESCAPES:
             # \X in a class is the letter X, except as a range's end: PCRE1 faults it there
             self.pos += 2
             raise _Fail("SIG201", f"invalid range in character class: '{_show(self.p[start:self.pos])}'", start)
+        high_start = self.pos
         high = self.class_atom()
         if isinstance(high, tuple):
             raise _Fail("SIG201", f"invalid range in character class: '{_show(self.p[start:self.pos])}'", start)
         if high < low:
             raise _Fail("SIG201", f"range out of order in character class: '{_show(self.p[start:self.pos])}'", start)
-        return _span(low, high), _class_byte(low) + b"-" + _class_byte(high)
+        mask, text = _span(low, high), _class_byte(low) + b"-" + _class_byte(high)
+        if self.members is not None:
+            ends = (Literal(bytes([low]), (start, low_end)), Literal(bytes([high]), (high_start, self.pos)))
+            self.members.append(ByteSet(mask, text, span=(start, self.pos), members=ends))
+        return mask, text
 
     def class_atom(self) -> int | tuple[int, bytes]:
         """A byte, or (mask, spelling) for an escape or POSIX class."""
@@ -1047,6 +1091,15 @@ def _plain_class(text: bytes, caseless: bool) -> ByteSet | None:
     except _Fail:
         return None
     return node if isinstance(node, ByteSet) and not parser.problems and parser.pos == len(text) else None
+
+
+def _placed(node: Node, start: int, end: int) -> Node:
+    """``node`` with its span, for a tree with positions (one it has already is kept)."""
+    if type(node) is Literal and node.span is None:
+        return Literal(node.data, (start, end))
+    if type(node) is ByteSet and node.span is None:
+        return ByteSet(node.mask, node.text, node.code, (start, end), node.members)
+    return node
 
 
 def _push(items: list[Node], node: Node) -> None:
@@ -1716,11 +1769,14 @@ def _required(info: _Info, prefix: bytes) -> tuple[bytes, ...]:
 # --------------------------------------------------------------------------------------------
 
 
-def parse_pattern(pattern: bytes, *, caseless: bool, dotall: bool, sized: bool = True) -> tuple[Tree | None, tuple[PatternProblem, ...]]:
+def parse_pattern(pattern: bytes, *, caseless: bool, dotall: bool, sized: bool = True,
+                  positions: bool = False) -> tuple[Tree | None, tuple[PatternProblem, ...]]:
     """The tree of a PCRE pattern (None if PCRE would refuse it) and the problems found. Without
     ``sized``, a pattern too large to compile (SIG208, SIG210) still gets its tree: for tools
-    that measure it."""
-    parser = _Parser(pattern, caseless=caseless, dotall=dotall)
+    that measure it. With ``positions``, literals and byte sets say where they are written (see
+    :class:`Literal` and :class:`ByteSet`), for tools that point into the pattern or quote it
+    (lint); the tree means the same, with its literals cut where escapes are."""
+    parser = _Parser(pattern, caseless=caseless, dotall=dotall, positions=positions)
     try:
         tree = parser.parse(sized=sized)
     except _Fail as fail:
