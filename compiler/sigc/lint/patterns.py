@@ -1,0 +1,198 @@
+"""Rules on a line's pattern (SIG503-SIG505): passes over its PCRE tree (:mod:`sigc.pcre`).
+
+* ``SIG503`` (catastrophic backtracking) refines ``PatternAnalysis.nested_quantifier``: the
+  header-skipping idiom ``(?:[^\\r\\n]+\\r\\n)*`` nests quantifiers but every iteration must
+  end in a byte the inner repeat cannot take, so it is linear. Only a repeated item whose other
+  parts can all be made of bytes the inner repeat also takes (``(\\w+\\s?)+``, ``(a+)+``), with
+  something after it that can fail, is reported.
+* ``SIG504`` (``.`` without ``s``) is reported only for patterns that also spell binary bytes
+  (``\\0``, or ``\\xHH`` for a control byte other than TAB, LF, CR): there the dot stands for a
+  byte of a binary field, which is LF once in 256 times, and the line then fails. In text
+  patterns a dot that stops at the end of the line is the usual intent, so nothing is said.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator, Sequence
+
+from sigc.analyze import AnalyzedMatch
+from sigc.diagnostics import Diagnostic, Severity
+from sigc.lint.base import LintRun, MatchRule, parsed
+from sigc.pcre import ByteSet, Greed, Group, GroupKind, Literal, Node, Repeat
+
+
+class CatastrophicBacktracking(MatchRule):
+    """A repeated item that can split the same bytes between its iterations in many ways."""
+
+    code = "SIG503"
+    severity = Severity.WARNING
+    summary = "nested quantifiers that can backtrack catastrophically"
+
+    def check_match(self, m: AnalyzedMatch, run: LintRun) -> Iterator[Diagnostic]:
+        if not m.pattern.nested_quantifier or not parsed(m):
+            return
+        tree = run.tree(m)
+        if tree is None:
+            return
+        offset = _ambiguous_repeat(tree.branches, trailing=True)
+        if offset is not None:
+            yield self.diag("a repeated group whose iterations can share the same bytes in many ways, "
+                            "followed by something that can fail: backtracking is exponential on a long "
+                            "non-matching response (Nmap gives up at its match limit, the line silently fails); "
+                            "make the parts of each iteration exclusive or use an atomic group (?>…)",
+                            m.match.pattern_location.shifted(offset))
+
+
+def _ambiguous_repeat(branches: Sequence[Sequence[Node]], *, trailing: bool) -> int | None:
+    """The offset of the first ambiguous repeat in these branches, if one can still fail.
+
+    ``trailing``: nothing after these branches can fail (the end of the pattern)."""
+    for branch in branches:
+        for i, node in enumerate(branch):
+            last = trailing and i == len(branch) - 1
+            found = _ambiguous_node(node, trailing=last)
+            if found is not None:
+                return found
+    return None
+
+
+def _ambiguous_node(node: Node, *, trailing: bool) -> int | None:
+    if isinstance(node, Group):
+        if node.kind is GroupKind.ATOMIC or node.kind.is_lookaround:
+            return None
+        return _ambiguous_repeat(node.branches, trailing=trailing)
+    if not isinstance(node, Repeat) or node.greed is Greed.POSSESSIVE:
+        return None
+    repeats = node.max is None or node.max > 1
+    if repeats and not trailing and _iterations_ambiguous(node.item):
+        return node.item.offset if isinstance(node.item, Group) else 0
+    return _ambiguous_node(node.item, trailing=trailing)
+
+
+def _iterations_ambiguous(item: Node) -> bool:
+    if isinstance(item, Group):
+        if item.kind is GroupKind.ATOMIC or item.kind.is_lookaround:
+            return False
+        return any(_sequence_ambiguous(branch) for branch in item.branches)
+    return _sequence_ambiguous((item,))
+
+
+def _sequence_ambiguous(items: Sequence[Node]) -> bool:
+    """Does the sequence hold an unbounded repeat of one byte set S whose neighbours can all
+    be matched with bytes of S (or by nothing)? Then ``S{n}`` splits across iterations."""
+    for i, node in enumerate(items):
+        if isinstance(node, Repeat) and node.max is None and node.greed is not Greed.POSSESSIVE:
+            mask = _byte_mask(node.item)
+            if mask and all(_within(other, mask) for j, other in enumerate(items) if j != i):
+                return True
+    return False
+
+
+def _byte_mask(node: Node) -> int:
+    if isinstance(node, ByteSet):
+        return node.mask
+    if isinstance(node, Literal) and len(node.data) == 1:
+        return 1 << node.data[0]
+    return 0
+
+
+def _within(node: Node, mask: int) -> bool:
+    """Can ``node`` match a string made only of bytes in ``mask``? Unknown: no (no report)."""
+    if isinstance(node, Literal):
+        return all(mask >> b & 1 or mask >> _swapcase(b) & 1 for b in node.data)
+    if isinstance(node, ByteSet):
+        return bool(node.mask & mask)
+    if isinstance(node, Repeat):
+        return node.min == 0 or _within(node.item, mask)
+    if isinstance(node, Group) and not node.kind.is_lookaround:
+        return any(all(_within(n, mask) for n in branch) for branch in node.branches)
+    return False
+
+
+def _swapcase(b: int) -> int:
+    c = bytes([b])
+    return c.swapcase()[0] if c.isalpha() else b
+
+
+_ESCAPE = re.compile(rb"\\(x[0-9a-fA-F]{2}|[\s\S])")
+_BINARY_HEX = frozenset(range(0x20)) - {0x09, 0x0A, 0x0D} | {0x7F}
+
+
+def binary_escape(pattern: bytes) -> bytes | None:
+    """The first escape that spells a binary byte (``\\0``, ``\\x01``…), or None."""
+    for m in _ESCAPE.finditer(pattern):
+        body = m.group(1)
+        if body == b"0" or (body[:1] == b"x" and len(body) == 3 and int(body[1:], 16) in _BINARY_HEX):
+            return m.group()
+    return None
+
+
+def dot_offsets(pattern: bytes) -> Iterator[int]:
+    """Offsets of ``.`` outside classes and escapes (what PCRE reads as 'any byte')."""
+    i, n = 0, len(pattern)
+    while i < n:
+        c = pattern[i]
+        if c == 0x5C:  # backslash
+            i += 2
+        elif c == 0x5B:  # [
+            i = _class_end(pattern, i)
+        elif c == 0x2E:
+            yield i
+            i += 1
+        else:
+            i += 1
+
+
+def _class_end(p: bytes, start: int) -> int:
+    """The offset after the class that starts at ``start`` (a ``]`` first is literal)."""
+    i = start + 1
+    if i < len(p) and p[i] == 0x5E:
+        i += 1
+    if i < len(p) and p[i] == 0x5D:
+        i += 1
+    while i < len(p):
+        if p[i] == 0x5C:
+            i += 2
+        elif p[i] == 0x5B and p[i + 1 : i + 2] in (b":", b".", b"="):
+            end = p.find(p[i + 1 : i + 2] + b"]", i + 2)
+            i = end + 2 if end >= 0 else i + 1
+        elif p[i] == 0x5D:
+            return i + 1
+        else:
+            i += 1
+    return i
+
+
+class DotOnBinary(MatchRule):
+    """``.`` does not match LF without ``s``: on binary data the line fails now and then."""
+
+    code = "SIG504"
+    severity = Severity.WARNING
+    summary = "'.' without the s flag in a pattern on binary data (it never matches byte 0x0a)"
+
+    def check_match(self, m: AnalyzedMatch, run: LintRun) -> Iterator[Diagnostic]:
+        if not m.pattern.dot_without_dotall or not parsed(m):
+            return
+        escape = binary_escape(m.match.pattern)
+        offset = next((i for i in dot_offsets(m.match.pattern) if m.match.pattern[i + 1 : i + 2] not in (b"*", b"+")), None)
+        if escape is None or offset is None:
+            return
+        yield self.diag(f"'.' without the s flag never matches byte 0x0a, yet this pattern reads binary data "
+                        f"(it spells {escape.decode('latin-1')}): when a length or ID byte is 0x0a the line fails; "
+                        "add the s flag (or write [^\\n] if that is meant)",
+                        m.match.pattern_location.shifted(offset))
+
+
+class Unanchored(MatchRule):
+    """Nmap searches the whole response; a pattern without ``^`` may match anywhere in it."""
+
+    code = "SIG505"
+    severity = Severity.INFO
+    summary = "pattern not anchored with ^ (it may match anywhere in the response)"
+
+    def check_match(self, m: AnalyzedMatch, run: LintRun) -> Iterator[Diagnostic]:
+        if parsed(m) and not m.pattern.anchored:
+            yield self.diag("pattern does not start with '^': Nmap searches the whole response, so it may "
+                            "match in the middle of another service's reply (and it is slower to reject)",
+                            m.match.pattern_location)
