@@ -212,6 +212,56 @@ def test_lint_keeps_no_state_between_runs() -> None:
             assert not hasattr(value, "cache_info"), f"{module.__name__}.{name} is a cache"
 
 
+# SIG504 reads the pattern's tree with positions (sigc.lint.patterns): (pattern, where the
+# reported dot is in it and the escape the message quotes, or None). Where the scanner of
+# pattern text it replaced said otherwise, the comment gives what it said.
+DOTS_ON_BINARY = [
+    (rb"^\0\x01.x", (7, r"\0")),
+    (rb"^\x00.", (5, r"\x00")),
+    (rb"^\x1B..", (5, r"\x1B")),  # as written
+    (rb"^.\x7f", (1, r"\x7f")),  # the dot may come first
+    (rb"^\0.*x.+", None),  # .* and .+ stand for runs of text
+    (rb"^\0.*?x.++", None),
+    (rb"^\0.{0,}x.{1,}", None),  # the same repeats (the scanner: reported the first)
+    (rb"^\0.?", (3, r"\0")),
+    (rb"^\0.{2}", (3, r"\0")),
+    (rb"^\0.{2,}", (3, r"\0")),
+    (rb"^\0(?:a.)+", (7, r"\0")),  # a dot in a repeated group stands for one byte
+    (rb"^\0\.x", None),  # an escaped dot
+    (rb"^\0[.]x", None),  # a dot in a class
+    (rb"^\0[^.]x", None),
+    (rb"^\0[[:alpha:].]x", None),
+    (rb"^\0\Q.\E.*", None),  # a quoted dot (the scanner: reported it)
+    (rb"^\0(?#.).*", None),  # a dot in a comment (the scanner: reported it)
+    (rb"^\Q\x01\E.", None),  # a quoted escape spells nothing (the scanner: reported it)
+    (rb"^[\x01-\x05].", (12, r"\x01")),  # an escape in a class
+    (rb"^..\x90[\x01\x81]\0", (1, r"\x01")),  # the first one written, in a class or not
+    (rb"^[^\0-\x08].", (11, r"\0")),  # the start of a range
+    (rb"^\\x01.", None),  # an escaped backslash, then x01
+    (rb"^\t\r\n\x0a\x09.", None),  # TAB, CR, LF are text
+    (rb"^\e\a\f\cA.", None),  # bytes named by letter: terminal control in text banners
+    (rb"^\x20\x7e.", None),  # printable
+    (rb"^\001.", (5, r"\001")),  # octal, as written (the scanner: quoted \0)
+    (rb"^\012.", None),  # octal for LF (the scanner: reported it as \0)
+    (rb"^\x1.", (4, r"\x1")),  # one hex digit (the scanner: missed it)
+    (rb"^\x{1f}.", (7, r"\x{1f}")),  # braced (the scanner: missed it)
+    (rb"^a(b)\20.", (8, r"\20")),  # octal, there being no group 20 (the scanner: missed it)
+]
+
+
+@pytest.mark.parametrize(("pattern", "expected"), DOTS_ON_BINARY, ids=[p.decode("latin-1") for p, _ in DOTS_ON_BINARY])
+def test_dot_on_binary_reads_the_tree(pattern: bytes, expected: tuple[int, str] | None) -> None:
+    found = [d for d in findings(NULL + b"match b m|" + pattern + b"|\n") if d.code == "SIG504"]
+    if expected is None:
+        assert found == []
+        return
+    (d,) = found
+    offset, escape = expected
+    assert (d.location.line, d.location.col) == (2, 11 + offset)
+    assert f"(it spells {escape})" in d.message
+    assert places(findings(NULL + b"match b m|" + pattern + b"|s\n"), "SIG504") == []  # with s, the dot takes LF
+
+
 def test_file_that_adds_nothing() -> None:
     base = ("base.probes", NULL + b"match a m|^a|\n")
     found = lint.all_findings(database(base, ("empty.probes", b""), ("comments.probes", b"# nothing\n# here\n")))

@@ -6,15 +6,20 @@
   parts can all be made of bytes the inner repeat also takes (``(\\w+\\s?)+``, ``(a+)+``), with
   something after it that can fail, is reported.
 * ``SIG504`` (``.`` without ``s``) is reported only for patterns that also spell binary bytes
-  (``\\0``, or ``\\xHH`` for a control byte other than TAB, LF, CR): there the dot stands for a
-  byte of a binary field, which is LF once in 256 times, and the line then fails. In text
-  patterns a dot that stops at the end of the line is the usual intent, so nothing is said.
+  in numbers (``\\0``, ``\\x01``, ``\\001``: NUL, a control byte other than TAB, LF, CR, or
+  DEL), inside a class or not: there the dot stands for a byte of a binary field, which is LF
+  once in 256 times, and the line then fails. In text patterns a dot that stops at the end of
+  the line is the usual intent, so nothing is said; nor for ``.*`` and ``.+`` (a run of text up
+  to the end of a line), nor for bytes named by letter (``\\e``, ``\\cX``: terminal control
+  in text banners).
+  The rule reads the pattern's tree with positions: what ``\\Q...\\E`` quotes and comments are
+  no escapes and no dots.
 """
 
 from __future__ import annotations
 
-import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from typing import TypeGuard
 
 from sigc.analyze import AnalyzedMatch
 from sigc.diagnostics import Diagnostic, Severity
@@ -115,53 +120,52 @@ def _swapcase(b: int) -> int:
     return c.swapcase()[0] if c.isalpha() else b
 
 
-_ESCAPE = re.compile(rb"\\(x[0-9a-fA-F]{2}|[\s\S])")
-_BINARY_HEX = frozenset(range(0x20)) - {0x09, 0x0A, 0x0D} | {0x7F}
+# NUL, the control bytes other than TAB, LF and CR, and DEL: bytes text does not hold.
+_BINARY = frozenset(range(0x20)) - {0x09, 0x0A, 0x0D} | {0x7F}
+_NUMBERS = frozenset(b"0123456789xo")  # what follows the backslash of \0, \x01, \001, \o{1}
 
 
-def binary_escape(pattern: bytes) -> bytes | None:
-    """The first escape that spells a binary byte (``\\0``, ``\\x01``…), or None."""
-    for m in _ESCAPE.finditer(pattern):
-        body = m.group(1)
-        if body == b"0" or (body[:1] == b"x" and len(body) == 3 and int(body[1:], 16) in _BINARY_HEX):
-            return m.group()
+def binary_escape(branches: Iterable[Sequence[Node]], pattern: bytes) -> bytes | None:
+    """The first escape that spells a binary byte in numbers (``\\0``, ``\\x01``, ``\\177``),
+    inside a class or not, as written; None if there is none. Reads a tree with positions
+    (:func:`sigc.pcre.parse_pattern`), where each escape is a literal of its own."""
+    for node in _written(branches):
+        if type(node) is Literal and node.span is not None and len(node.data) == 1 and node.data[0] in _BINARY:
+            start, end = node.span
+            if end - start > 1 and pattern[start + 1] in _NUMBERS:
+                return pattern[start:end]
     return None
 
 
-def dot_offsets(pattern: bytes) -> Iterator[int]:
-    """Offsets of ``.`` outside classes and escapes (what PCRE reads as 'any byte')."""
-    i, n = 0, len(pattern)
-    while i < n:
-        c = pattern[i]
-        if c == 0x5C:  # backslash
-            i += 2
-        elif c == 0x5B:  # [
-            i = _class_end(pattern, i)
-        elif c == 0x2E:
-            yield i
-            i += 1
-        else:
-            i += 1
+def dot_offsets(branches: Iterable[Sequence[Node]]) -> Iterator[int]:
+    """Where each ``.`` that stands for one byte is written: every ``.`` but the item of ``*``
+    or ``+`` (or ``{0,}``, ``{1,}``), which stands for a run of bytes (text up to the end of a
+    line). Reads a tree with positions."""
+    for branch in branches:
+        for node in branch:
+            if _is_dot(node) and node.span is not None:
+                yield node.span[0]
+            elif isinstance(node, Repeat) and not (_is_dot(node.item) and node.max is None and node.min <= 1):
+                yield from dot_offsets(((node.item,),))
+            elif isinstance(node, Group):
+                yield from dot_offsets(node.branches)
 
 
-def _class_end(p: bytes, start: int) -> int:
-    """The offset after the class that starts at ``start`` (a ``]`` first is literal)."""
-    i = start + 1
-    if i < len(p) and p[i] == 0x5E:
-        i += 1
-    if i < len(p) and p[i] == 0x5D:
-        i += 1
-    while i < len(p):
-        if p[i] == 0x5C:
-            i += 2
-        elif p[i] == 0x5B and p[i + 1 : i + 2] in (b":", b".", b"="):
-            end = p.find(p[i + 1 : i + 2] + b"]", i + 2)
-            i = end + 2 if end >= 0 else i + 1
-        elif p[i] == 0x5D:
-            return i + 1
-        else:
-            i += 1
-    return i
+def _is_dot(node: Node) -> TypeGuard[ByteSet]:
+    return type(node) is ByteSet and node.text == b"."
+
+
+def _written(branches: Iterable[Sequence[Node]]) -> Iterator[Node]:
+    """Every node, in the order they are written: a class's members and a range's ends too."""
+    for branch in branches:
+        for node in branch:
+            yield node
+            if isinstance(node, Group):
+                yield from _written(node.branches)
+            elif isinstance(node, Repeat):
+                yield from _written(((node.item,),))
+            elif isinstance(node, ByteSet) and node.members:
+                yield from _written((node.members,))
 
 
 class DotOnBinary(MatchRule):
@@ -174,8 +178,11 @@ class DotOnBinary(MatchRule):
     def check_match(self, m: AnalyzedMatch, run: LintRun) -> Iterator[Diagnostic]:
         if not m.pattern.dot_without_dotall or not parsed(m):
             return
-        escape = binary_escape(m.match.pattern)
-        offset = next((i for i in dot_offsets(m.match.pattern) if m.match.pattern[i + 1 : i + 2] not in (b"*", b"+")), None)
+        tree = run.tree(m, positions=True)
+        if tree is None:
+            return
+        escape = binary_escape(tree.branches, m.match.pattern)
+        offset = next(dot_offsets(tree.branches), None)
         if escape is None or offset is None:
             return
         yield self.diag(f"'.' without the s flag never matches byte 0x0a, yet this pattern reads binary data "
