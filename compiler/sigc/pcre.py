@@ -366,7 +366,6 @@ _MAX_REPEAT = 65535
 # Plain bytes are taken a chunk at a time (``+`` inside): ``re`` repeats a byte class far faster
 # than it tries the alternation byte by byte. Nothing follows the loop, so it never backtracks.
 _RUN = re.compile(rb"(?:[^\\\[\](){}|.*+?^$]+|\\[^0-9A-Za-z]|\\[nrtfae]|\\x[0-9a-fA-F]{2}|\\0[0-7]{0,2})+")
-_PLAIN_RUN = re.compile(rb"[^\\\[\](){}|.*+?^$]+")  # the same without escapes (each its own node)
 _RUN_ESCAPE = re.compile(rb"(\\(?:x[0-9a-fA-F]{2}|0[0-7]{0,2}|[^x]))")  # capturing: split keeps the escapes
 _COUNTED = re.compile(rb"\{(\d+)(,(\d*))?\}")  # PCRE1's only quantifier forms
 _PCRE2_BRACE = re.compile(rb"\{ *(\d*) *(?:(,) *(\d*) *)?\}")  # PCRE2 10.43+: {,n} and spaces
@@ -512,9 +511,9 @@ class _Parser:
                     pos += 2
                     continue
             if c == 0x5C or c not in _SPECIAL_START:
-                m = (_PLAIN_RUN if positions else _RUN).match(p, pos)
+                m = _RUN.match(p, pos)
                 if m is not None and positions:
-                    items.append(Literal(m.group(), (pos, m.end())))
+                    _place_run(items, m.group(), pos)
                     pos = m.end()
                     continue
                 if m is not None:
@@ -1091,6 +1090,18 @@ def _plain_class(text: bytes, caseless: bool) -> ByteSet | None:
     except _Fail:
         return None
     return node if isinstance(node, ByteSet) and not parser.problems and parser.pos == len(text) else None
+
+
+def _place_run(items: list[Node], run: bytes, start: int) -> None:
+    """The literals of a ``_RUN`` at ``start``, for a tree with positions: each escape on its
+    own, the plain bytes between them as they are (see :func:`_decode_run`)."""
+    if b"\\" not in run:
+        items.append(Literal(run, (start, start + len(run))))
+        return
+    for i, part in enumerate(_RUN_ESCAPE.split(run)):  # plain, escape, plain, ..., plain
+        if part:
+            items.append(Literal(_RUN_VALUES[part] if i % 2 else part, (start, start + len(part))))
+            start += len(part)
 
 
 def _placed(node: Node, start: int, end: int) -> Node:

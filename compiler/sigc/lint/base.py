@@ -26,31 +26,33 @@ class LintRun:
     PCRE tree of the line they are on, and the translations compiled for SIG501 and SIG502.
     :func:`~sigc.lint.lint` makes one per run; nothing of it outlives the run."""
 
-    __slots__ = ("_compiled", "_trees", "db")
+    __slots__ = ("_compiled", "_tree", "db")
 
     def __init__(self, db: Database) -> None:
         self.db = db
-        self._trees: dict[bool, tuple[TreeKey, Tree | None]] = {}  # the last tree, without and with positions
+        self._tree: tuple[TreeKey, bool, Tree | None] | None = None  # the last line's: key, positions, tree
         self._compiled: dict[CompileKey, Compiled] = {}
 
     def tree(self, m: AnalyzedMatch, *, positions: bool = False) -> Tree | None:
         """The PCRE tree of a line's pattern; ``positions``: with where its literals and byte sets
-        are written (:func:`sigc.pcre.parse_pattern`). Only the last line's tree is kept: the
-        rules run line by line, and several of a line's rules walk its tree (keeping more costs
-        memory for nothing: docs/benchmarks.md, "Compiler memory")."""
+        are written (:func:`sigc.pcre.parse_pattern`), a tree that serves every rule. The rules
+        run line by line, so that a line's rules share its tree, and only the last line's is
+        kept: caching more grows with the file (benchmarks/test_compiler_memory.py,
+        docs/benchmarks.md, "Compiler memory")."""
         key = (m.match.pattern, m.match.caseless, m.match.dotall)
-        last = self._trees.get(positions)
-        if last is not None and last[0] == key:
-            return last[1]
+        last = self._tree
+        if last is not None and last[0] == key and (last[1] or not positions):
+            return last[2]
         tree = parse_pattern(m.match.pattern, caseless=m.match.caseless, dotall=m.match.dotall, positions=positions)[0]
-        self._trees[positions] = (key, tree)
+        self._tree = (key, positions, tree)
         return tree
 
     def compiled(self, m: AnalyzedMatch) -> Compiled | None:
         """The line's translation compiled with ``regex``; None when there is nothing to compile
         (:func:`compile_key`). An analysis for lint (what ``sigc lint`` runs) has compiled it
-        already and kept only the result (docs/benchmarks.md, "Compiler memory"); for a database
-        analysed otherwise, each distinct translation is compiled here, once a run."""
+        already, on both cores, and kept only the result (benchmarks/test_compiler_memory.py,
+        docs/benchmarks.md, "Compiler memory"); for a database analysed otherwise, each distinct
+        translation is compiled here, once a run."""
         if m.compiled is not None:
             return m.compiled
         key = compile_key(m)

@@ -64,11 +64,13 @@ def _pure_literal(m: AnalyzedMatch, run: LintRun) -> bytes | None:
     tree = run.tree(m)
     if tree is None or tree.inline_options or len(tree.branches) != 1:
         return None
-    items = tree.branches[0]
-    if (len(items) == 2 and isinstance(items[0], Anchor) and items[0].kind is AnchorKind.START
-            and isinstance(items[1], Literal) and items[1].data):
-        return items[1].data
-    return None
+    start, *rest = tree.branches[0] or (None,)
+    if start != _START or not rest or not all(isinstance(n, Literal) for n in rest):
+        return None
+    return b"".join(n.data for n in rest if isinstance(n, Literal))  # one literal, or its parts (a tree with positions)
+
+
+_START = Anchor(AnchorKind.START)
 
 
 def _shadows(earlier: _LiteralLine, later: AnalyzedMatch) -> bool:
