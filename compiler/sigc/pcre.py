@@ -83,8 +83,9 @@ class PatternAnalysis:
 
     def __reduce__(self) -> tuple[type[PatternAnalysis], tuple[Any, ...]]:
         """Pickle as the constructor's arguments: a forked child sends thousands of analyses
-        back (:mod:`sigc.halves`), and the dataclass default for frozen slotted classes (a
-        Python loop over ``fields()`` per object) takes twice as long both ways."""
+        back (:mod:`sigc.halves`), and the dataclass default for frozen slotted classes is a
+        Python loop over ``fields()`` per object, both ways (docs/benchmarks.md, "The analysis
+        on two cores")."""
         return PatternAnalysis, _ANALYSIS_FIELDS(self)
 
 
