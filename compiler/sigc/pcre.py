@@ -1095,7 +1095,9 @@ def _plain_class(text: bytes, caseless: bool) -> ByteSet | None:
 
 def _place_run(items: list[Node], run: bytes, start: int) -> None:
     """The literals of a ``_RUN`` at ``start``, for a tree with positions: each escape on its
-    own, the plain bytes between them as they are (see :func:`_decode_run`)."""
+    own, the plain bytes between them as they are (see :func:`_decode_run`). A run in one step
+    rather than escape by escape, as without positions: docs/benchmarks.md, "sigc lint as a
+    package"."""
     if b"\\" not in run:
         items.append(Literal(run, (start, start + len(run))))
         return
