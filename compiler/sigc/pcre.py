@@ -162,8 +162,9 @@ class Literal:
     """Bytes matched one after the other (case-insensitively if the pattern is caseless).
 
     ``span``: where it is written, in a tree parsed with ``positions`` (:func:`parse_pattern`),
-    else None. There every escape is a literal of its own, and a literal of several bytes is
-    written byte for byte (plain bytes, or the inside of ``\\Q...\\E``)."""
+    else None (and in the group ``\\R`` stands for, which is not written). There every escape
+    is a literal of its own, and a literal of several bytes is written byte for byte (plain
+    bytes, or the inside of ``\\Q...\\E``)."""
 
     data: bytes
     span: Span | None = None
@@ -178,7 +179,7 @@ class ByteSet:
     With ``positions`` (:func:`parse_pattern`), ``span`` is where it is written, and a class
     (``[...]``) lists its items in ``members``, in order: a :class:`Literal` for each byte it
     names, a ByteSet for each escape such as ``\\d``, POSIX class or range (a range's two ends
-    are its members). Without, None and ()."""
+    are its members). Without, None and () (and in the group ``\\R`` stands for)."""
 
     mask: int
     text: bytes
