@@ -315,14 +315,15 @@ def analyze_lines(probes: Sequence[Sequence[Match]], *, parallel: bool | None = 
     translation, in order. With ``parallel`` (by default: when
     there are :data:`PARALLEL_MIN` lines or more, at least two CPUs, and a forked child is safe
     here), a forked child does some of the probes (:func:`_child_share`) while this process does
-    the others (:mod:`sigc.halves`): the pure functions give the same results either way, in
-    about half the time. ``meanwhile`` runs while this process waits for the child (only when
-    there is one): later work of the caller's, such as the writer's imports."""
+    the others (:mod:`sigc.halves`): the pure functions give the same results either way.
+    ``meanwhile`` runs while this process waits for the child (only when there is one): later
+    work of the caller's, such as the writer's imports."""
     if parallel is None:
         parallel = sum(map(len, probes)) >= PARALLEL_MIN and halves.can_fork()
     work = functools.partial(_analyze_probes, purpose=purpose)
     if not parallel:
         return work(probes)
+    # Kept for the wall time it saves a whole build: docs/benchmarks.md, "The analysis on two cores".
     child = set(_child_share(probes))
     order = [i for i in range(len(probes)) if i not in child] + sorted(child)
     done = halves.in_two(work, [probes[i] for i in order], len(order) - len(child), meanwhile)
@@ -330,17 +331,15 @@ def analyze_lines(probes: Sequence[Sequence[Match]], *, parallel: bool | None = 
     return [by_probe[i] for i in range(len(probes))]
 
 
-CHILD_SHARE = 0.48  # of the lines, to the child, which also pickles its results for the parent to read (docs/benchmarks.md)
+CHILD_SHARE = 0.48  # of the lines, to the child: it also pickles its results, and the parent reads them
 
 
 def _child_share(probes: Sequence[Sequence[Match]]) -> list[int]:
     """The probes the child analyses, as indexes: the largest first, each taken while the child
     stays within :data:`CHILD_SHARE` of all lines. A probe's keys need all its lines, so probes
-    are not split; the largest (GetRequest, NULL) hold most of the newest database's lines, so
-    the child gets one of them and small probes to fill up. Work goes with the number of lines
-    (about the same per line in every probe; pattern length hardly matters: docs/benchmarks.md).
-    Splitting the analysis over two cores keeps ``sigc build`` within its goal
-    (benchmarks/test_build.py)."""
+    are not split; the two largest (GetRequest, NULL) hold most of a real file's lines, so the
+    child gets one of them and small probes to fill up. Work goes with the number of lines,
+    in every probe alike (figures: docs/benchmarks.md, "The analysis on two cores")."""
     goal = CHILD_SHARE * sum(map(len, probes))
     taken, size = [], 0
     for i in sorted(range(len(probes)), key=lambda i: (-len(probes[i]), i)):

@@ -1,6 +1,5 @@
 """Pure work over many items on two cores: a forked child does the second part while this
-process does the first. Used by the pattern analysis (:mod:`sigc.analyze`) and lint's compile
-check (:mod:`sigc.lint`)."""
+process does the first. Used by the pattern analysis (:mod:`sigc.analyze`)."""
 
 from __future__ import annotations
 

@@ -11,8 +11,10 @@ The three brace patterns are the constructs of 7.93 lines 1777, 5560 and 9086 as
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import random
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Final
 
@@ -299,3 +301,32 @@ class _Sampler:
         if not self.caseless:
             return data
         return bytes(b ^ 0x20 if (0x41 <= b <= 0x5A or 0x61 <= b <= 0x7A) and self.rng.random() < 0.5 else b for b in data)
+
+
+def without_positions(tree: Tree) -> Tree:
+    """``tree`` as a parse without ``positions`` gives it: no spans or members, adjacent
+    literals joined."""
+    return Tree(tuple(_sequence_without(b) for b in tree.branches), tree.groups, tree.inline_options)
+
+
+def _sequence_without(items: Sequence[Node]) -> tuple[Node, ...]:
+    out: list[Node] = []
+    for node in map(_node_without, items):
+        last = out[-1] if out else None
+        if type(node) is Literal and type(last) is Literal:
+            out[-1] = Literal(last.data + node.data)
+        else:
+            out.append(node)
+    return tuple(out)
+
+
+def _node_without(node: Node) -> Node:
+    if isinstance(node, Literal):
+        return Literal(node.data)
+    if isinstance(node, ByteSet):
+        return ByteSet(node.mask, node.text, node.code)
+    if isinstance(node, Group):
+        return dataclasses.replace(node, branches=tuple(_sequence_without(b) for b in node.branches))
+    if isinstance(node, Repeat):
+        return dataclasses.replace(node, item=_node_without(node.item))
+    return node

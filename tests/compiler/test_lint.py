@@ -16,8 +16,8 @@ from pathlib import Path
 
 import pytest
 
-from sigc import codes, halves, lint, report
-from sigc.analyze import Database, analyze
+from sigc import codes, lint, report
+from sigc.analyze import Compiled, Database, analyze
 from sigc.build import compile_inputs, paused_gc
 from sigc.cli import main
 from sigc.diagnostics import Diagnostic, Location, Severity
@@ -144,20 +144,123 @@ def test_rule(case: Case) -> None:
     assert lint.CODES[case.code][0] is case.severity  # the default the docs list
 
 
-def test_translations_compiled_in_two_processes(monkeypatch: pytest.MonkeyPatch) -> None:
-    """SIG501/SIG502 compile each distinct translation once; with many, a forked child does the
-    second half. Its results must come back whole and in order."""
+def test_translations_compiled_by_lint_when_the_analysis_did_not() -> None:
+    """SIG501/SIG502 on a database analysed for a build (no line carries its compiled
+    translation): lint compiles each distinct translation itself, once a run."""
     text = NULL + b"".join(b"match m%d m|^m%d(x)| p/$1/\n" % (i, i) for i in range(6))
     db = database(("t.probes", text))
     bad = {4: b"^m3(x", 7: b"^m6(x)(y)"}  # line 4: does not compile; line 7: a group more
     db = dataclasses.replace(db, matches=tuple(
         dataclasses.replace(m, pattern=dataclasses.replace(m.pattern, translated=bad[m.match.location.line]))
         if m.match.location.line in bad else m for m in db.matches))
-    serial = [(d.code, d.location.line) for d in lint.lint(db, select=["SIG50"])]
-    assert serial == [("SIG501", 4), ("SIG502", 7)]
-    monkeypatch.setattr(lint, "PARALLEL_MIN", 2)
-    monkeypatch.setattr(halves, "can_fork", lambda: True)
-    assert [(d.code, d.location.line) for d in lint.lint(db, select=["SIG50"])] == serial
+    assert all(m.compiled is None for m in db.matches)
+    assert [(d.code, d.location.line) for d in lint.lint(db, select=["SIG50"])] == [("SIG501", 4), ("SIG502", 7)]
+
+
+# ---------------------------------------------------------------------------------------------
+# Runs share nothing
+
+
+TREE_RULES = NULL + (rb"match a m|^a(\w+\s?)+x| p/$1/" + b"\n" + rb"match b m|^\0\x01.x(y)|" + b"\n"
+                     + rb"match e m|^e(a)?(b)| p/$1 $2/" + b"\nmatch j m|^jk| p/j/\n" + rb"match j m|^jkl(\d)| p/$1/" + b"\n")
+
+
+def test_a_run_finds_the_same_whatever_ran_before() -> None:
+    """Each :func:`lint.lint` has a :class:`lint.LintRun` of its own: the rules that read a
+    line's tree (SIG503, SIG504, SIG511, SIG512, SIG521) and the compiled translations (SIG501,
+    SIG502) give a file the same findings after a run on another file, and the same file twice
+    in a row the same findings."""
+    clean = database(("clean.probes", TREE_RULES))
+    broken = _corrupt(database(("broken.probes", TREE_RULES)), "SIG501")
+    alone = lint.lint(clean)
+    assert {d.code for d in alone} >= {"SIG503", "SIG504", "SIG511", "SIG512", "SIG521"}
+    assert [d.code for d in lint.lint(broken) if d.code == "SIG501"] == ["SIG501"]
+    assert lint.lint(clean) == alone
+    assert lint.lint(clean) == alone
+    other = database(("other.probes", TREE_RULES.replace(b"x(y)|", b"x(y)| p/$1/")))  # line 3 reads its group
+    assert places(lint.lint(other), "SIG511") == [(line, col, sev) for line, col, sev in places(alone, "SIG511") if line != 3]
+    assert lint.lint(clean) == alone
+
+
+def test_two_runs_at_once_keep_their_own_state() -> None:
+    """Two runs alive at once (another thread, a library caller) do not see each other's
+    compiled translations or trees."""
+    clean = database(("clean.probes", TREE_RULES))
+    broken = _corrupt(database(("broken.probes", TREE_RULES)), "SIG501")
+    ours, theirs = lint.LintRun(clean), lint.LintRun(broken)
+    line, corrupted = clean.matches[0], broken.matches[0]
+    assert line.match.pattern == corrupted.match.pattern and line.compiled is None is corrupted.compiled
+    assert (theirs.compiled(corrupted) or Compiled(None, None)).error is not None
+    assert ours.compiled(line) == Compiled(None, 1)
+    tree = ours.tree(line)
+    assert theirs.tree(corrupted) == tree and theirs.tree(corrupted) is not tree
+    placed = ours.tree(line, positions=True)
+    assert placed != tree and ours.tree(line) is placed  # a tree with positions serves every rule
+
+
+def test_lint_keeps_no_state_between_runs() -> None:
+    """No module of sigc.lint holds a mutable value or a cache at module level (the rule
+    table ``CODES`` excepted): what a run needs lives in its LintRun."""
+    import importlib
+    import pkgutil
+    package = importlib.import_module("sigc.lint")
+    for info in pkgutil.iter_modules(package.__path__):
+        module = importlib.import_module(f"sigc.lint.{info.name}")
+        for name, value in vars(module).items():
+            if name.startswith("__") or name == "CODES":
+                continue
+            assert not isinstance(value, dict | list | set | bytearray), f"{module.__name__}.{name}"
+            assert not hasattr(value, "cache_info"), f"{module.__name__}.{name} is a cache"
+
+
+# SIG504 reads the pattern's tree with positions (sigc.lint.patterns): (pattern, where the
+# reported dot is in it and the escape the message quotes, or None). Where the scanner of
+# pattern text it replaced said otherwise, the comment gives what it said.
+DOTS_ON_BINARY = [
+    (rb"^\0\x01.x", (7, r"\0")),
+    (rb"^\x00.", (5, r"\x00")),
+    (rb"^\x1B..", (5, r"\x1B")),  # as written
+    (rb"^.\x7f", (1, r"\x7f")),  # the dot may come first
+    (rb"^\0.*x.+", None),  # .* and .+ stand for runs of text
+    (rb"^\0.*?x.++", None),
+    (rb"^\0.{0,}x.{1,}", None),  # the same repeats (the scanner: reported the first)
+    (rb"^\0.?", (3, r"\0")),
+    (rb"^\0.{2}", (3, r"\0")),
+    (rb"^\0.{2,}", (3, r"\0")),
+    (rb"^\0(?:a.)+", (7, r"\0")),  # a dot in a repeated group stands for one byte
+    (rb"^\0\.x", None),  # an escaped dot
+    (rb"^\0[.]x", None),  # a dot in a class
+    (rb"^\0[^.]x", None),
+    (rb"^\0[[:alpha:].]x", None),
+    (rb"^\0\Q.\E.*", None),  # a quoted dot (the scanner: reported it)
+    (rb"^\0(?#.).*", None),  # a dot in a comment (the scanner: reported it)
+    (rb"^\Q\x01\E.", None),  # a quoted escape spells nothing (the scanner: reported it)
+    (rb"^[\x01-\x05].", (12, r"\x01")),  # an escape in a class
+    (rb"^..\x90[\x01\x81]\0", (1, r"\x01")),  # the first one written, in a class or not
+    (rb"^[^\0-\x08].", (11, r"\0")),  # the start of a range
+    (rb"^\\x01.", None),  # an escaped backslash, then x01
+    (rb"^\t\r\n\x0a\x09.", None),  # TAB, CR, LF are text
+    (rb"^\e\a\f\cA.", None),  # bytes named by letter: terminal control in text banners
+    (rb"^\x20\x7e.", None),  # printable
+    (rb"^\001.", (5, r"\001")),  # octal, as written (the scanner: quoted \0)
+    (rb"^\012.", None),  # octal for LF (the scanner: reported it as \0)
+    (rb"^\x1.", (4, r"\x1")),  # one hex digit (the scanner: missed it)
+    (rb"^\x{1f}.", (7, r"\x{1f}")),  # braced (the scanner: missed it)
+    (rb"^a(b)\20.", (8, r"\20")),  # octal, there being no group 20 (the scanner: missed it)
+]
+
+
+@pytest.mark.parametrize(("pattern", "expected"), DOTS_ON_BINARY, ids=[p.decode("latin-1") for p, _ in DOTS_ON_BINARY])
+def test_dot_on_binary_reads_the_tree(pattern: bytes, expected: tuple[int, str] | None) -> None:
+    found = [d for d in findings(NULL + b"match b m|" + pattern + b"|\n") if d.code == "SIG504"]
+    if expected is None:
+        assert found == []
+        return
+    (d,) = found
+    offset, escape = expected
+    assert (d.location.line, d.location.col) == (2, 11 + offset)
+    assert f"(it spells {escape})" in d.message
+    assert places(findings(NULL + b"match b m|" + pattern + b"|s\n"), "SIG504") == []  # with s, the dot takes LF
 
 
 def test_file_that_adds_nothing() -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import random
 import re
+from collections.abc import Iterator, Sequence
 
 import pcre2
 import pytest
@@ -16,8 +17,18 @@ from sigc.diagnostics import Severity
 from sigc.regex.analysis import PatternAnalysis, analyze_pattern, parse_pattern
 from sigc.regex.problems import CODES
 from sigc.regex.translate import regex_flags
+from sigc.regex.tree import Anchor, AnchorKind, ByteSet, Greed, Group, Literal, Node, Repeat, Tree
 
-from .pcre_cases import CASES, ERROR, SAME, Case, Outcome, prefilter_passes, sample_subject
+from .pcre_cases import (
+    CASES,
+    ERROR,
+    SAME,
+    Case,
+    Outcome,
+    prefilter_passes,
+    sample_subject,
+    without_positions,
+)
 
 # -- the differential table ------------------------------------------------------------------
 
@@ -280,6 +291,72 @@ def test_parse_pattern_gives_the_tree() -> None:
     tree, problems = parse_pattern(rb"^(a)(?:b|c)+", caseless=False, dotall=False)
     assert tree is not None and tree.groups == 1 and problems == ()
     assert parse_pattern(rb"(", caseless=False, dotall=False)[0] is None
+
+
+def test_positions_say_where_literals_and_byte_sets_are_written() -> None:
+    """Each escape is a literal of its own; a literal of several bytes is written byte for byte,
+    even when a quantifier takes its last byte; a class lists its items, a range its ends."""
+    pattern = rb"^ab\x01.[\0-\x7f\d.]c*\Qx.y\E{2}"
+    tree, problems = parse_pattern(pattern, caseless=False, dotall=False, positions=True)
+    assert tree is not None and problems == ()
+    dot, cls = tree.branches[0][3], tree.branches[0][4]
+    assert isinstance(dot, ByteSet) and isinstance(cls, ByteSet)
+    assert tree.branches[0] == (
+        Anchor(AnchorKind.START), Literal(b"ab", (1, 3)), Literal(b"\x01", (3, 7)),
+        ByteSet(dot.mask, b".", 1, (7, 8)),
+        ByteSet(cls.mask, cls.text, cls.code, (8, 20), (
+            ByteSet(cls.members[0].mask, b"\\x00-\\x7f", 1, (9, 16), (Literal(b"\0", (9, 11)), Literal(b"\x7f", (12, 16)))),
+            ByteSet(cls.members[1].mask, b"\\d", 1, (16, 18)),
+            Literal(b".", (18, 19)))),
+        Repeat(Literal(b"c", (20, 21)), 0, None, Greed.GREEDY),
+        Literal(b"x.", (24, 26)), Repeat(Literal(b"y", (26, 27)), 2, 2, Greed.GREEDY))
+    assert without_positions(tree) == parse_pattern(pattern, caseless=False, dotall=False)[0]
+
+
+@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(pattern=st.one_of(st.deferred(lambda: mutated()), st.binary(max_size=40)), caseless=st.booleans(),
+       dotall=st.booleans())
+@example(pattern=rb"a\Rb", caseless=False, dotall=False)
+def test_positions_change_nothing_else(pattern: bytes, caseless: bool, dotall: bool) -> None:
+    """A tree with positions is the tree without, its literals cut where escapes are, and every
+    span holds the text of its node."""
+    plain, problems = parse_pattern(pattern, caseless=caseless, dotall=dotall)
+    placed, placed_problems = parse_pattern(pattern, caseless=caseless, dotall=dotall, positions=True)
+    assert placed_problems == problems
+    assert (placed is None) == (plain is None)
+    if placed is not None:
+        assert without_positions(placed) == plain
+        for node in _nodes(placed.branches):
+            if isinstance(node, Literal | ByteSet):
+                assert node.span is not None
+                text = pattern[node.span[0]:node.span[1]]
+                if isinstance(node, Literal) and len(text) == len(node.data):  # written byte for byte
+                    assert text == node.data
+                    continue
+                if isinstance(node, Literal) and text[1:2].isdigit():  # octal here, alone maybe a backreference
+                    assert text[:1] == b"\\" and len(node.data) == 1
+                    continue
+                alone = parse_pattern(text, caseless=caseless, dotall=dotall)[0]  # an escape, a dot, a class
+                assert alone is not None and without_positions(alone).branches == ((_node_without_span(node),),), text
+
+
+def _nodes(branches: Sequence[Sequence[Node]]) -> Iterator[Node]:
+    """Every node written in the pattern outside classes, in order (not the parts of the group
+    ``\\R`` stands for)."""
+    for branch in branches:
+        for node in branch:
+            yield node
+            if isinstance(node, Group) and node != NEWLINE_SEQUENCE:
+                yield from _nodes(node.branches)
+            elif isinstance(node, Repeat):
+                yield from _nodes(((node.item,),))
+
+
+NEWLINE_SEQUENCE = parse_pattern(rb"\R", caseless=False, dotall=False, positions=True)[0].branches[0][0]  # type: ignore[union-attr]
+
+
+def _node_without_span(node: Literal | ByteSet) -> Node:
+    return without_positions(Tree(((node,),), 0, False)).branches[0][0]
 
 
 # -- problems --------------------------------------------------------------------------------

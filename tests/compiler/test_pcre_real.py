@@ -22,7 +22,7 @@ from sigc.diagnostics import Severity
 from sigc.regex.analysis import PatternAnalysis, analyze_pattern, parse_pattern
 from sigc.regex.translate import regex_flags
 
-from .pcre_cases import prefilter_passes, sample_subject
+from .pcre_cases import prefilter_passes, sample_subject, without_positions
 
 pytestmark = pytest.mark.slow
 
@@ -92,6 +92,15 @@ def test_every_pattern_translates_without_errors(corpus: Corpus) -> None:
     bad = [(e.line, p.code, p.message) for e in corpus.entries for p in e.analysis.problems if p.severity is Severity.ERROR]
     assert bad == []
     assert all(e.analysis.translated is not None for e in corpus.entries)
+
+
+def test_trees_with_positions_are_the_same_trees(corpus: Corpus) -> None:
+    """What lint reads (literals and byte sets with where they are written) means what the
+    build reads."""
+    for e in corpus.entries:
+        placed, _ = parse_pattern(e.pattern, caseless=e.caseless, dotall=e.dotall, positions=True)
+        assert placed is not None and without_positions(placed) == parse_pattern(
+            e.pattern, caseless=e.caseless, dotall=e.dotall)[0], e.line
 
 
 def test_every_translation_compiles_with_regex(corpus: Corpus) -> None:

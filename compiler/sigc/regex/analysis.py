@@ -60,19 +60,24 @@ class PatternAnalysis:
 
     def __reduce__(self) -> tuple[type[PatternAnalysis], tuple[Any, ...]]:
         """Pickle as the constructor's arguments: a forked child sends thousands of analyses
-        back (:mod:`sigc.halves`), and the dataclass default for frozen slotted classes (a
-        Python loop over ``fields()`` per object) is slower both ways (benchmarks/test_build.py)."""
+        back (:mod:`sigc.halves`), and the dataclass default for frozen slotted classes is a
+        Python loop over ``fields()`` per object, both ways (docs/benchmarks.md, "The analysis
+        on two cores")."""
         return PatternAnalysis, _ANALYSIS_FIELDS(self)
 
 
 _ANALYSIS_FIELDS = operator.attrgetter(*PatternAnalysis.__match_args__)
 
 
-def parse_pattern(pattern: bytes, *, caseless: bool, dotall: bool, sized: bool = True) -> tuple[Tree | None, tuple[PatternProblem, ...]]:
+def parse_pattern(pattern: bytes, *, caseless: bool, dotall: bool, sized: bool = True,
+                  positions: bool = False) -> tuple[Tree | None, tuple[PatternProblem, ...]]:
     """The tree of a PCRE pattern (None if PCRE would refuse it) and the problems found. Without
     ``sized``, a pattern too large to compile (SIG208, SIG210) still gets its tree: for tools
-    that measure it."""
-    parser = Parser(pattern, caseless=caseless, dotall=dotall)
+    that measure it. With ``positions``, literals and byte sets say where they are written (see
+    :class:`~sigc.regex.tree.Literal` and :class:`~sigc.regex.tree.ByteSet`), for tools that
+    point into the pattern or quote it (lint); the tree means the same, with its literals cut
+    where escapes are."""
+    parser = Parser(pattern, caseless=caseless, dotall=dotall, positions=positions)
     try:
         tree = parser.parse(sized=sized)
     except Fail as fail:

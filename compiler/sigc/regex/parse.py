@@ -165,7 +165,7 @@ def _nesting_message(depth: int) -> str:
 class Parser:
     """Recursive descent over PCRE1 8.39 syntax (non-UTF, no EXTENDED, no PCRE_EXTRA)."""
 
-    def __init__(self, pattern: bytes, *, caseless: bool, dotall: bool) -> None:
+    def __init__(self, pattern: bytes, *, caseless: bool, dotall: bool, positions: bool = False) -> None:
         self.p = pattern
         self.n = len(pattern)
         self.pos = 0
@@ -181,6 +181,8 @@ class Parser:
         self.dot = False
         self.copies = False  # a group quantified with a count above 1 (PCRE1 copies it)
         self.counted = False  # a quantified group, or a minimum above 1: regex copies them
+        self.positions = positions  # record where literals and byte sets are written (parse_pattern)
+        self.members: list[Literal | ByteSet] | None = None  # the items of the class being read, with positions
 
     # -- structure ---------------------------------------------------------------------------
 
@@ -226,17 +228,21 @@ class Parser:
         """Items up to ``|`` or ``)``. Hot loop: literal runs and two-byte escapes are
         handled inline, the rest by :meth:`atom` and :meth:`quantify`."""
         items: list[Node] = []
-        p, n, pos = self.p, self.n, self.pos
+        p, n, pos, positions = self.p, self.n, self.pos, self.positions
         while pos < n:
             c = p[pos]
             if c == 0x5C:
                 quick = _QUICK.get(p[pos:pos + 2])
                 if quick is not None:
-                    items.append(quick)
+                    items.append(_placed(quick, pos, pos + 2) if positions else quick)
                     pos += 2
                     continue
             if c == 0x5C or c not in _SPECIAL_START:
                 m = _RUN.match(p, pos)
+                if m is not None and positions:
+                    _place_run(items, m.group(), pos)
+                    pos = m.end()
+                    continue
                 if m is not None:
                     _push(items, Literal(_decode_run(m.group())))
                     pos = m.end()
@@ -248,7 +254,9 @@ class Parser:
                 self.quantify(items)
             else:
                 node = self.atom(c)
-                if node is not None:
+                if node is not None and positions:
+                    items.append(_placed(node, pos, self.pos))
+                elif node is not None:
                     _push(items, node)
             pos = self.pos
         self.pos = pos
@@ -323,8 +331,12 @@ class Parser:
         if last is None or isinstance(last, (Anchor, Repeat)) or (isinstance(last, Unsupported) and not last.repeatable):
             raise Fail("SIG201", "quantifier does not follow a repeatable item (nothing to repeat)", offset)
         if isinstance(last, Literal) and len(last.data) > 1:
-            items.append(Literal(last.data[:-1]))
-            return Literal(last.data[-1:])
+            if last.span is None:
+                items.append(Literal(last.data[:-1]))
+                return Literal(last.data[-1:])
+            start, end = last.span  # written byte for byte (see Literal)
+            items.append(Literal(last.data[:-1], (start, end - 1)))
+            return Literal(last.data[-1:], (end - 1, end))
         if isinstance(last, Group) and last.kind.is_lookaround:
             self.unsupported("a quantified assertion", offset)
         return last
@@ -575,7 +587,9 @@ class Parser:
         end = self.p.find(b"\\E", start + 2)
         stop = self.n if end < 0 else end
         self.pos = self.n if end < 0 else end + 2
-        return Literal(self.p[start + 2:stop]) if stop > start + 2 else None
+        if stop == start + 2:
+            return None
+        return Literal(self.p[start + 2:stop], (start + 2, stop) if self.positions else None)
 
     def g_reference(self, start: int) -> Node:
         """``\\g1 \\g{1} \\g{-1} \\g-1`` are backreferences; names and calls are not supported."""
@@ -615,7 +629,7 @@ class Parser:
     def char_class(self, start: int) -> Node:
         """``[...]``; pos is after the ``[``. Plain classes come from a cache (they repeat a lot
         in Nmap's files); the others, and any with a problem, are parsed here."""
-        plain = _PLAIN_CLASS.match(self.p, start)
+        plain = None if self.positions else _PLAIN_CLASS.match(self.p, start)
         if plain is not None:
             node = _plain_class(plain.group(), self.caseless)
             if node is not None:
@@ -633,6 +647,8 @@ class Parser:
         negated = self.at(self.pos) == 0x5E
         self.pos += int(negated)
         mask, items = 0, []
+        if self.positions:
+            self.members = []
         first = True
         while True:
             if self.pos >= self.n:
@@ -649,10 +665,12 @@ class Parser:
         code = CHAR_CODE if len(items) == 1 and mask.bit_count() == 1 else CLASS_CODE
         if self.caseless:
             mask = fold(mask)
+        members, self.members = tuple(self.members or ()), None
         if negated and mask == ALL:
-            return ByteSet(0, _NO_BYTE)
+            return ByteSet(0, _NO_BYTE, members=members)
         body = b"".join(items)
-        return ByteSet(ALL & ~mask if negated else mask, (b"[^" if negated else b"[") + body + b"]", code)
+        return ByteSet(ALL & ~mask if negated else mask, (b"[^" if negated else b"[") + body + b"]", code,
+                       members=members)
 
     def unsupported_node(self, start: int, what: str) -> Node:
         text = self.p[start:self.pos]
@@ -668,20 +686,30 @@ class Parser:
                 self.problems.append(problem(
                     "SIG205", "a hyphen after a class escape is a literal for PCRE1 (Nmap 7.93) but PCRE2 "
                     "(Nmap HEAD) refuses it; write '\\-'", self.pos))
+            if self.members is not None:
+                self.members.append(ByteSet(*low, span=(start, self.pos)))
             return low
         if self.at(self.pos) != 0x2D or self.at(self.pos + 1) in (0x5D, -1):
+            if self.members is not None:
+                self.members.append(Literal(bytes([low]), (start, self.pos)))
             return 1 << low, class_byte(low)
+        low_end = self.pos
         self.pos += 1
         if self.at(self.pos) == 0x5C and self.at(self.pos + 1) in _CLASS_LITERAL_ESCAPES:
             # \X in a class is the letter X, except as a range's end: PCRE1 faults it there
             self.pos += 2
             raise Fail("SIG201", f"invalid range in character class: '{show(self.p[start:self.pos])}'", start)
+        high_start = self.pos
         high = self.class_atom()
         if isinstance(high, tuple):
             raise Fail("SIG201", f"invalid range in character class: '{show(self.p[start:self.pos])}'", start)
         if high < low:
             raise Fail("SIG201", f"range out of order in character class: '{show(self.p[start:self.pos])}'", start)
-        return span(low, high), class_byte(low) + b"-" + class_byte(high)
+        mask, text = span(low, high), class_byte(low) + b"-" + class_byte(high)
+        if self.members is not None:
+            ends = (Literal(bytes([low]), (start, low_end)), Literal(bytes([high]), (high_start, self.pos)))
+            self.members.append(ByteSet(mask, text, span=(start, self.pos), members=ends))
+        return mask, text
 
     def class_atom(self) -> int | tuple[int, bytes]:
         """A byte, or (mask, spelling) for an escape or POSIX class."""
@@ -789,6 +817,29 @@ def _plain_class(text: bytes, caseless: bool) -> ByteSet | None:
     except Fail:
         return None
     return node if isinstance(node, ByteSet) and not parser.problems and parser.pos == len(text) else None
+
+
+def _place_run(items: list[Node], run: bytes, start: int) -> None:
+    """The literals of a ``_RUN`` at ``start``, for a tree with positions: each escape on its
+    own, the plain bytes between them as they are (see :func:`_decode_run`). A run in one step
+    rather than escape by escape, as without positions: docs/benchmarks.md, "sigc lint as a
+    package"."""
+    if b"\\" not in run:
+        items.append(Literal(run, (start, start + len(run))))
+        return
+    for i, part in enumerate(_RUN_ESCAPE.split(run)):  # plain, escape, plain, ..., plain
+        if part:
+            items.append(Literal(_RUN_VALUES[part] if i % 2 else part, (start, start + len(part))))
+            start += len(part)
+
+
+def _placed(node: Node, start: int, end: int) -> Node:
+    """``node`` with its span, for a tree with positions (one it has already is kept)."""
+    if type(node) is Literal and node.span is None:
+        return Literal(node.data, (start, end))
+    if type(node) is ByteSet and node.span is None:
+        return ByteSet(node.mask, node.text, node.code, (start, end), node.members)
+    return node
 
 
 def _push(items: list[Node], node: Node) -> None:

@@ -56,22 +56,39 @@ class AnchorKind(enum.Enum):
 START_ANCHORS = frozenset({AnchorKind.START, AnchorKind.SUBJECT_START, AnchorKind.MATCH_START})
 
 
+Span = tuple[int, int]  # where a node is written in the pattern: [start, end) byte offsets
+
+
 @dataclass(frozen=True, slots=True)
 class Literal:
-    """Bytes matched one after the other (case-insensitively if the pattern is caseless)."""
+    """Bytes matched one after the other (case-insensitively if the pattern is caseless).
+
+    ``span``: where it is written, in a tree parsed with ``positions``
+    (:func:`sigc.regex.analysis.parse_pattern`), else None (and in the group ``\\R`` stands
+    for, which is not written). There every escape is a literal of its own, and a literal of
+    several bytes is written byte for byte (plain bytes, or the inside of ``\\Q...\\E``)."""
 
     data: bytes
+    span: Span | None = None
 
 
 @dataclass(frozen=True, slots=True)
 class ByteSet:
     """One byte out of ``mask`` (bit ``b`` set: byte ``b`` matches, flags already applied);
     ``text`` is its ``regex`` spelling (``.``, ``\\d``, ``[^\\r\\n]`` ...); ``code`` the bytes PCRE1
-    compiles it to (see :func:`sigc.regex.size.compiled_length`)."""
+    compiles it to (see :func:`sigc.regex.size.compiled_length`).
+
+    With ``positions`` (:func:`sigc.regex.analysis.parse_pattern`), ``span`` is where it is
+    written, and a class (``[...]``) lists its items in ``members``, in order: a
+    :class:`Literal` for each byte it names, a ByteSet for each escape such as ``\\d``, POSIX
+    class or range (a range's two ends are its members). Without, None and () (and in the
+    group ``\\R`` stands for)."""
 
     mask: int
     text: bytes
     code: int = 1  # size._TYPE_CODE for '.', \d and the other escapes, CHAR_CODE or CLASS_CODE for [...]
+    span: Span | None = None
+    members: tuple[Literal | ByteSet, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
