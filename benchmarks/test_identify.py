@@ -167,10 +167,10 @@ def test_cold_start(benchmark: Any, bundles: dict[str, Path], child_env: dict[st
     benchmark.pedantic(cold, setup=baseline, rounds=rounds, warmup_rounds=2)
     cold_median = statistics.median(benchmark.stats.stats.data)
     bare_median = statistics.median(bare[2:] or bare)
-    one = _child_rss(bundles[suffix], None, child_env)
+    one = _child_rss(bundles[suffix], None, child_env)  # goal 2.5x since issue 13: docs/benchmarks.md
     note(benchmark, encoding=suffix, cold_median_ms=round(cold_median * 1e3, 1),
          import_regex_median_ms=round(bare_median * 1e3, 1), ratio=round(cold_median / bare_median, 2),
-         goal_ratio=2, one_banner_peak_rss_mib=round(one["maxrss_kib"] / 1024, 1))
+         goal_ratio=2.5, one_banner_peak_rss_mib=round(one["maxrss_kib"] / 1024, 1))
 
 
 # -- (e) ---------------------------------------------------------------------------------------
@@ -197,4 +197,4 @@ def test_peak_rss(benchmark: Any, bundles: dict[str, Path], corpus_file: Path, c
     (result,) = results
     note(benchmark, encoding=suffix, peak_rss_mib=round(result["maxrss_kib"] / 1024, 1),
          peak_rss_mb=round(result["maxrss_kib"] * 1024 / 1e6, 1), identified=result["identified"],
-         matched=result["matched"], goal_mb=30)
+         matched=result["matched"], goal_mb=32 if suffix == "db" else 30)  # docs/benchmarks.md, issue 13
