@@ -53,11 +53,26 @@ def test_case_9_no_applicable_probe_is_tcpwrapped(nmaplike: Catalog, state: Port
     assert result.probes == () and connects(fake) == [] and result.state is state
 
 
-def test_icmp_unreachable_moves_on_at_once(nmaplike: Catalog) -> None:
-    """ECONNREFUSED on a UDP read is handled like EOF: next probe, same socket, no wait. With
-    no byte and no timeout ever, the port ends tcpwrapped."""
-    result, fake = scan(nmaplike, Server(Behaviour(refuse=True)), 41999, Proto.UDP, intensity=7)
+def test_icmp_unreachable_before_any_reply_is_closed(nmaplike: Catalog) -> None:
+    """ECONNREFUSED on a UDP socket that never got a reply is ICMP port unreachable: the port
+    is closed (port-unreach), as Nmap's UDP scan says, after one probe and no wait; not
+    tcpwrapped, not open|filtered (issue 14, item 1)."""
+    result, fake = scan(nmaplike, Server(Behaviour(refuse=True)), 7, Proto.UDP, intensity=7,
+                        state=PortState.OPEN_FILTERED)
+    assert (result.state, result.reason) == (PortState.CLOSED, "port-unreach")
+    assert len(result.probes) == 1 and fake.now < 1.0
+    svc = result.service
+    assert svc is not None and (svc.method, svc.conf) == (Method.TABLE, 3)
+    assert svc.name == nmaplike.table_name(7, Proto.UDP)
+
+
+def test_icmp_unreachable_after_a_reply_moves_on(nmaplike: Catalog) -> None:
+    """A port that answered is open; an ICMP error later is handled like EOF (next probe,
+    same socket, no wait), as Nmap's service scan does."""
+    result, fake = scan(nmaplike, Server(Behaviour(refuse=True)), 41999, Proto.UDP, intensity=7,
+                        state=PortState.OPEN)
     assert len(result.probes) == 6 and fake.now < 1.0  # every UDP probe of rarity <= 7
+    assert result.state is PortState.OPEN
     assert result.service is not None and result.service.name == "tcpwrapped"
 
 

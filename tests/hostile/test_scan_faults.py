@@ -10,6 +10,7 @@ import re
 import resource
 import select
 import shutil
+import socket
 import subprocess
 import sys
 import xml.etree.ElementTree as ET
@@ -285,3 +286,37 @@ def test_a_limit_that_leaves_two_sockets_loses_no_port(catalog: Catalog, servers
     for output, counted in found.items():
         assert counted == Counter(ports), output
     assert {(r["state"], r["name"]) for r in records} == {("open", "ssh")}
+
+
+def _closed_udp_ports(count: int) -> list[int]:
+    """COUNT loopback UDP ports nothing listens on now (bound, then let go)."""
+    found: list[int] = []
+    while len(found) < count:
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
+            probe.bind(("127.0.0.1", 0))
+            found.append(probe.getsockname()[1])
+    return sorted(set(found))
+
+
+@pytest.mark.real_nmap
+def test_closed_udp_ports_are_closed_port_unreach_as_nmap_says(bundle_path: Path, tmp_path: Path) -> None:
+    """ICMP port unreachable (ECONNREFUSED on the connected socket) makes a UDP port closed,
+    reason port-unreach, as ``nmap -sU`` says; they used to end open|filtered and tcpwrapped.
+    A bound socket that never answers stays open|filtered in both (issue 14, item 1)."""
+    if os.geteuid() != 0:
+        pytest.skip("nmap -sU needs root for its raw sockets")
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as silent:
+        silent.bind(("127.0.0.1", 0))
+        ports = [*_closed_udp_ports(6), silent.getsockname()[1]]
+        out = tmp_path / "out.xml"
+        run_bounded("sigscan", "scan", "127.0.0.1", "-sU", "-p", ",".join(map(str, ports)),
+                    "--bundle", str(bundle_path), "--intensity", "2", "-oX", str(out),
+                    timeout=120, codes={0})
+        ours = states(out.read_text())
+        done = subprocess.run([NMAP, "-sU", "-Pn", "-n", "--reason", "-oX", "-", "-p",
+                               ",".join(map(str, ports)), "127.0.0.1"],
+                              capture_output=True, timeout=120, check=True)
+        theirs = states(done.stdout)
+    assert ours == theirs
+    assert Counter(ours.values()) == {("closed", "port-unreach"): len(ports) - 1,
+                                      ("open|filtered", "no-response"): 1}

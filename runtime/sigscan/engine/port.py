@@ -225,7 +225,13 @@ class PortEngine:
 
     def _reset(self, run: ProbeRun, now: float) -> None:
         error = run.error or "ECONNRESET"
-        if error in LIKE_EOF:
+        if self.proto is Proto.UDP and error == "ECONNREFUSED" and self.state is PortState.OPEN_FILTERED:
+            # ICMP port unreachable before any reply: Nmap's UDP scan calls the port closed
+            # (port-unreach) and probes it no further; there is nothing to wrap or identify
+            self.state, self.reason = PortState.CLOSED, "port-unreach"
+            self._wrap_possible = False
+            self._finish(Final.NOMATCH, now)
+        elif error in LIKE_EOF:
             self._closed(run, now)
         elif error in NEXT_PROBE:
             self._advance(run, now, restart=True)
