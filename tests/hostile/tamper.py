@@ -30,6 +30,8 @@ from typing import Any
 
 import orjson
 
+from sigc.build import build
+from sigc.sources import resolve
 from sigscan.bundle.loader import (
     JSON_DIGEST_END,
     JSON_PREFIX,
@@ -98,6 +100,17 @@ def write_sources(folder: Path) -> Path:
     source = folder / "nmap-service-probes"
     source.write_bytes(PROBES)
     return source
+
+
+def build_both(folder: Path) -> dict[str, Path]:
+    """The probe file built in ``folder`` in both encodings: {"json": path, "db": path}."""
+    source = write_sources(folder)
+    out = {}
+    for suffix in ("json", "db"):
+        target = folder / f"tamper.{suffix}"
+        assert build(resolve([str(source)]), target).ok
+        out[suffix] = target
+    return out
 
 
 @dataclass(frozen=True)

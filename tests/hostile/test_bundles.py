@@ -20,21 +20,19 @@ from xml.etree import ElementTree
 
 import pytest
 
-from sigc.build import build
-from sigc.sources import resolve
 from sigscan.bundle.schema import MATCHES
 from tests.hostile.support import Outcome, run_bounded, unprivileged
 from tests.hostile.tamper import (
     RESPONSES,
     Cell,
     Document,
+    build_both,
     edit_cells,
     json_bytes,
     jsonl,
     line_of,
     row_of_line,
     sqlite_edit,
-    write_sources,
 )
 from tests.scan.servers import ServerThread, Stats, server_thread
 
@@ -45,14 +43,7 @@ BANNER = b"SSH-2.0-OpenSSH_9.2p1\r\n"  # the NULL probe's ssh line names it
 @pytest.fixture(scope="module")
 def small(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     """The tamper probe file built in both encodings: {"json": path, "db": path}."""
-    folder = tmp_path_factory.mktemp("tamper")
-    source = write_sources(folder)
-    out = {}
-    for suffix in ("json", "db"):
-        target = folder / f"tamper.{suffix}"
-        assert build(resolve([str(source)]), target).ok
-        out[suffix] = target
-    return out
+    return build_both(tmp_path_factory.mktemp("tamper"))
 
 
 @pytest.fixture(scope="module")

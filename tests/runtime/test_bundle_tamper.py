@@ -18,8 +18,6 @@ from typing import Any
 
 import pytest
 
-from sigc.build import build
-from sigc.sources import resolve
 from sigscan.bundle.errors import BundleError
 from sigscan.bundle.loader import open_bundle
 from sigscan.bundle.schema import MATCHES, TABLES, ColumnType
@@ -33,13 +31,13 @@ from tests.hostile.tamper import (
     Raw,
     Split,
     Sql,
+    build_both,
     edit_cells,
     json_bytes,
     line_of,
     reseal_json,
     row_of_line,
     sqlite_edit,
-    write_sources,
 )
 
 REFUSED = "refused"
@@ -47,14 +45,7 @@ REFUSED = "refused"
 
 @pytest.fixture(scope="module")
 def built(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
-    folder = tmp_path_factory.mktemp("tamper")
-    source = write_sources(folder)
-    out = {}
-    for suffix in ("json", "db"):
-        target = folder / f"tamper.{suffix}"
-        assert build(resolve([str(source)]), target).ok
-        out[suffix] = target
-    return out
+    return build_both(tmp_path_factory.mktemp("tamper"))
 
 
 @pytest.fixture(scope="module")
