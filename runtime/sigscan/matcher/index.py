@@ -14,11 +14,11 @@ its key.
     A *token* is a maximal run of ASCII letters and digits. A token lying strictly inside a
     literal the response must contain (bounded by non-alphanumeric bytes of the literal on both
     sides, or by the start of the response for an anchored prefix) is a token of every matching
-    response. A head shared by more than a few lines (``sigc.prefilter.SMALL_BUCKET``) (``HTTP/1.`` heads thousands
-    of lines of ``GetRequest``, ``220 `` hundreds of ``NULL``) is split by each line's rarest
-    token within the bucket (``Apache``, ``nginx``, ``Postfix``
-    ...), so a response only gets the lines whose token it has plus those with no token. Lines
-    without a head are keyed by their rarest token among such lines. The response's tokens are
+    response. A head shared by more than a few lines (``sigc.prefilter.SMALL_BUCKET``; ``HTTP/1.``
+    heads thousands of lines of ``GetRequest``, ``220 `` hundreds of ``NULL``) is split by each
+    line's rarest token within the bucket (``Apache``, ``nginx``, ``Postfix`` ...), so a
+    response only gets the lines whose token it has plus those with no token. Lines without a
+    head are keyed by their rarest token among such lines. The response's tokens are
     computed at most once per response. Caseless lines never get token keys.
 ``first``
     An anchored line with neither, whose ``first_bytes`` the compiler knows (``^[0-9a-f]{8}$``,
@@ -91,7 +91,7 @@ class Entry:
     ``compiled`` (the pattern for searches that need no time budget) is filled on first use; a
     matcher that checks ``prefix`` first compiles only :meth:`rest` and matches it at offset
     ``skip`` (see ``sigc.regex.literals.split_head``). ``untimed`` is the longest subject searched
-    without a budget (see :mod:`.cost`), and ``literal_cost`` the bound that may spare the budget for a
+    without a budget (see :mod:`sigscan.bundle.cost`), and ``literal_cost`` the bound that may spare the budget for a
     longer one by counting literals in it: ``None`` when there is none (or no subject is too
     long for ``untimed``), ``True`` while it is only in the bundle (:meth:`literal_bound` reads
     it), then the bound as stored. :attr:`lineno` and :attr:`source` (where the line is
