@@ -71,8 +71,9 @@ ENGINE_FORBIDDEN = {"asyncio", "socket", "ssl", "time", "select", "selectors", "
 
 
 def test_engine_is_sans_io() -> None:
-    """runtime/sigscan/engine imports no I/O or clock module (it is fed events with ``now``)."""
-    for path in sorted(ENGINE.rglob("*.py")):
+    """runtime/sigscan/engine and the version plugins import no I/O or clock module (they are
+    fed events with ``now``)."""
+    for path in sorted([*ENGINE.rglob("*.py"), *(RUNTIME / "plugins").rglob("*.py")]):
         used = _imports(path) & ENGINE_FORBIDDEN
         assert not used, f"{path.relative_to(ROOT)} imports {sorted(used)}"
 
@@ -80,6 +81,7 @@ def test_engine_is_sans_io() -> None:
 def test_importing_the_engine_loads_no_io_module() -> None:
     """Transitively too (``time`` excepted: stdlib modules such as datetime load it)."""
     assert _loaded(_modules(ENGINE), ENGINE_FORBIDDEN - {"time"}) == []
+    assert _loaded(_modules(RUNTIME / "plugins"), ENGINE_FORBIDDEN - {"time"}) == []
 
 
 def test_python_dash_m_runs_each_command() -> None:
@@ -102,7 +104,7 @@ def test_the_files_helper_stands_alone() -> None:
 
 COMPILER = ROOT / "compiler" / "sigc"
 # Runtime layers, lowest first: a module imports only from its own layer or lower ones.
-LAYERS = ("bundle", "matcher", "engine", "net", "scanning", "output", "cli")
+LAYERS = ("bundle", "matcher", "engine", "plugins", "net", "scanning", "output", "cli")
 
 
 def _module_name(path: Path, root: Path) -> str:

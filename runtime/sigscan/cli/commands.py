@@ -107,6 +107,14 @@ def _add_scan(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> 
                       help="ports in detection at once (default 20, as Nmap)")
     scan.add_argument("--max-host-parallel", type=_positive, default=None, metavar="N",
                       help="ports of one host in detection at once (default: no separate bound)")
+    scan.add_argument("--no-plugins", dest="plugins", action="store_false",
+                      help="run no version plugin (Nmap's version scripts)")
+    scan.add_argument("--no-plugin", dest="plugins_off", action="append", default=[], metavar="NAME",
+                      help="leave out the plugin NAME (repeat, or NAME,NAME)")
+    scan.add_argument("--plugin-output", action="store_true",
+                      help="show what plugins print in text and XML (as Nmap with --script)")
+    scan.add_argument("--list-plugins", action="store_true",
+                      help="list the version plugins and exit")
     scan.add_argument("--bundle", help="bundle file (default: as for identify)")
     scan.add_argument("-v", dest="scan_verbose", action="count", default=0,
                       help="more detail (repeat for more)")

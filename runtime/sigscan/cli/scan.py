@@ -38,6 +38,7 @@ from sigscan.bundle.loader import Bundle, open_bundle
 from sigscan.bundle.locate import locate
 from sigscan.cli.errors import Terminated, Usage
 from sigscan.engine import EngineConfig, Profile
+from sigscan.engine.plugin import Plugin
 from sigscan.engine.results import HostResult, PortResult, ScanInfo
 from sigscan.net.driver import DEFAULT_MAX_PARALLEL
 from sigscan.output.common import with_table_names
@@ -45,6 +46,9 @@ from sigscan.output.ndjson import NdjsonWriter
 from sigscan.output.progress import progress_line
 from sigscan.output.text import TextWriter
 from sigscan.output.xml import XmlWriter
+from sigscan.plugins import UnknownPlugin, selected
+from sigscan.plugins import load as load_plugin
+from sigscan.plugins import names as plugin_names
 from sigscan.scanning.plan import bundle_error, port_spec, ready_catalog, resolve_targets
 from sigscan.scanning.ports import PortSpec, PortSpecError, ServiceTable
 from sigscan.scanning.scanner import Scanner, ScanOptions
@@ -60,7 +64,11 @@ PROGRESS_EVERY = 0.5  # seconds between progress line updates
 
 
 def run_scan(args: argparse.Namespace) -> int:
+    if args.list_plugins:
+        return _list_plugins()
     verbose = int(bool(args.verbose)) + args.scan_verbose
+    profile = Profile(args.profile)
+    plugins = _plugins(args, profile)
     targets = _targets(args)  # first: a mistyped target is told before any bundle problem
     located = locate(args.bundle)
     with open_bundle(located.path) as bundle:
@@ -69,7 +77,7 @@ def run_scan(args: argparse.Namespace) -> int:
         table = ServiceTable.from_bundle(bundle)
         ports = _port_spec(args, table)
         config = EngineConfig(intensity=7 if args.intensity is None else args.intensity,
-                              profile=Profile(args.profile))
+                              profile=profile, plugins=plugins)
         options = ScanOptions(max_parallel=args.max_parallel or DEFAULT_MAX_PARALLEL,
                               max_host_parallel=args.max_host_parallel)
         info = ScanInfo(args=shlex.join(["sigscan", *args.argv]), start=time.time(),
@@ -161,6 +169,23 @@ def _nothing() -> None:
 
 
 # -- arguments ----------------------------------------------------------------------------------
+
+
+def _plugins(args: argparse.Namespace, profile: Profile) -> tuple[Plugin, ...]:
+    off = {name.strip() for names in args.plugins_off for name in names.split(",") if name.strip()}
+    try:
+        return selected(profile, off=off, enabled=args.plugins)
+    except UnknownPlugin as exc:
+        raise Usage(str(exc)) from None
+
+
+def _list_plugins() -> int:
+    """One line per plugin: its name, whether Nmap's -sV runs that script, what it finds."""
+    for name in plugin_names():
+        plugin = load_plugin(name)
+        origin = "nmap" if plugin.nmap else "sigscan"
+        print(f"{name:24} {origin:8} {plugin.summary}")
+    return 0
 
 
 def _port_spec(args: argparse.Namespace, table: ServiceTable) -> PortSpec:
@@ -347,6 +372,9 @@ class _Outputs:
 
     def host(self, host: HostResult) -> None:
         named = with_table_names(host, self.table.name)
+        if not self.args.plugin_output:  # Nmap's -sV shows no script output without --script
+            named = replace(named, ports=tuple(replace(p, scripts=()) if p.scripts else p
+                                               for p in named.ports))
         if self.progress is not None:
             self.progress.clear()
 

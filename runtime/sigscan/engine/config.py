@@ -11,6 +11,8 @@ import datetime
 import enum
 from dataclasses import dataclass
 
+from sigscan.engine.plugin import Plugin
+
 
 class Profile(enum.Enum):
     NMAP = "nmap"
@@ -32,7 +34,8 @@ class EngineConfig:
     ``max(fast_spec_delay, fast_spec_rtt_factor * rtt)`` after the NULL connection is up, and only
     if no banner came by then (a banner makes that connection useless). ``rpc_grind``: run the SunRPC
     grinder on ports identified as ``rpcbind`` (intensity 7 and above, as Nmap's rpc-grind.nse);
-    ``rpc_timeout`` is its wait per call."""
+    ``rpc_timeout`` is its wait per call. ``plugins``: the version plugins to run after the probe
+    phase (:mod:`sigscan.engine.scripts`; :func:`sigscan.plugins.selected` picks them)."""
 
     intensity: int = 7
     profile: Profile = Profile.NMAP
@@ -50,6 +53,7 @@ class EngineConfig:
     fast_spec_rtt_factor: float = 2.0
     rpc_grind: bool = True
     rpc_timeout: float = 5.0
+    plugins: tuple[Plugin, ...] = ()
 
     def __post_init__(self) -> None:
         if not 0 <= self.intensity <= 9:

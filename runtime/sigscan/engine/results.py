@@ -49,11 +49,20 @@ class Service:
 
 
 @dataclass(frozen=True, slots=True)
+class ScriptOutput:
+    """What a version plugin printed for a port: Nmap's ``<script id output>`` and its ``|``
+    lines. ``id`` is the Nmap script the plugin mirrors."""
+
+    id: str
+    output: str
+
+
+@dataclass(frozen=True, slots=True)
 class PortResult:
     """One scanned port. ``reason`` is Nmap's state reason (``syn-ack`` for a TCP connect that
     succeeded, ``udp-response``, ``no-response``, ``conn-refused``). ``probes`` lists the probes
     sent, in order; ``notes`` are human-readable diagnostics (timeouts, ignored softmatches, cut
-    responses, certificate subject)."""
+    responses, certificate subject); ``scripts`` what version plugins printed, in the order they ran."""
 
     host: str
     port: int
@@ -64,6 +73,7 @@ class PortResult:
     probes: tuple[str, ...] = ()
     notes: tuple[str, ...] = field(default=())
     elapsed: float = 0.0
+    scripts: tuple[ScriptOutput, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

@@ -43,6 +43,7 @@ from sigscan.engine.events import (
     WaitUntil,
 )
 from sigscan.engine.results import PortResult, PortState
+from sigscan.engine.scripts import Detection
 from sigscan.net.transport import Connection, Endpoint, Network
 
 DEFAULT_MAX_PARALLEL = 20  # Nmap's ideal_parallelism at -T3
@@ -67,7 +68,7 @@ class PortJob:
         return Endpoint(self.address, self.port, self.proto, self.hostname)
 
 
-async def run_port(engine: PortEngine, endpoint: Endpoint, network: Network) -> PortResult:
+async def run_port(engine: PortEngine | Detection, endpoint: Endpoint, network: Network) -> PortResult:
     """Drive ``engine`` to its report over real connections to ``endpoint``."""
     port = _PortIO(endpoint, network)
     async with asyncio.TaskGroup() as connects:
@@ -87,7 +88,7 @@ class _PortIO:
         self.conns: dict[int, Connection] = {}
         self.deadline: float | None = None
 
-    async def run(self, engine: PortEngine, connects: asyncio.TaskGroup) -> PortResult:
+    async def run(self, engine: PortEngine | Detection, connects: asyncio.TaskGroup) -> PortResult:
         loop = asyncio.get_running_loop()
         actions = engine.start(loop.time())
         while True:
@@ -281,7 +282,10 @@ class Driver:
         config = self.config if job.rtt is None else replace(self.config, rtt=job.rtt)
         engine = PortEngine(self.catalog, job.address, job.port, job.proto, state=job.state,
                             config=config, reason=job.reason)
-        return await run_port(engine, job.endpoint, self.network)
+        if not config.plugins:
+            return await run_port(engine, job.endpoint, self.network)
+        return await run_port(Detection(engine, config.plugins, hostname=job.hostname),
+                              job.endpoint, self.network)
 
     async def _port(self, job: PortJob, jobs: JobQueue, slots: asyncio.Semaphore,
                     on_result: Callable[[PortResult], None]) -> None:

@@ -4,7 +4,8 @@ Keys, always present and in this order, are Nmap's XML names: ``host``, ``port``
 ``state``, ``reason`` (``<port>``/``<state>``), then the ``<service>`` fields ``name``,
 ``product``, ``version``, ``extrainfo``, ``hostname``, ``ostype``, ``devicetype``, ``method``,
 ``conf``, ``tunnel``, ``cpe`` (a list) and ``servicefp`` (its ``\\nSF:`` line breaks removed, as
-in XML). A field Nmap would not write is ``null`` (``cpe``: ``[]``).
+in XML). A field Nmap would not write is ``null`` (``cpe``: ``[]``). Last, ``scripts``: what the
+version plugins printed, a list of ``{"id", "output"}`` objects (Nmap's ``<script>`` elements).
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from sigscan.output.common import TextStream
 
 FIELDS = ("host", "port", "protocol", "state", "reason", "name", "product", "version",
           "extrainfo", "hostname", "ostype", "devicetype", "method", "conf", "tunnel", "cpe",
-          "servicefp")
+          "servicefp", "scripts")
 
 
 def record(port: PortResult) -> dict[str, Any]:
@@ -28,6 +29,7 @@ def record(port: PortResult) -> dict[str, Any]:
     if service is None:
         out.update(dict.fromkeys(FIELDS[5:]))
         out["cpe"] = []
+        out["scripts"] = _scripts(port)
         return out
     out.update({
         "name": service.name, "product": service.product or None,
@@ -36,8 +38,13 @@ def record(port: PortResult) -> dict[str, Any]:
         "devicetype": service.devicetype or None, "method": service.method.value,
         "conf": service.conf, "tunnel": service.tunnel or None, "cpe": list(service.cpe),
         "servicefp": service.servicefp.replace("\nSF:", "") if service.servicefp else None,
+        "scripts": _scripts(port),
     })
     return out
+
+
+def _scripts(port: PortResult) -> list[dict[str, str]]:
+    return [{"id": script.id, "output": script.output} for script in port.scripts]
 
 
 def line(port: PortResult) -> str:

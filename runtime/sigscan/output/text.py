@@ -33,7 +33,14 @@ from __future__ import annotations
 import datetime
 from collections.abc import Iterable, Sequence
 
-from sigscan.engine.results import HostResult, PortResult, PortState, ScanInfo, Service
+from sigscan.engine.results import (
+    HostResult,
+    PortResult,
+    PortState,
+    ScanInfo,
+    ScriptOutput,
+    Service,
+)
 from sigscan.output.common import (
     Ignored,
     TextStream,
@@ -164,7 +171,29 @@ def port_table(ports: Sequence[PortResult]) -> list[str]:
     rows = [["PORT", "STATE", "SERVICE", "VERSION"]]
     rows.extend([f"{p.port}/{p.proto}", p.state.value, service_column(p),
                  full_version(p.service)] for p in ports)
-    return table(rows)
+    lines = table(rows)
+    if not any(p.scripts for p in ports):
+        return lines
+    out = lines[:1]
+    for port, line in zip(ports, lines[1:], strict=True):
+        out.append(line)
+        out.extend(script_lines(script) for script in port.scripts if script.output)
+    return out
+
+
+def script_lines(script: ScriptOutput) -> str:
+    """Nmap's ``formatScriptOutput``: ``| id: first line`` … ``|_last line``, the output's
+    unprintable characters escaped as ``\\xHH``."""
+    lines = escape_for_screen(script.output).split("\n")
+    return "\n".join(("|_" if i == len(lines) - 1 else "| ") + (f"{script.id}: " if i == 0 else "")
+                     + line for i, line in enumerate(lines))
+
+
+def escape_for_screen(text: str) -> str:
+    """Nmap's ``escape_for_screen``: characters other than printable ASCII, tab and newline
+    become ``\\xHH``."""
+    return "".join(c if " " <= c <= "~" or c in "\t\n" else
+                   "".join(f"\\x{b:02X}" for b in c.encode("utf-8")) for c in text)
 
 
 def table(rows: Sequence[Sequence[str]]) -> list[str]:

@@ -162,7 +162,9 @@ def port_element(port: PortResult) -> str:
     """One ``<port>`` with its ``<state>`` and ``<service>``, and its line break."""
     state = _attrs([("state", port.state.value), ("reason", port.reason), ("reason_ttl", 0)])
     head = _attrs([("protocol", port.proto), ("portid", port.port)])
-    return f"<port{head}><state{state}/>{service_element(port.service)}</port>\n"
+    scripts = "".join(f"<script{_attrs([('id', s.id), ('output', s.output)])}/>"
+                      for s in port.scripts)
+    return f"<port{head}><state{state}/>{service_element(port.service)}{scripts}</port>\n"
 
 
 def service_element(service: Service | None) -> str:

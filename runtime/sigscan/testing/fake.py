@@ -44,6 +44,7 @@ from sigscan.engine.events import (
 )
 from sigscan.engine.port import PortEngine
 from sigscan.engine.results import PortResult
+from sigscan.engine.scripts import Detection
 
 
 @dataclass(frozen=True, slots=True)
@@ -148,7 +149,7 @@ class FakeTransport:
 
     # -- driving -------------------------------------------------------------------------------
 
-    def run(self, engine: PortEngine, *, start: float = 0.0, limit: float = 100_000.0,
+    def run(self, engine: PortEngine | Detection, *, start: float = 0.0, limit: float = 100_000.0,
             max_steps: int = 200_000) -> PortResult:
         self.now = start
         self._perform(engine, engine.start(start))
@@ -171,7 +172,7 @@ class FakeTransport:
         self.now = max(self.now, head)
         return event
 
-    def _perform(self, engine: PortEngine, actions: list[Action]) -> None:
+    def _perform(self, engine: PortEngine | Detection, actions: list[Action]) -> None:
         for action in actions:
             self.log.append((self.now, action))
             if isinstance(action, Connect):

@@ -1,0 +1,1 @@
+"""What several plugins share (protocol encodings, fingerprint reading); no plugin lives here."""
