@@ -114,8 +114,8 @@ def identify(bundle: "Bundle", data: bytes, *, probe: str = "NULL", proto: str =
 def scan(targets: "str | Iterable[str]", ports: "str | int | Iterable[int]", *,
          bundle: "Bundle | str | PathLike[str] | None" = None, profile: "Profile | str" = "nmap",
          intensity: int = 7, protocols: "str | Iterable[str]" = "tcp",
-         max_parallel: int | None = None,
-         max_host_parallel: int | None = None) -> "AsyncIterator[PortResult]":
+         max_parallel: int | None = None, max_host_parallel: int | None = None,
+         plugins: bool = True, skip_plugins: "Iterable[str]" = ()) -> "AsyncIterator[PortResult]":
     """Scan ``ports`` of ``targets`` as ``sigscan scan`` does (a connect scan, then Nmap's
     version detection on the open ports) and yield a :class:`PortResult` for each requested
     port as it finishes, each exactly once. See docs/api.md for the arguments; bad ones raise
@@ -127,4 +127,5 @@ def scan(targets: "str | Iterable[str]", ports: "str | int | Iterable[int]", *,
     from sigscan.scanning.stream import scan as run
 
     return run(targets, ports, bundle=bundle, profile=profile, intensity=intensity,
-               protocols=protocols, max_parallel=max_parallel, max_host_parallel=max_host_parallel)
+               protocols=protocols, max_parallel=max_parallel, max_host_parallel=max_host_parallel,
+               plugins=plugins, skip_plugins=skip_plugins)
