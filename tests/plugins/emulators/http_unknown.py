@@ -9,7 +9,7 @@ import asyncio
 from tests.plugins.emulators.base import read_some, send_and_close, tcp
 
 PLUGINS = ("http-server-header",)
-EFFECTS = {("tcp", 80): "Cobblestone/4.2 (sigscan test)"}
+EFFECTS = {("tcp", 80): {"product": "Cobblestone/4.2 (sigscan test)"}}
 BODY = b"<html><body>cobblestone</body></html>\n"
 
 
