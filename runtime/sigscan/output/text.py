@@ -185,6 +185,8 @@ def script_lines(script: ScriptOutput) -> str:
     """Nmap's ``formatScriptOutput``: ``| id: first line`` … ``|_last line``, the output's
     unprintable characters escaped as ``\\xHH``."""
     lines = escape_for_screen(script.output).split("\n")
+    if len(lines) > 1 and lines[-1] == "":  # a final line break ends the last line, as in Nmap
+        lines.pop()
     return "\n".join(("|_" if i == len(lines) - 1 else "| ") + (f"{script.id}: " if i == 0 else "")
                      + line for i, line in enumerate(lines))
 
