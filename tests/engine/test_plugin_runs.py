@@ -24,6 +24,7 @@ from sigscan.engine.events import (
 )
 from sigscan.engine.plugin import (
     NO_SERVICE,
+    SCRIPT_ERROR,
     Outcome,
     Plugin,
     PortView,
@@ -125,7 +126,7 @@ def test_plugin_errors_end_the_run_with_a_note() -> None:
     run, _ = _start(_plugin(plugin))
     run.feed(Connected(FIRST_CONN, 0.0))
     assert run.feed(Data(FIRST_CONN, 0.1, b"short")) == [Close(FIRST_CONN)]
-    assert run.done and run.outcome is None
+    assert run.done and run.outcome == Outcome(output=SCRIPT_ERROR)  # as Nmap prints it
     assert run.notes == ["test-plugin: failed: IndexError: index out of range"]
 
 

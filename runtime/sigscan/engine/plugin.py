@@ -162,6 +162,11 @@ class Outcome:
 
 Exchange = Generator[Step, object, Outcome | None]
 
+SCRIPT_ERROR = "ERROR: Script execution failed (use -d to debug)"
+"""What Nmap prints as a script's output when the script raises an error (without ``-d``); the
+runner gives a plugin that raises the same output. A plugin whose script changes the port
+before the point where it fails returns ``Outcome(output=SCRIPT_ERROR, state=…)`` itself."""
+
 
 @dataclass(frozen=True, slots=True)
 class Plugin:

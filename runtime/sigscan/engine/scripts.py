@@ -13,7 +13,8 @@ script runs), runs the accepted ones one after the other, applies each outcome a
 Whatever a plugin does, the port ends: each run is bounded by its plugin's ``timeout``, by a
 count of steps (a plugin that loops without waiting is stopped) and by :data:`READ_LIMIT` bytes
 kept per connection; an exception in plugin code ends that run with a note and no change to
-the verdict (Nmap, too, only reports a script's error with ``-d``).
+the verdict, and the output Nmap prints for a script that raised an error
+(:data:`~sigscan.engine.plugin.SCRIPT_ERROR`).
 """
 
 from __future__ import annotations
@@ -44,6 +45,7 @@ from sigscan.engine.events import (
 )
 from sigscan.engine.plugin import (
     NO_SERVICE,
+    SCRIPT_ERROR,
     Clock,
     Exchange,
     Open,
@@ -133,7 +135,7 @@ class PluginRun:
         try:
             self._gen = self.plugin.run(self.view)
         except Exception as error:  # plugin code: a bug or a hostile reply must not end the scan
-            self._fail(f"failed to start: {type(error).__name__}: {error}")
+            self._fail(f"failed to start: {type(error).__name__}: {error}", raised=True)
             return self._flush()
         self._resume(None, now)
         return self._flush()
@@ -221,7 +223,7 @@ class PluginRun:
                 self._finish(stop.value)
                 return
             except Exception as error:  # plugin code: see start()
-                self._fail(f"failed: {type(error).__name__}: {error}")
+                self._fail(f"failed: {type(error).__name__}: {error}", raised=True)
                 return
             answer = self._step(step, now)
             if self._waiting is not None:
@@ -288,9 +290,9 @@ class PluginRun:
         self.outcome = value
         self._end_run()
 
-    def _fail(self, why: str) -> None:
+    def _fail(self, why: str, *, raised: bool = False) -> None:
         self.notes.append(f"{self.plugin.name}: {why}")
-        self.outcome = None
+        self.outcome = Outcome(output=SCRIPT_ERROR) if raised else None
         self._end_run()
 
     def _end_run(self) -> None:
