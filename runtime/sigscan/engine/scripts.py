@@ -10,7 +10,8 @@ plugin's rule (all rules see that same result, as NSE evaluates every port rule 
 script runs), runs the accepted ones one after the other, applies each outcome as
 ``nmap.set_port_version`` does (:func:`set_port_version`) and reports the port.
 
-Whatever a plugin does, the port ends: each run is bounded by its plugin's ``timeout``, by a
+Under ``Profile.FAST`` a plugin's read timeouts are capped as the probes' waits are
+(:meth:`~sigscan.engine.config.EngineConfig.wait`). Whatever a plugin does, the port ends: each run is bounded by its plugin's ``timeout``, by a
 count of steps (a plugin that loops without waiting is stopped) and by :data:`READ_LIMIT` bytes
 kept per connection; an exception in plugin code ends that run with a note and no change to
 the verdict, and the output Nmap prints for a script that raised an error
@@ -242,7 +243,9 @@ class PluginRun:
             reply = self._reply(step, conn, timed_out=False)
             if reply is None:
                 self._waiting, self._waiting_conn = step, step.conn
-                self._read_deadline = now + max(step.timeout, 0.0)
+                # the fast profile scales a plugin's waits as it scales the probes' waits
+                wait = self.config.wait(max(step.timeout, 0.0), self.config.rtt)
+                self._read_deadline = now + wait
             return reply
         if isinstance(step, Open):
             number = self.next_conn
