@@ -50,9 +50,12 @@ class Service:
 
 @dataclass(frozen=True, slots=True)
 class PortResult:
-    """One scanned port. ``reason`` is Nmap's state reason (``syn-ack`` for a TCP connect that
-    succeeded, ``udp-response``, ``no-response``, ``conn-refused``). ``probes`` lists the probes
-    sent, in order; ``notes`` are human-readable diagnostics (timeouts, ignored softmatches, cut
+    """One scanned port. ``host`` is the address scanned; ``target`` the host as the user gave
+    it: the name typed (Nmap's ``<hostname type="user">``) or, for an address or a block, the
+    address (None when the result was not made by a scan: outputs then show ``host``).
+    ``reason`` is Nmap's state reason (``syn-ack`` for a TCP connect that succeeded,
+    ``udp-response``, ``no-response``, ``conn-refused``). ``probes`` lists the probes sent, in
+    order; ``notes`` are human-readable diagnostics (timeouts, ignored softmatches, cut
     responses, certificate subject)."""
 
     host: str
@@ -64,6 +67,7 @@ class PortResult:
     probes: tuple[str, ...] = ()
     notes: tuple[str, ...] = field(default=())
     elapsed: float = 0.0
+    target: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
