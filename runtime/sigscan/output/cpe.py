@@ -126,10 +126,10 @@ def _wildcard_allowed(text: str, i: int) -> bool:
     ``%01`` that reaches one."""
     if i == 0 or i == len(text) - 3:
         return True
-    return text[i:i + 3] == "%01" and (_only_any_one(text[:i]) or _only_any_one(text[i + 3:]))
+    return text[i:i + 3] == "%01" and (_all_percent_01(text[:i]) or _all_percent_01(text[i + 3:]))
 
 
-def _only_any_one(text: str) -> bool:
+def _all_percent_01(text: str) -> bool:
     return len(text) % 3 == 0 and all(text[k:k + 3] == "%01" for k in range(0, len(text), 3))
 
 
