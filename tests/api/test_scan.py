@@ -65,6 +65,7 @@ def test_an_open_port_gives_its_service_and_a_closed_one_closed(bundle_path: Pat
     assert isinstance(banner.service, sigscan.Service) and banner.probes == ("NULL",)
     refused = found[closed]
     assert (refused.state, refused.reason, refused.service) == (PortState.CLOSED, "conn-refused", None)
+    assert banner.target == refused.target == "127.0.0.1"  # given as an address
 
 
 def test_each_requested_port_once_whatever_repeats(bundle: sigscan.Bundle, servers: ServerThread) -> None:
@@ -80,8 +81,11 @@ def test_a_name_is_resolved_as_the_command_does(bundle_path: Path, servers: Serv
     if socket.getaddrinfo("localhost", None, socket.AF_INET)[0][4][0] != "127.0.0.1":
         pytest.skip("localhost is not 127.0.0.1 here")
     open_port, _ = servers.serve(ftp)
-    [result] = asyncio.run(collect("localhost", open_port, bundle=bundle_path))
-    assert (result.host, result.port, result.state) == ("127.0.0.1", open_port, PortState.OPEN)
+    closed = closed_port()
+    results = asyncio.run(collect("localhost", [open_port, closed], bundle=bundle_path))
+    found = {p.port: p for p in results}
+    assert (found[open_port].host, found[open_port].state) == ("127.0.0.1", PortState.OPEN)
+    assert found[open_port].target == found[closed].target == "localhost"  # as it was given
 
 
 def test_udp(bundle_path: Path, servers: ServerThread) -> None:

@@ -64,7 +64,7 @@ import regex  # type: ignore[import-untyped]  # no stubs for regex
 from sigscan.bundle.loader import Bundle, open_bundle
 from sigscan.bundle.records import MatchRecord, ProbeRecord
 from sigscan.bundle.template import Group, Int, Printable, Subst, Template, expand, expand_cpes
-from sigscan.matcher.verdict import FIELD_NAMES, Verdict
+from sigscan.matcher.verdict import FIELD_NAMES, Verdict, tunnelled
 from tests.conftest import NMAP_7_93
 from tests.corpus.banner_server import BannerServer, Mode, Service
 from tests.corpus.generate import Case, Generated, generate_probe, pcre2_match
@@ -204,7 +204,8 @@ def reference_verdict(probe: ProbeRecord, line: MatchRecord, groups: Sequence[by
             if value:
                 values[name] = value.decode("ascii")
     cpes = expand_cpes((Template.from_data(d) for d in data.get("cpe", ())), groups, line.groups)
-    return Verdict(name=line.service, **values, cpe=tuple(c.decode("ascii") for c in cpes),
+    name, tunnel = tunnelled(line.service, line.soft)
+    return Verdict(name=name, tunnel=tunnel, **values, cpe=tuple(c.decode("ascii") for c in cpes),
                    soft=line.soft, probe=probe.name, line=line.line)
 
 
@@ -279,17 +280,15 @@ def merge(soft: Verdict | None, hard: Verdict) -> Verdict:
 
 def nmap_fields(expected: Expected) -> dict[str, object]:
     """The ``<service>`` fields Nmap writes for a verdict (§6, §8): no ``name`` for a port left
-    to the ``nmap-services`` table, ``ssl/`` stripped into ``tunnel`` for a hard match."""
+    to the ``nmap-services`` table, ``ssl/`` stripped into ``tunnel`` for a hard match (as the
+    verdict has it already)."""
     v = expected.verdict
     trace = tuple(s.trace for s in expected.steps)
     if not v.matched:
         return {**{f: None for f in FIELD_NAMES}, "method": "table", "conf": "3", "tunnel": None,
                 "cpe": (), "trace": trace}
-    name, tunnel = v.name, None
-    if not v.soft and name is not None and name.startswith("ssl/"):
-        name, tunnel = name[4:], "ssl"
-    return {"name": name, **{f: getattr(v, f) for f in FIELD_NAMES}, "method": "probed",
-            "conf": "10", "tunnel": tunnel, "cpe": v.cpe, "trace": trace}
+    return {"name": v.name, **{f: getattr(v, f) for f in FIELD_NAMES}, "method": "probed",
+            "conf": "10", "tunnel": v.tunnel, "cpe": v.cpe, "trace": trace}
 
 
 def observed_fields(service: NmapService | None, run: NmapRun) -> dict[str, object]:

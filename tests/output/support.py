@@ -112,3 +112,26 @@ def ptr_name(xml: str) -> str | None:
     """The ``type="PTR"`` host name of the first host of an ``-oX`` document."""
     found = ET.fromstring(xml).find(".//hostname[@type='PTR']")
     return None if found is None else found.attrib["name"]
+
+
+NMAP_SUBMIT = re.compile(r"^(\d+ services? unrecognized despite returning data\.) If you know the "
+                         r"service/version, please submit the following fingerprints? at "
+                         r"https://nmap\.org/cgi-bin/submit\.cgi\?new-service :$")
+NMAP_BANNER = "==============NEXT SERVICE FINGERPRINT (SUBMIT INDIVIDUALLY)=============="
+
+
+def relabelled(lines: list[str]) -> list[str]:
+    """Nmap's normal output with its fingerprints labelled as sigscan labels its own (the one
+    difference docs/outputs.md gives): the count line no longer asks for a submission to
+    nmap.org, and the banners between fingerprints say who made them."""
+    out = []
+    for line in lines:
+        found = NMAP_SUBMIT.match(line)
+        if found:
+            many = not found[1].startswith("1 ")
+            line = (f"{found[1]} The following {'fingerprints were' if many else 'fingerprint was'} "
+                    f"made by sigscan, not Nmap: do not submit {'them' if many else 'it'} to nmap.org.")
+        elif line == NMAP_BANNER:
+            line = "==============NEXT SERVICE FINGERPRINT (MADE BY SIGSCAN)=============="
+        out.append(line)
+    return out

@@ -28,25 +28,32 @@ def test_fields_of_a_probed_port() -> None:
     service = Service("ssh", Method.PROBED, 10, product="OpenSSH", version="9.2p1",
                       extrainfo="protocol 2.0", ostype="Linux", tunnel=None,
                       cpe=("cpe:/a:openbsd:openssh:9.2p1", "cpe:/o:linux:linux_kernel"))
-    got = record(PortResult("192.0.2.1", 22, "tcp", PortState.OPEN, "syn-ack", service))
+    got = record(PortResult("192.0.2.1", 22, "tcp", PortState.OPEN, "syn-ack", service,
+                            target="box.example"))
     assert list(got) == list(FIELDS)
-    assert got == {"host": "192.0.2.1", "port": 22, "protocol": "tcp", "state": "open",
-                   "reason": "syn-ack", "name": "ssh", "product": "OpenSSH", "version": "9.2p1",
-                   "extrainfo": "protocol 2.0", "hostname": None, "ostype": "Linux",
-                   "devicetype": None, "method": "probed", "conf": 10, "tunnel": None,
+    assert got == {"host": "192.0.2.1", "target": "box.example", "port": 22, "protocol": "tcp",
+                   "state": "open", "reason": "syn-ack", "name": "ssh", "service": "ssh",
+                   "product": "OpenSSH", "version": "9.2p1", "extrainfo": "protocol 2.0",
+                   "hostname": None, "ostype": "Linux", "devicetype": None, "method": "probed",
+                   "conf": 10, "tunnel": None,
                    "cpe": ["cpe:/a:openbsd:openssh:9.2p1", "cpe:/o:linux:linux_kernel"],
+                   "cpe23": ["cpe:2.3:a:openbsd:openssh:9.2p1:*:*:*:*:*:*:*",
+                             "cpe:2.3:o:linux:linux_kernel:*:*:*:*:*:*:*:*"],
                    "servicefp": None}
 
 
 def test_fingerprint_tunnel_and_no_service() -> None:
     unknown = Service(None, Method.TABLE, 3, tunnel="ssl", servicefp=FP)
     got = record(PortResult("2001:db8::1", 443, "tcp", PortState.OPEN, "syn-ack", unknown))
-    assert (got["name"], got["tunnel"], got["servicefp"]) == (None, "ssl", FP.replace("\nSF:", ""))
+    assert (got["name"], got["service"], got["tunnel"], got["servicefp"]) == (
+        "unknown", "ssl/unknown", "ssl", FP.replace("\nSF:", ""))  # as XML names it
+    assert got["target"] == "2001:db8::1"  # not made by a scan: the address
     bare = record(PortResult("192.0.2.1", 53, "udp", PortState.OPEN_FILTERED, "no-response",
                              None))
     assert list(bare) == list(FIELDS)
-    assert bare["state"] == "open|filtered" and bare["cpe"] == []
-    assert all(bare[key] is None for key in FIELDS[5:] if key != "cpe")
+    assert bare["state"] == "open|filtered" and bare["cpe"] == bare["cpe23"] == []
+    assert bare["service"] == "unknown"  # what the normal output shows; XML has no <service>
+    assert all(bare[key] is None for key in FIELDS[6:] if key not in ("service", "cpe", "cpe23"))
 
 
 def test_writer_flushes_every_line() -> None:

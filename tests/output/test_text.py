@@ -35,71 +35,6 @@ def port(number: int, state: PortState = OPEN, service: Service | None = None,
 
 
 # --------------------------------------------------------------------------------------------
-# VERSION column
-
-
-@pytest.mark.parametrize(("fields", "expected"), [
-    ({}, ""),
-    ({"product": "nginx"}, "nginx"),
-    ({"product": "nginx", "version": "1.22.1"}, "nginx 1.22.1"),
-    ({"version": "1.0", "extrainfo": "Debian"}, "1.0 (Debian)"),
-    ({"product": "OpenSSH", "version": "8.4p1", "extrainfo": "protocol 2.0"},
-     "OpenSSH 8.4p1 (protocol 2.0)"),
-    ({"product": "", "version": "2"}, "2"),  # an empty field counts as absent
-    ({"product": "a\x01b\xe9"}, "a.b."),  # non-printable characters become dots
-])
-def test_version_string(fields: dict[str, str], expected: str) -> None:
-    assert text.full_version(svc(**fields)) == expected  # type: ignore[arg-type]
-
-
-def test_no_service_has_no_version() -> None:
-    assert text.full_version(None) == ""
-
-
-def test_version_buffer_cuts() -> None:
-    # 78 + 1 + 79 = 158 characters: 1 left, extrainfo is skipped (verified with Nmap)
-    got = text.full_version(svc(product="P" * 78, version="V" * 79, extrainfo="extra"))
-    assert got == "P" * 78 + " " + "V" * 79
-    # a product longer than the buffer is cut to 156 + "...", nothing else fits
-    got = text.full_version(svc(product="P" * 200, version="1.0"))
-    assert got == "P" * 156 + "..." and len(got) == 159
-    # 150 + 1 leaves 8: the version is cut to 5 + "..."
-    got = text.full_version(svc(product="P" * 150, version="V" * 20, extrainfo="x"))
-    assert got == "P" * 150 + " VVVVV..."
-    # 152 leaves 7 (< 8): version and extrainfo are skipped, no pad
-    assert text.full_version(svc(product="P" * 152, version="1", extrainfo="x")) == "P" * 152
-    # extrainfo is cut inside its parentheses (verified with Nmap: 159 characters in all)
-    got = text.full_version(svc(product="prod", version="1.0", extrainfo="E" * 200))
-    assert got == "prod 1.0 (" + "E" * 145 + "...)" and len(got) == 159
-    # an extrainfo that fits exactly
-    got = text.full_version(svc(product="P" * 100, extrainfo="E" * 56))
-    assert got == "P" * 100 + " (" + "E" * 56 + ")" and len(got) == 159
-
-
-# --------------------------------------------------------------------------------------------
-# SERVICE column
-
-
-@pytest.mark.parametrize(("state", "service", "expected"), [
-    (OPEN, svc("http"), "http"),
-    (OPEN, svc("http", tunnel="ssl"), "ssl/http"),
-    (OPEN, svc("http", 3), "http?"),
-    (OPEN, svc("http", 5), "http?"),
-    (OPEN, svc("tcpwrapped", 8), "tcpwrapped"),
-    (OPEN, svc("https", 3, tunnel="ssl"), "ssl/https?"),
-    (OPEN_FILTERED, svc("snmp", 3), "snmp"),  # only open ports get '?'
-    (CLOSED, svc("ssh", 3), "ssh"),
-    (OPEN, svc(None, 3), "unknown"),
-    (OPEN, svc("unknown", 3), "unknown"),  # never 'unknown?'
-    (OPEN, svc(None, 3, tunnel="ssl"), "ssl/unknown"),
-    (OPEN, None, "unknown"),
-    (CLOSED, None, "unknown"),
-])
-def test_service_column(state: PortState, service: Service | None, expected: str) -> None:
-    assert text.service_column(port(80, state, service)) == expected
-
-
-# --------------------------------------------------------------------------------------------
 # Table
 
 
@@ -199,15 +134,15 @@ def fp(n: int) -> str:
 def test_fingerprint_block() -> None:
     assert text.fingerprint_block([port(1, OPEN, svc())]) == []
     one = text.fingerprint_block([port(1, OPEN, svc(None, 3, servicefp=fp(1)))])
-    assert one[0].startswith("1 service unrecognized despite returning data.")
-    assert one[0].endswith("submit the following fingerprint at "
-                           "https://nmap.org/cgi-bin/submit.cgi?new-service :")
-    assert one[1:] == [fp(1)]
+    assert one == ["1 service unrecognized despite returning data. The following fingerprint "
+                   "was made by sigscan, not Nmap: do not submit it to nmap.org.", fp(1)]
     ten = text.fingerprint_block([port(n, OPEN, svc(None, 3, servicefp=fp(n)))
                                   for n in range(1, 11)])
-    assert ten[0].startswith("9 services unrecognized")
-    assert "following fingerprints at" in ten[0]
+    assert ten[0] == ("9 services unrecognized despite returning data. The following fingerprints "
+                      "were made by sigscan, not Nmap: do not submit them to nmap.org.")
     assert ten[1:] == [line for n in range(1, 10) for line in (text.FP_BANNER, fp(n))]
+    assert text.FP_BANNER == ("==============NEXT SERVICE FINGERPRINT (MADE BY SIGSCAN)"
+                              "==============")
 
 
 # --------------------------------------------------------------------------------------------

@@ -24,6 +24,7 @@ from sigscan.engine.results import (
 )
 from sigscan.output import xml
 from sigscan.output.common import all_ports
+from sigscan.output.service import view
 
 DTD = Path("/usr/share/nmap/nmap.dtd")
 FP = 'SF-Port8-TCP:V=7.93%I=7%D=1/1%Time=0%P=x%r(NULL,3F,"abcdefghijklmnopqrstuvwxyz0123456789\nSF:ABCDEFGHIJ&<>\'");'
@@ -57,7 +58,7 @@ def test_service_attribute_order_and_cpe() -> None:
                       extrainfo="Debian", hostname="web", ostype="Linux", devicetype="proxy",
                       cpe=("cpe:/a:igor_sysoev:nginx:1.22.1", "cpe:/o:linux:linux_kernel"),
                       tunnel="ssl", servicefp=FP)
-    element = xml.service_element(service)
+    element = xml.service_element(view(port(443, service=service)))
     head, _, children = element.partition(">")
     assert re.findall(r' (\w+)="', head) == ["name", "product", "version", "extrainfo",
                                              "hostname", "ostype", "devicetype", "servicefp",
@@ -79,11 +80,12 @@ def test_service_attribute_order_and_cpe() -> None:
      '<service name="tcpwrapped" method="probed" conf="8"/>'),
 ])
 def test_when_there_is_a_service_element(service: Service | None, expected: str) -> None:
-    assert xml.service_element(service) == expected
+    assert xml.service_element(view(port(22, service=service))) == expected
 
 
 def test_fingerprint_alone_is_named_unknown() -> None:
-    element = ET.fromstring(xml.service_element(Service(None, Method.TABLE, 3, servicefp=FP)))
+    unknown = port(8, service=Service(None, Method.TABLE, 3, servicefp=FP))
+    element = ET.fromstring(xml.service_element(view(unknown)))
     assert element.attrib == {"name": "unknown", "servicefp": FP.replace("\nSF:", ""),
                               "method": "table", "conf": "3"}
 

@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from sigscan.matcher.verdict import FIELD_NAMES, Verdict
+from sigscan.matcher.verdict import FIELD_NAMES, Verdict, tunnelled
 
 
 def test_no_match_is_all_nulls() -> None:
@@ -15,7 +15,7 @@ def test_no_match_is_all_nulls() -> None:
     assert not v.matched
     assert json.loads(v.to_json()) == {
         "name": None, "product": None, "version": None, "extrainfo": None, "hostname": None,
-        "ostype": None, "devicetype": None, "cpe": [], "soft": False, "probe": None, "line": None,
+        "ostype": None, "devicetype": None, "tunnel": None, "cpe": [], "soft": False, "probe": None, "line": None,
         "source": None, "diagnostics": [],
     }
 
@@ -26,7 +26,8 @@ def test_names_and_order_are_nmaps() -> None:
                 soft=False, probe="NULL", line=3524, source="/usr/share/nmap/nmap-service-probes",
                 diagnostics=("x",))
     data = v.to_dict()
-    assert list(data) == ["name", *FIELD_NAMES, "cpe", "soft", "probe", "line", "source", "diagnostics"]
+    assert list(data) == ["name", *FIELD_NAMES, "tunnel", "cpe", "soft", "probe", "line", "source",
+                          "diagnostics"]
     assert FIELD_NAMES == ("product", "version", "extrainfo", "hostname", "ostype", "devicetype")
     assert json.loads(v.to_json()) == data and data["cpe"] == list(v.cpe)
     assert v.matched
@@ -35,3 +36,15 @@ def test_names_and_order_are_nmaps() -> None:
 def test_frozen() -> None:
     with pytest.raises(dataclasses.FrozenInstanceError):
         Verdict().name = "x"  # type: ignore[misc]
+
+
+@pytest.mark.parametrize(("service", "soft", "expected"), [
+    ("ssl/http", False, ("http", "ssl")),  # Nmap's scanThroughTunnel strips it into the tunnel
+    ("ssl/http", True, ("ssl/http", None)),  # a softmatch never goes through it
+    ("ssl", False, ("ssl", None)),  # the SSL restart's business, not a tunnel yet
+    ("http", False, ("http", None)),
+    ("sslvpn", False, ("sslvpn", None)),
+])
+def test_ssl_lines_are_split_as_nmap_reports_them(service: str, soft: bool,
+                                                  expected: tuple[str, str | None]) -> None:
+    assert tunnelled(service, soft) == expected

@@ -41,7 +41,7 @@ from sigscan.engine import EngineConfig, Profile
 from sigscan.engine.plugin import Plugin
 from sigscan.engine.results import HostResult, PortResult, ScanInfo
 from sigscan.net.driver import DEFAULT_MAX_PARALLEL
-from sigscan.output.common import with_table_names
+from sigscan.output.common import with_table_name, with_table_names
 from sigscan.output.ndjson import NdjsonWriter
 from sigscan.output.progress import progress_line
 from sigscan.output.text import TextWriter
@@ -361,10 +361,11 @@ class _Outputs:
 
     def port(self, result: PortResult) -> None:
         self.ports += 1
+        named = with_table_name(result, self.table.name)  # as the host's documents will have it
 
         def write(sink: _Sink) -> None:
             if sink.ndjson is not None:
-                sink.ndjson.write(result)
+                sink.ndjson.write(named)
 
         self._each(write)
         if self.progress is not None:

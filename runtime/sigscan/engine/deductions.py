@@ -3,7 +3,8 @@
 Rules (nmap-semantics §4, "Acting on a match"): the first softmatch records its name and fields;
 a later softmatch is ignored (with a note when its name differs); a hard match takes the name and
 overwrites only the fields it sets, so a softmatch's fields it leaves empty survive. CPEs live in
-three slots (a, h, o), each overwritten by a CPE of the same part.
+three slots (a, h, o), each overwritten by a CPE of the same part. A hard match of an ``ssl/NAME``
+line comes as ``NAME`` with ``tunnel="ssl"`` (:func:`sigscan.matcher.verdict.tunnelled`).
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ class Applied(enum.Enum):
 class Deductions:
     name: str | None = None
     soft: bool = False
+    tunnel: str | None = None
     fields: dict[str, str] = field(default_factory=dict)
     cpe: dict[str, str] = field(default_factory=dict)
 
@@ -39,7 +41,7 @@ class Deductions:
             raise ValueError("apply() needs a verdict that matched")
         if verdict.soft and self.name is not None:
             return Applied.IGNORED
-        self.name, self.soft = verdict.name, verdict.soft
+        self.name, self.soft, self.tunnel = verdict.name, verdict.soft, verdict.tunnel
         for key in FIELD_NAMES:
             value = getattr(verdict, key)
             if value:
@@ -52,7 +54,7 @@ class Deductions:
 
     def clear(self) -> None:
         """Forget everything (the SSL restart)."""
-        self.name, self.soft = None, False
+        self.name, self.soft, self.tunnel = None, False, None
         self.fields.clear()
         self.cpe.clear()
 

@@ -242,11 +242,11 @@ class PortEngine:
             self._finish(Final.INCOMPLETE, now)
 
     def _hard(self, run: ProbeRun, now: float) -> None:
-        """A hard match: the ``ssl/`` shortcut, the SSL restart, or the end."""
-        name = self._deductions.name or ""
-        if name.startswith("ssl/"):
-            self._tunnel, self._deductions.name = "ssl", name[4:]
-        elif name == "ssl" and self._tunnel is None and self.proto is Proto.TCP:
+        """A hard match: the ``ssl/`` shortcut (an ``ssl/NAME`` line, already split into its
+        name and tunnel), the SSL restart, or the end."""
+        if self._deductions.tunnel == "ssl":
+            self._tunnel = "ssl"
+        elif self._deductions.name == "ssl" and self._tunnel is None and self.proto is Proto.TCP:
             self._restart(run, now)
             return
         self._finish(Final.HARDMATCHED, now)

@@ -59,10 +59,14 @@ class ScriptOutput:
 
 @dataclass(frozen=True, slots=True)
 class PortResult:
-    """One scanned port. ``reason`` is Nmap's state reason (``syn-ack`` for a TCP connect that
-    succeeded, ``udp-response``, ``no-response``, ``conn-refused``). ``probes`` lists the probes
-    sent, in order; ``notes`` are human-readable diagnostics (timeouts, ignored softmatches, cut
-    responses, certificate subject); ``scripts`` what version plugins printed, in the order they ran."""
+    """One scanned port. ``host`` is the address scanned; ``target`` the host as the user gave
+    it: the name typed (Nmap's ``<hostname type="user">``) or, for an address or a block, the
+    address (None when the result was not made by a scan: outputs then show ``host``).
+    ``reason`` is Nmap's state reason (``syn-ack`` for a TCP connect that succeeded,
+    ``udp-response``, ``no-response``, ``conn-refused``). ``probes`` lists the probes sent, in
+    order; ``notes`` are human-readable diagnostics (timeouts, ignored softmatches, cut
+    responses, certificate subject); ``scripts`` what version plugins printed, in the
+    order they ran."""
 
     host: str
     port: int
@@ -74,6 +78,7 @@ class PortResult:
     notes: tuple[str, ...] = field(default=())
     elapsed: float = 0.0
     scripts: tuple[ScriptOutput, ...] = ()
+    target: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -60,7 +60,7 @@ from sigscan.matcher.regex_engine import (
     ReEngine,
     default_engine,
 )
-from sigscan.matcher.verdict import Verdict
+from sigscan.matcher.verdict import Verdict, tunnelled
 
 LIMIT = 16384  # bytes of a response that are matched; see the module docstring
 MAX_TIMED = 1024  # patterns compiled with a timed engine kept at once, by default
@@ -357,8 +357,10 @@ class Matcher:
         groups = match.groups()
         filled = fill(fields, cpes, groups, len(groups), subject.length, entry.lineno,
                       lambda: Written.of(index.record(entry.pos)))
+        name, tunnel = tunnelled(entry.service, entry.soft)
         return Verdict(
-            name=entry.service,
+            name=name,
+            tunnel=tunnel,
             **filled.values,
             cpe=filled.cpe,
             soft=entry.soft,

@@ -5,6 +5,15 @@ from dataclasses import dataclass
 from typing import Any
 
 FIELD_NAMES = ("product", "version", "extrainfo", "hostname", "ostype", "devicetype")
+SSL_PREFIX = "ssl/"
+
+
+def tunnelled(service: str, soft: bool) -> tuple[str, str | None]:
+    """A match line's service as Nmap reports it: ``(name, tunnel)``. A hard match of
+    ``ssl/NAME`` is ``NAME`` through an SSL tunnel; anything else is itself, with no tunnel."""
+    if soft or not service.startswith(SSL_PREFIX):
+        return service, None
+    return service[len(SSL_PREFIX):], "ssl"
 
 
 @dataclass(frozen=True, slots=True)
@@ -18,8 +27,10 @@ class Verdict:
 
     ``probe`` is the probe whose line matched (a member of the asked probe's fallback chain, so
     ``NULL`` for a banner matched by a NULL line), ``line`` that line's number in ``source``, the
-    file it was read from. ``name`` is the line's service name as written (``ssl/http`` keeps its
-    prefix; tunnelling is the scan engine's business).
+    file it was read from. ``name`` is the line's service name, and ``tunnel`` None, except for
+    a hard match of an ``ssl/NAME`` line, which Nmap reports as ``NAME`` with ``tunnel="ssl"``
+    (its ``scanThroughTunnel``; nmap-semantics §6); a ``softmatch ssl/NAME`` keeps its name as
+    written, as in Nmap.
 
     ``diagnostics`` are messages about this response: fields Nmap would fail to fill (its
     ``Warning: Servicescan failed to fill …``), patterns that ran out of time (counted as no
@@ -33,6 +44,7 @@ class Verdict:
     hostname: str | None = None
     ostype: str | None = None
     devicetype: str | None = None
+    tunnel: str | None = None
     cpe: tuple[str, ...] = ()
     soft: bool = False
     probe: str | None = None
@@ -49,6 +61,7 @@ class Verdict:
         return {
             "name": self.name,
             **{f: getattr(self, f) for f in FIELD_NAMES},
+            "tunnel": self.tunnel,
             "cpe": list(self.cpe),
             "soft": self.soft,
             "probe": self.probe,

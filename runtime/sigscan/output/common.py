@@ -116,11 +116,13 @@ def _count(node: ReasonGroup | None) -> int:
 def with_table_names(host: HostResult, lookup: NameLookup) -> HostResult:
     """``host`` with an ``nmap-services`` service (method table, confidence 3) on every port
     that has none, as Nmap's ``getServiceDeductions`` gives closed and filtered ports."""
-    ports = tuple(_table_service(port, lookup) for port in all_ports(host))
+    ports = tuple(with_table_name(port, lookup) for port in all_ports(host))
     return replace(host, ports=ports, groups=())
 
 
-def _table_service(port: PortResult, lookup: NameLookup) -> PortResult:
+def with_table_name(port: PortResult, lookup: NameLookup) -> PortResult:
+    """``port`` with its ``nmap-services`` service (method table, confidence 3) if it has none
+    and the table names its port (what :func:`with_table_names` does to each port of a host)."""
     if port.service is not None:
         return port
     name = lookup(port.port, port.proto)

@@ -1,11 +1,24 @@
 """NDJSON (``-oJ``): one JSON object per port, written and flushed as soon as the port is done.
 
-Keys, always present and in this order, are Nmap's XML names: ``host``, ``port``, ``protocol``,
-``state``, ``reason`` (``<port>``/``<state>``), then the ``<service>`` fields ``name``,
-``product``, ``version``, ``extrainfo``, ``hostname``, ``ostype``, ``devicetype``, ``method``,
-``conf``, ``tunnel``, ``cpe`` (a list) and ``servicefp`` (its ``\\nSF:`` line breaks removed, as
-in XML). A field Nmap would not write is ``null`` (``cpe``: ``[]``). Last, ``scripts``: what the
-version plugins printed, a list of ``{"id", "output"}`` objects (Nmap's ``<script>`` elements).
+Keys, always present and in this order, are Nmap's XML names where Nmap has them:
+
+- ``host`` (the address scanned), ``target`` (the host as the user gave it: the name typed, as
+  Nmap's ``<hostname type="user">``, or the address), ``port``, ``protocol``, ``state``,
+  ``reason`` (``<port>``/``<state>``);
+- the service, from :func:`sigscan.output.service.view`, the model every output shares:
+  ``name`` (XML's: ``unknown`` for an unrecognized port with a fingerprint, the
+  ``nmap-services`` name for closed ports and table guesses), ``service`` (the normal output's
+  SERVICE cell: ``ssl/`` prefix, ``?`` for a guess), ``product``, ``version``, ``extrainfo``,
+  ``hostname``, ``ostype``, ``devicetype``, ``method`` (``probed`` or ``table``), ``conf``,
+  ``tunnel``, ``cpe`` (Nmap's CPE 2.2 URIs), ``cpe23`` (each as a CPE 2.3 formatted string, in
+  the same order; null where one cannot be read as a CPE name) and ``servicefp`` (its ``\\nSF:``
+  line breaks removed, as in XML).
+
+A field Nmap would not write is ``null`` (``cpe``, ``cpe23``: ``[]``); a port for which Nmap writes
+no ``<service>`` element has ``null`` for every service field but ``service``, which is what the
+normal output shows (``unknown``). Last, ``scripts``: what the version plugins printed, a
+list of ``{"id", "output"}`` objects (Nmap's ``<script>`` elements). ``name`` and ``method`` need the ``nmap-services`` names the
+command applies (:func:`sigscan.output.common.with_table_name`) before a port is written.
 """
 
 from __future__ import annotations
@@ -15,32 +28,27 @@ from typing import Any
 
 from sigscan.engine.results import PortResult
 from sigscan.output.common import TextStream
+from sigscan.output.service import view
 
-FIELDS = ("host", "port", "protocol", "state", "reason", "name", "product", "version",
-          "extrainfo", "hostname", "ostype", "devicetype", "method", "conf", "tunnel", "cpe",
-          "servicefp", "scripts")
+FIELDS = ("host", "target", "port", "protocol", "state", "reason", "name", "service", "product",
+          "version", "extrainfo", "hostname", "ostype", "devicetype", "method", "conf", "tunnel",
+          "cpe", "cpe23", "servicefp", "scripts")
 
 
 def record(port: PortResult) -> dict[str, Any]:
     """The JSON object of one port (keys in :data:`FIELDS` order)."""
-    service = port.service
-    out: dict[str, Any] = {"host": port.host, "port": port.port, "protocol": port.proto,
-                           "state": port.state.value, "reason": port.reason}
-    if service is None:
-        out.update(dict.fromkeys(FIELDS[5:]))
-        out["cpe"] = []
-        out["scripts"] = _scripts(port)
-        return out
-    out.update({
-        "name": service.name, "product": service.product or None,
-        "version": service.version or None, "extrainfo": service.extrainfo or None,
-        "hostname": service.hostname or None, "ostype": service.ostype or None,
-        "devicetype": service.devicetype or None, "method": service.method.value,
-        "conf": service.conf, "tunnel": service.tunnel or None, "cpe": list(service.cpe),
-        "servicefp": service.servicefp.replace("\nSF:", "") if service.servicefp else None,
-        "scripts": _scripts(port),
-    })
-    return out
+    service = view(port)
+    return {
+        "host": port.host, "target": port.target or port.host, "port": port.port,
+        "protocol": port.proto, "state": port.state.value, "reason": port.reason,
+        "name": service.name, "service": service.column, "product": service.product,
+        "version": service.version, "extrainfo": service.extrainfo,
+        "hostname": service.hostname, "ostype": service.ostype,
+        "devicetype": service.devicetype,
+        "method": service.method.value if service.method else None, "conf": service.conf,
+        "tunnel": service.tunnel, "cpe": list(service.cpe), "cpe23": list(service.cpe23),
+        "servicefp": service.servicefp, "scripts": _scripts(port),
+    }
 
 
 def _scripts(port: PortResult) -> list[dict[str, str]]:

@@ -13,11 +13,12 @@ Per host (``output.cc``: ``write_host_header``, ``printportoutput``, ``printserv
 
 - The table is Nmap's ``NmapOutputTable``: each column as wide as its widest cell, one space
   between columns, no padding after a row's last cell.
-- SERVICE: ``ssl/`` when tunnelled, the name, ``?`` when the port is ``open`` and the confidence
-  is 5 or less; no name (or ``unknown``) prints ``unknown`` without ``?``.
-- VERSION: ``product version (extrainfo)`` built in Nmap's 160-byte buffer: an element is
-  skipped when fewer than 8 characters are left, an element too long is cut and ends with
-  ``...`` (inside the parentheses for extrainfo).
+- SERVICE and VERSION: the cells of :mod:`sigscan.output.service`, the model every output
+  shares: ``ssl/`` when tunnelled, the name, ``?`` when the port is ``open`` and the confidence
+  is 5 or less (no name, or ``unknown``, prints ``unknown`` without ``?``); ``product version
+  (extrainfo)`` built in Nmap's 160-byte buffer.
+- Unrecognized services: the fingerprints as Nmap lays them out, labelled as sigscan's (see
+  :func:`fingerprint_block`).
 - ``Service Info``: open ports only, at most 5 distinct values per category, host names equal
   to the target's reverse-DNS name (case-insensitive) left out, no ``cpe:/a`` CPE.
 
@@ -33,14 +34,7 @@ from __future__ import annotations
 import datetime
 from collections.abc import Iterable, Sequence
 
-from sigscan.engine.results import (
-    HostResult,
-    PortResult,
-    PortState,
-    ScanInfo,
-    ScriptOutput,
-    Service,
-)
+from sigscan.engine.results import HostResult, PortResult, PortState, ScanInfo, ScriptOutput
 from sigscan.output.common import (
     Ignored,
     TextStream,
@@ -51,13 +45,11 @@ from sigscan.output.common import (
     plural,
     printable,
 )
+from sigscan.output.service import view
 
-VERSION_BUFFER = 160  # bytes, with the terminating NUL
-MIN_ELEMENT = 8  # an element is skipped when fewer characters than this are left
 MAX_FINGERPRINTS = 9  # per host
 MAX_SERVICE_INFO = 5  # distinct values per category
-FP_BANNER = "==============NEXT SERVICE FINGERPRINT (SUBMIT INDIVIDUALLY)=============="
-SUBMIT_URL = "https://nmap.org/cgi-bin/submit.cgi?new-service"
+FP_BANNER = "==============NEXT SERVICE FINGERPRINT (MADE BY SIGSCAN)=============="
 
 
 # --------------------------------------------------------------------------------------------
@@ -167,10 +159,13 @@ def not_shown(ignored: Sequence[Ignored]) -> str:
 
 
 def port_table(ports: Sequence[PortResult]) -> list[str]:
-    """The ``PORT STATE SERVICE VERSION`` table, one string per line."""
+    """The ``PORT STATE SERVICE VERSION`` table, one string per line (the SERVICE and VERSION
+    cells from :func:`sigscan.output.service.view`, which every output shares)."""
     rows = [["PORT", "STATE", "SERVICE", "VERSION"]]
-    rows.extend([f"{p.port}/{p.proto}", p.state.value, service_column(p),
-                 full_version(p.service)] for p in ports)
+    for port in ports:
+        service = view(port)
+        rows.append([f"{port.port}/{port.proto}", port.state.value, service.column,
+                     service.version_column])
     lines = table(rows)
     if not any(p.scripts for p in ports):
         return lines
@@ -214,61 +209,26 @@ def table(rows: Sequence[Sequence[str]]) -> list[str]:
     return lines
 
 
-def service_column(port: PortResult) -> str:
-    """Nmap's ``getNmapServiceName``: ``ssl/`` + name + ``?`` when open and confidence ≤ 5."""
-    service = port.service
-    tunnel = "ssl/" if service is not None and service.tunnel == "ssl" else ""
-    name = printable(service.name) if service is not None and service.name else None
-    if name is None or name == "unknown":
-        return f"{tunnel}unknown"
-    doubtful = port.state is PortState.OPEN and (service is None or service.conf <= 5)
-    return f"{tunnel}{name}{'?' if doubtful else ''}"
-
-
-def full_version(service: Service | None) -> str:
-    """Nmap's ``populateFullVersionString`` into a 160-byte buffer."""
-    if service is None:
-        return ""
-    left = VERSION_BUFFER - 1
-    out = ""
-    for kind, value in (("p", service.product), ("v", service.version), ("i", service.extrainfo)):
-        if not value or left < MIN_ELEMENT:
-            continue
-        value = printable(value)
-        if out:
-            out += " "
-            left -= 1
-        if kind == "i":
-            if left - 2 < len(value):
-                out += f"({value[:left - 5]}...)"
-                left = 0
-            else:
-                out += f"({value})"
-                left -= len(value) + 2
-        elif left < len(value):
-            out += value[:left - 3] + "..."
-            left = 0
-        else:
-            out += value
-            left -= len(value)
-    return out
-
-
 # --------------------------------------------------------------------------------------------
 # Fingerprints and Service Info
 
 
 def fingerprint_block(ports: Sequence[PortResult]) -> list[str]:
     """The unrecognized-service fingerprints of the listed ports (at most 9), with their
-    count line and, when there are several, the NEXT SERVICE FINGERPRINT banners."""
+    count line and, when there are several, the NEXT SERVICE FINGERPRINT banners.
+
+    Laid out as Nmap's, but labelled as sigscan's: the count line says the fingerprints were
+    made by sigscan and are not for nmap.org, where Nmap asks for them to be submitted there,
+    and the banner says ``(MADE BY SIGSCAN)`` where Nmap's says ``(SUBMIT INDIVIDUALLY)``. The
+    ``SF-Port…`` text itself is Nmap's format, unchanged, for the tools that read it."""
     prints = [p.service.servicefp for p in ports
               if p.service is not None and p.service.servicefp][:MAX_FINGERPRINTS]
     if not prints:
         return []
     many = len(prints) > 1
-    lines = [f"{plural(len(prints), 'service')} unrecognized despite returning data. If you know "
-             f"the service/version, please submit the following fingerprint{'s' if many else ''} "
-             f"at {SUBMIT_URL} :"]
+    lines = [f"{plural(len(prints), 'service')} unrecognized despite returning data. The "
+             f"following {'fingerprints were' if many else 'fingerprint was'} made by sigscan, "
+             f"not Nmap: do not submit {'them' if many else 'it'} to nmap.org."]
     for fingerprint in prints:
         if many:
             lines.append(FP_BANNER)

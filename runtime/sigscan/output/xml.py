@@ -10,9 +10,10 @@
   address, the user-given name as ``<hostname type="user">`` (and the reverse-DNS name, if a
   caller filled it, as ``type="PTR"``), ``<extraports>`` for the states
   Nmap summarises (see :mod:`sigscan.output.common`), then every other port.
-- ``<service>`` attributes in Nmap's order: name, product, version, extrainfo, hostname, ostype,
-  devicetype, servicefp (with its ``\\nSF:`` breaks removed), tunnel, method, conf; then one
-  ``<cpe>`` per CPE. No ``<service>`` when there is no name, fingerprint or tunnel.
+- ``<service>`` from :func:`sigscan.output.service.view`, the model every output shares;
+  attributes in Nmap's order: name, product, version, extrainfo, hostname, ostype, devicetype,
+  servicefp (with its ``\\nSF:`` breaks removed), tunnel, method, conf; then one ``<cpe>`` per
+  CPE (2.2, as Nmap). No ``<service>`` when there is no name, fingerprint or tunnel.
 - Escaping as Nmap's ``xml_write_escaped``: ``< > & " '``, a ``-`` after a ``-`` as ``&#45;``,
   control characters and non-ASCII as ``&#x..;`` (control characters XML 1.0 forbids become
   U+FFFD).
@@ -22,7 +23,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from sigscan.engine.results import HostResult, PortResult, ScanInfo, Service
+from sigscan.engine.results import HostResult, PortResult, ScanInfo
 from sigscan.output.common import (
     TextStream,
     all_ports,
@@ -30,6 +31,7 @@ from sigscan.output.common import (
     hosts_summary,
     ignored_states,
 )
+from sigscan.output.service import ServiceView, view
 from sigscan.scanning.ports import compact
 
 XML_OUTPUT_VERSION = "1.05"
@@ -164,21 +166,19 @@ def port_element(port: PortResult) -> str:
     head = _attrs([("protocol", port.proto), ("portid", port.port)])
     scripts = "".join(f"<script{_attrs([('id', s.id), ('output', s.output)])}/>"
                       for s in port.scripts)
-    return f"<port{head}><state{state}/>{service_element(port.service)}{scripts}</port>\n"
+    return f"<port{head}><state{state}/>{service_element(view(port))}{scripts}</port>\n"
 
 
-def service_element(service: Service | None) -> str:
+def service_element(service: ServiceView) -> str:
     """``<service …>`` with its ``<cpe>`` children, or ``""`` when Nmap writes none."""
-    if service is None or not (service.name or service.servicefp or service.tunnel):
+    if not service.element:
         return ""
-    fingerprint = service.servicefp.replace("\nSF:", "") if service.servicefp else None
     attrs = _attrs([
-        ("name", service.name or "unknown"), ("product", service.product or None),
-        ("version", service.version or None), ("extrainfo", service.extrainfo or None),
-        ("hostname", service.hostname or None), ("ostype", service.ostype or None),
-        ("devicetype", service.devicetype or None), ("servicefp", fingerprint),
-        ("tunnel", service.tunnel or None), ("method", service.method.value),
-        ("conf", service.conf)])
+        ("name", service.name), ("product", service.product), ("version", service.version),
+        ("extrainfo", service.extrainfo), ("hostname", service.hostname),
+        ("ostype", service.ostype), ("devicetype", service.devicetype),
+        ("servicefp", service.servicefp), ("tunnel", service.tunnel),
+        ("method", service.method.value if service.method else None), ("conf", service.conf)])
     if not service.cpe:
         return f"<service{attrs}/>"
     cpes = "".join(f"<cpe>{escape(cpe)}</cpe>" for cpe in service.cpe)

@@ -85,6 +85,11 @@ class _Host:
         assert self.target.address is not None
         return self.target.address
 
+    def named(self, result: PortResult) -> PortResult:
+        """``result`` with the target as the user gave it (a name, else the address)."""
+        target = self.target.hostname or self.address
+        return result if result.target == target else replace(result, target=target)
+
     def result(self, end: float | None = None) -> HostResult:
         groups = tuple(PortGroup(proto, state, reason, tuple(sorted(ports)))
                        for (proto, state, reason), ports in self.groups.items())
@@ -185,12 +190,13 @@ class Scanner:
 
     def _detected(self, result: PortResult) -> None:
         host = self._hosts[result.host]
+        result = host.named(result)
         host.results.append(result)
         self._done(host, result)
 
     def _done(self, host: _Host, result: PortResult) -> None:
         host.outstanding -= 1
-        self.on_port(result)
+        self.on_port(host.named(result))
         self._check(host)
 
     def _check(self, host: _Host) -> None:
