@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from sigscan.engine.results import Method, PortResult, PortState, Service
+from sigscan.engine.results import Method, PortResult, PortState, ScriptOutput, Service
 from sigscan.output.ndjson import FIELDS, NdjsonWriter, line, record
 
 FP = 'SF-Port8-TCP:V=7.93%I=7%D=1/1%Time=0%P=x%r(NULL,3F,"abc\nSF:def");'
@@ -39,7 +39,14 @@ def test_fields_of_a_probed_port() -> None:
                    "cpe": ["cpe:/a:openbsd:openssh:9.2p1", "cpe:/o:linux:linux_kernel"],
                    "cpe23": ["cpe:2.3:a:openbsd:openssh:9.2p1:*:*:*:*:*:*:*",
                              "cpe:2.3:o:linux:linux_kernel:*:*:*:*:*:*:*:*"],
-                   "servicefp": None}
+                   "servicefp": None, "scripts": []}
+
+
+def test_script_outputs() -> None:
+    port = PortResult("192.0.2.1", 80, "tcp", PortState.OPEN, "syn-ack",
+                      Service("http", Method.PROBED, 10),
+                      scripts=(ScriptOutput("http-server-header", "Cobblestone/4.2"),))
+    assert record(port)["scripts"] == [{"id": "http-server-header", "output": "Cobblestone/4.2"}]
 
 
 def test_fingerprint_tunnel_and_no_service() -> None:
@@ -53,7 +60,9 @@ def test_fingerprint_tunnel_and_no_service() -> None:
     assert list(bare) == list(FIELDS)
     assert bare["state"] == "open|filtered" and bare["cpe"] == bare["cpe23"] == []
     assert bare["service"] == "unknown"  # what the normal output shows; XML has no <service>
-    assert all(bare[key] is None for key in FIELDS[6:] if key not in ("service", "cpe", "cpe23"))
+    assert all(bare[key] is None for key in FIELDS[6:]
+               if key not in ("service", "cpe", "cpe23", "scripts"))
+    assert bare["scripts"] == []
 
 
 def test_writer_flushes_every_line() -> None:

@@ -137,7 +137,7 @@ def test_no_name_fingerprint_or_tunnel_means_no_element(service: Service | None)
     record = ndjson.record(port(7, CLOSED, service))
     assert record["service"] == "unknown"
     assert all(record[key] is None for key in ndjson.FIELDS[6:] if key not in (
-        "service", "cpe", "cpe23"))
+        "service", "cpe", "cpe23", "scripts"))
     assert record["cpe"] == record["cpe23"] == []
 
 
