@@ -105,7 +105,7 @@ def _libnmap(program: str, ports: str) -> Any:
 
 
 def test_python_nmap_reads_sigscan_nmap_as_it_reads_nmap(lab: Lab) -> None:
-    (theirs, their_result), (ours, our_result) = _at_once(
+    (theirs, _), (ours, our_result) = _at_once(
         lambda: _python_nmap(nmap(), lab.ports), lambda: _python_nmap(str(lab.script), lab.ports))
     assert ours.nmap_version() == (7, 93) == theirs.nmap_version()
     assert "error" not in our_result["nmap"]["scaninfo"], our_result["nmap"]["scaninfo"]
