@@ -1,10 +1,14 @@
 """The ``sigscan`` command: ``identify`` and ``scan`` (one subparser each).
 
 ``sigscan scan TARGET... [-p PORTS] [--top-ports N] [-sU] [--intensity N | --version-light |
---version-all] [--profile nmap|fast] [-oN F] [-oX F] [-oJ F] [-iL FILE] [--max-parallel N]
-[--bundle B] [-v]`` finds open ports with a connect scan and runs Nmap's version detection on
-them (:mod:`sigscan.cli.scan`); exit status 0, 2 on bad arguments, targets, ports or bundle
-(one line, no traceback), 130 after Ctrl-C and 143 after SIGTERM (what finished is written).
+--version-all] [--profile nmap|fast] [-oN F] [-oX F] [-oG F] [-oJ F] [-oA BASE] [-iL FILE]
+[--max-parallel N] [--bundle B] [-v]``, and the other options of a ``nmap -sV`` run
+(:mod:`sigscan.cli.nmapopts`, docs/scan.md), finds open ports with a connect scan and runs
+Nmap's version detection on them (:mod:`sigscan.cli.scan`); exit status 0, 2 on bad arguments,
+targets, ports or bundle (one line, no traceback; an option it does not take is named in that
+line, a usage error prints the ``scan`` usage), 130 after Ctrl-C and 143 after SIGTERM (what
+finished is written). ``sigscan-nmap`` is ``sigscan scan`` under Nmap's argv
+(:mod:`sigscan.cli.nmap`).
 
 ``sigscan identify --probe NAME [--proto tcp|udp] [FILE|-]`` reads one raw response (a file, or
 standard input) and prints one JSON object: the verdict (see :class:`sigscan.matcher.verdict.Verdict`).

@@ -1,11 +1,13 @@
 """``sigscan scan``: arguments → bundle, ports, targets → :class:`~sigscan.scanning.scanner.Scanner` → outputs.
 
 Checked before any packet is sent, each failure one line and exit status 2: the bundle, the port
-specification, the targets (syntax, ``-iL`` file, name resolution) and the output files.
+specification, the targets (syntax, ``-iL`` file, exclusions, name resolution) and the output
+files. Nmap's timing options become :class:`ScanOptions` (:func:`scan_options`).
 
 Outputs: normal output on stdout (Nmap's screen form) unless a ``-o`` option names ``-`` (or
-standard output's own file, such as ``/dev/stdout``); ``-oN`` (file form), ``-oX`` and ``-oJ``
-files, written under :mod:`sigscan.bundle.files`' rules (a regular file is written beside its name and
+standard output's own file, such as ``/dev/stdout``); ``-oN`` (file form), ``-oX``, ``-oG`` and
+``-oJ`` files (``-oA BASE``: the first three as BASE.nmap, BASE.xml, BASE.gnmap; with
+``--append-output`` each file keeps its old bytes first), written under :mod:`sigscan.bundle.files`' rules (a regular file is written beside its name and
 renamed into place when the scan ends; a device or FIFO is written as a stream). NDJSON gets
 every port as it finishes (closed and filtered ones included, so each requested port appears
 once), text and XML get each host when all its ports are done. A progress line goes to stderr

@@ -31,6 +31,10 @@ The outcome is always read from the socket itself, when it turns writable or whe
 up, whichever the loop sees first: a connect the kernel finished while the event loop was late
 (a loaded machine) counts with its real outcome, not as no answer.
 
+A connect that gets no answer in its time may be made again (``--max-retries``: :class:`Pace`),
+and every connect may have to wait for its turn (``--scan-delay``, ``--max-rate``:
+:mod:`sigscan.net.pace`).
+
 The connects of a scan share one bound (``limiter``, :data:`DEFAULT_PARALLEL` by default) and
 tasks are made only when a slot is free, so a ``-p-`` scan holds a bounded number of sockets and
 tasks. UDP has no discovery: UDP ports go straight to probing as ``open|filtered``.
