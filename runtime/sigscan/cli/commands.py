@@ -167,7 +167,7 @@ def main(argv: Sequence[str] | None = None, *, shown_as: Sequence[str] | None = 
     args, extras = parser.parse_known_args(normalize(given))
     unknown = [arg for arg in extras if arg.startswith("-") and arg != "-"]
     if unknown:
-        print(f"sigscan: error: {refusal(unknown[0])}", file=sys.stderr)
+        print(f"sigscan: error: {refusal(unknown[0], args.command)}", file=sys.stderr)
         return EXIT_ERROR
     if extras and args.command != "scan":
         parser.error(f"unrecognized arguments: {' '.join(extras)}")

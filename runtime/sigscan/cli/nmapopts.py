@@ -18,7 +18,7 @@ from sigscan.scanning.timing import Timing, TimingError, rate, seconds, template
 from sigscan.version import __version__
 
 NMAP_VERSION = "7.93"  # the Nmap whose -sV, options and output formats sigscan follows
-SCAN_LETTERS = {"T": "-sT", "U": "-sU", "V": "-sV", "R": "-sR"}  # -sR: Nmap's alias of -sV
+MAX_ADDRESSES = 1 << 20  # --max-addresses at most: every target of a scan is held in memory
 _VERBOSITY = re.compile(r"^-v(\d+)$")
 _SCAN_TYPES = re.compile(r"^-s([A-Za-z]{2,})$")
 
@@ -122,8 +122,8 @@ def add_nmap_options(scan: argparse.ArgumentParser) -> None:
                       help="append to the output files instead of replacing them")
     scan.add_argument("--system-dns", action="store_true",
                       help="the system resolver (sigscan always uses it)")
-    scan.add_argument("--max-addresses", type=_positive, default=None, metavar="N",
-                      help="scan up to N addresses (default 65,536)")
+    scan.add_argument("--max-addresses", type=_address_limit, default=None, metavar="N",
+                      help=f"scan up to N addresses (default 65,536; at most {MAX_ADDRESSES:,})")
 
 
 class VersionAction(argparse.Action):
@@ -165,13 +165,13 @@ def normalize(argv: Sequence[str]) -> list[str]:
     return out
 
 
-def refusal(arg: str) -> str:
-    """The one line refusing ``arg``, an option the parser does not know."""
+def refusal(arg: str, command: str = "scan") -> str:
+    """The one line refusing ``arg``, an option the parser of ``command`` does not know."""
     name = arg.split("=", 1)[0] if arg.startswith("--") else _short_name(arg)
     what = REFUSED.get(name)
-    if what is not None:
+    if what is not None and command == "scan":
         return f"{name}: Nmap's option for {what} is not implemented by sigscan"
-    return f"unknown option {name} (sigscan scan -h lists the options)"
+    return f"unknown option {name} (sigscan {command} -h lists the options)"
 
 
 def _short_name(arg: str) -> str:
@@ -216,8 +216,9 @@ def _count(text: str) -> int:
     return value
 
 
-def _positive(text: str) -> int:
+def _address_limit(text: str) -> int:
     value = _count(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1, not {value}")
+    if not 1 <= value <= MAX_ADDRESSES:
+        raise argparse.ArgumentTypeError(f"must be 1 to {MAX_ADDRESSES:,} (the targets of a scan "
+                                         f"are held in memory), not {value:,}")
     return value
