@@ -11,6 +11,7 @@ in ``nmap-services``."""
 from __future__ import annotations
 
 import asyncio
+import json
 import re
 import socket
 import xml.etree.ElementTree as ET
@@ -100,8 +101,12 @@ def test_open_shows_open_ports_and_hosts_that_have_them(lab: Lab) -> None:
     base = lab.folder / "open"
     theirs, ours = both(lab.db, lab.script,
                         ["-sV", "-Pn", "-n", "--open", "-p", lab.fast_ports, "127.0.0.1", "127.0.0.2"],
-                        ours=["-oA", f"{base}.ours"], theirs=["-oA", f"{base}.theirs"])
+                        ours=["-oA", f"{base}.ours", "-oJ", f"{base}.ndjson"],
+                        theirs=["-oA", f"{base}.theirs"])
     assert theirs.returncode == 0 and ours.returncode == 0, ours.stderr
+    records = [json.loads(line) for line in Path(f"{base}.ndjson").read_text().splitlines()]
+    assert sorted((r["host"], r["port"], r["state"]) for r in records) == sorted([
+        ("127.0.0.1", lab.ssh, "open"), ("127.0.0.1", lab.wrapped, "open")])  # NDJSON: --open too
     for kind in ("nmap", "gnmap", "xml"):
         assert Path(f"{base}.ours.{kind}").is_file()  # -oA: Nmap's three names
     assert blocks(Path(f"{base}.ours.nmap").read_text()) == blocks(Path(f"{base}.theirs.nmap").read_text())
@@ -274,8 +279,9 @@ def test_combined_scan_types_and_host_port_targets(lab: Lab) -> None:
                 f"127.0.0.1:{lab.ssh}", f"127.0.0.1:{lab.closed[1]}"])
     assert ours.returncode == 0, ours.stderr
     [_status, ports] = host_lines(ours.stdout)
-    assert ports.split("\t")[1] == (f"Ports: {lab.ssh}/open/tcp//ssh//OpenSSH 9.2p1 Debian 2+deb12u2 "
-                                    f"(protocol 2.0)/, {lab.closed[1]}/closed/tcp/////")
+    entries = {lab.ssh: f"{lab.ssh}/open/tcp//ssh//OpenSSH 9.2p1 Debian 2+deb12u2 (protocol 2.0)/",
+               lab.closed[1]: f"{lab.closed[1]}/closed/tcp/////"}
+    assert ports.split("\t")[1] == "Ports: " + ", ".join(entries[p] for p in sorted(entries))
 
 
 def test_the_address_limit_names_the_option_that_lifts_it(lab: Lab) -> None:

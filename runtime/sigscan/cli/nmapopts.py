@@ -10,7 +10,6 @@ the one line that names an option sigscan does not take: an Nmap option it does 
 from __future__ import annotations
 
 import argparse
-import platform
 import re
 from collections.abc import Callable, Sequence
 
@@ -142,6 +141,8 @@ class VersionAction(argparse.Action):
 def version_text() -> str:
     """What ``-V`` prints: sigscan's version, and a line in ``nmap -V``'s form naming the Nmap
     sigscan follows (python-nmap reads the version from such a line)."""
+    import platform  # only here: the commands' start-up does not need it
+
     return (f"sigscan version {__version__} ( service detection as Nmap {NMAP_VERSION} -sV does it )\n"
             f"Nmap version {NMAP_VERSION}-compatible ( https://nmap.org ): the options and output "
             f"formats of sigscan-nmap\n"
