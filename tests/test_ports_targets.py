@@ -333,3 +333,43 @@ def test_resolution_of_loopback_names() -> None:
     assert resolve_target(literal) is literal
     with pytest.raises(TargetError, match=re.escape('Failed to resolve "127.0.0.1"')):
         resolve("127.0.0.1", family=socket.AF_INET6)  # refused locally, no lookup
+
+
+def test_host_port_targets_on_the_command_line() -> None:
+    """``host:port`` as in a target file: the port is scanned on that host only, and the
+    specifications of one host merge."""
+    from sigscan.scanning.targets import parse_targets
+
+    targets = parse_targets(["192.0.2.7:80", "192.0.2.8", "[2001:db8::1]:443", "192.0.2.7:22",
+                             "2001:db8::2"])
+    assert [(t.address, t.ports and t.ports.tcp) for t in targets] == [
+        ("192.0.2.7", (22, 80)), ("192.0.2.8", None), ("2001:db8::1", (443,)), ("2001:db8::2", None)]
+    with pytest.raises(TargetError, match="port 70000 is out of range"):
+        parse_targets(["192.0.2.7:70000"])
+    with pytest.raises(TargetError, match="--max-addresses"):
+        parse_targets(["192.0.2.0/24"], limit=10)
+
+
+def test_exclusions_are_never_expanded() -> None:
+    from sigscan.scanning.targets import Target, exclusion_specs, parse_exclusions
+
+    excluded = parse_exclusions(exclusion_specs("10.0.0.0/8,192.0.2.1-5,198.51.100.*,2001:db8::/32,[::1]"))
+    assert "10.200.3.4" in excluded and "192.0.2.5" in excluded and "198.51.100.77" in excluded
+    assert "2001:db8:1::9" in excluded and "::1" in excluded
+    assert "192.0.2.6" not in excluded and "11.0.0.1" not in excluded and "2001:db9::" not in excluded
+    kept = excluded.apply([Target("192.0.2.3"), Target("192.0.2.9"), Target("::1")])
+    assert [t.address for t in kept] == ["192.0.2.9"]
+    assert "127.0.0.1" in parse_exclusions(["localhost"])  # a name: every address it has
+    for bad in ("", "300.1.2.3/8", "192.0.2.0/33"):
+        with pytest.raises(TargetError):
+            parse_exclusions(exclusion_specs(bad) if bad else [bad])
+
+
+def test_exclude_file(tmp_path: Path) -> None:
+    from sigscan.scanning.targets import read_exclusion_file
+
+    path = tmp_path / "exclude.txt"
+    path.write_text("# office\n192.0.2.1 192.0.2.2\t# printers\n\n10.0.0.0/8\n")
+    assert read_exclusion_file(path) == ["192.0.2.1", "192.0.2.2", "10.0.0.0/8"]
+    with pytest.raises(TargetError, match="cannot read exclude file"):
+        read_exclusion_file(tmp_path / "missing")

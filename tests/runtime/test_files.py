@@ -88,3 +88,21 @@ def test_a_failed_output_keeps_failing(tmp_path: Path) -> None:
     with pytest.raises(files.OutputError) as again:
         output.write(b"y")
     assert again.value is first.value and not first.value.closed
+
+
+def test_append_keeps_the_old_bytes_and_stays_atomic(tmp_path: Path) -> None:
+    path = tmp_path / "scan.gnmap"
+    path.write_bytes(b"first run\n")
+    path.chmod(0o640)
+    with files.open_output(path, append=True) as out:
+        out.write(b"second run\n")
+        assert path.read_bytes() == b"first run\n"  # in place only when committed
+    assert path.read_bytes() == b"first run\nsecond run\n"
+    assert stat.S_IMODE(path.stat().st_mode) == 0o640
+    failed = files.open_output(path, append=True)
+    failed.write(b"lost\n")
+    failed.discard()
+    assert path.read_bytes() == b"first run\nsecond run\n" and sorted(tmp_path.iterdir()) == [path]
+    with files.open_output(tmp_path / "new.xml", append=True) as out:  # nothing to append to
+        out.write(b"<x/>\n")
+    assert (tmp_path / "new.xml").read_bytes() == b"<x/>\n"

@@ -239,17 +239,30 @@ class TextOutput:
         self.output.flush()
 
 
-def open_output(name: StrPath, *, inputs: Iterable[StrPath] = (), parents: bool = False) -> Output:
+def open_output(name: StrPath, *, inputs: Iterable[StrPath] = (), parents: bool = False,
+                append: bool = False) -> Output:
     """Open ``name`` for writing under the module's rules. ``parents``: make missing folders
-    (the folder of a link's target, for a link)."""
+    (the folder of a link's target, for a link). ``append``: what is written goes after the
+    file's old bytes (Nmap's ``--append-output``); the replacement is atomic all the same: the
+    old bytes are copied into the temporary file first, so a failed write leaves the file as
+    it was."""
     where = target(name, inputs=inputs)
     if where.kind is Kind.STREAM:
         try:
-            return Output(where.name, open(where.path, "wb"))  # closed by commit
+            return Output(where.name, open(where.path, "ab" if append else "wb"))  # closed by commit
         except OSError as exc:
             raise OutputError.of(where.name, exc) from None
     fd, temp = _temporary(where, parents)
-    return Output(where.name, os.fdopen(fd, "wb"), temp=temp, dest=where.path)
+    output = Output(where.name, os.fdopen(fd, "wb"), temp=temp, dest=where.path)
+    if append and where.kind is Kind.REGULAR:
+        try:
+            with open_input(where.path) as old:
+                for chunk in iter(lambda: old.read(COPY_CHUNK), b""):
+                    output.write(chunk)
+        except OSError as exc:
+            output.discard()
+            raise OutputError.of(where.name, exc) from None
+    return output
 
 
 def stdout_output() -> Output:

@@ -1,10 +1,14 @@
 """The ``sigscan`` command: ``identify`` and ``scan`` (one subparser each).
 
 ``sigscan scan TARGET... [-p PORTS] [--top-ports N] [-sU] [--intensity N | --version-light |
---version-all] [--profile nmap|fast] [-oN F] [-oX F] [-oJ F] [-iL FILE] [--max-parallel N]
-[--bundle B] [-v]`` finds open ports with a connect scan and runs Nmap's version detection on
-them (:mod:`sigscan.cli.scan`); exit status 0, 2 on bad arguments, targets, ports or bundle
-(one line, no traceback), 130 after Ctrl-C and 143 after SIGTERM (what finished is written).
+--version-all] [--profile nmap|fast] [-oN F] [-oX F] [-oG F] [-oJ F] [-oA BASE] [-iL FILE]
+[--max-parallel N] [--bundle B] [-v]``, and the other options of a ``nmap -sV`` run
+(:mod:`sigscan.cli.nmapopts`, docs/scan.md), finds open ports with a connect scan and runs
+Nmap's version detection on them (:mod:`sigscan.cli.scan`); exit status 0, 2 on bad arguments,
+targets, ports or bundle (one line, no traceback; an option it does not take is named in that
+line, a usage error prints the ``scan`` usage), 130 after Ctrl-C and 143 after SIGTERM (what
+finished is written). ``sigscan-nmap`` is ``sigscan scan`` under Nmap's argv
+(:mod:`sigscan.cli.nmap`).
 
 ``sigscan identify --probe NAME [--proto tcp|udp] [FILE|-]`` reads one raw response (a file, or
 standard input) and prints one JSON object: the verdict (see :class:`sigscan.matcher.verdict.Verdict`).
@@ -42,6 +46,7 @@ from typing import IO, TYPE_CHECKING, Any
 from sigscan.bundle import files
 from sigscan.bundle.errors import BundleError
 from sigscan.cli.errors import Terminated, Usage
+from sigscan.cli.nmapopts import VersionAction, add_nmap_options, normalize, refusal
 
 if TYPE_CHECKING:  # the matcher (and the regex engine) load only when a command needs them
     from sigscan.matcher import Matcher
@@ -56,6 +61,7 @@ MAX_DEPTH = 64  # nesting of a --jsonl line's JSON; a request is one flat object
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="sigscan", description="Identify network services with a sigc bundle.")
     parser.add_argument("-v", "--verbose", action="store_true", help="say which bundle and regex engine are used")
+    parser.add_argument("-V", "--version", action=VersionAction, help="print the version and exit")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     identify = commands.add_parser("identify", help="identify recorded responses (no network)")
     identify.add_argument("--bundle", help="bundle file (default: $SIGSCAN_BUNDLE, ./build/signatures.db, "
@@ -118,6 +124,7 @@ def _add_scan(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> 
     scan.add_argument("--bundle", help="bundle file (default: as for identify)")
     scan.add_argument("-v", dest="scan_verbose", action="count", default=0,
                       help="more detail (repeat for more)")
+    add_nmap_options(scan)
     scan.set_defaults(run=_scan)
 
 
@@ -158,9 +165,24 @@ class _OnSigterm:
         signal.signal(signal.SIGTERM, self.previous)
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
-    args.argv = list(sys.argv[1:] if argv is None else argv)
+def main(argv: Sequence[str] | None = None, *, shown_as: Sequence[str] | None = None) -> int:
+    """The command; ``shown_as`` is the command line outputs record (default: ``sigscan`` and
+    ``argv``). An option the parser does not know is refused with one line naming it (Nmap's
+    options sigscan does not implement say what they are); a target may follow options, as
+    in Nmap's command line."""
+    given = list(sys.argv[1:] if argv is None else argv)
+    parser = build_parser()
+    args, extras = parser.parse_known_args(normalize(given))
+    unknown = [arg for arg in extras if arg.startswith("-") and arg != "-"]
+    if unknown:
+        print(f"sigscan: error: {refusal(unknown[0], args.command)}", file=sys.stderr)
+        return EXIT_ERROR
+    if extras and args.command != "scan":
+        parser.error(f"unrecognized arguments: {' '.join(extras)}")
+    if extras:
+        args.targets = [*args.targets, *extras]
+    args.argv = given
+    args.command_line = list(shown_as) if shown_as is not None else ["sigscan", *given]
     try:
         with _OnSigterm():
             return int(args.run(args))

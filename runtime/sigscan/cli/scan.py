@@ -1,11 +1,13 @@
 """``sigscan scan``: arguments → bundle, ports, targets → :class:`~sigscan.scanning.scanner.Scanner` → outputs.
 
 Checked before any packet is sent, each failure one line and exit status 2: the bundle, the port
-specification, the targets (syntax, ``-iL`` file, name resolution) and the output files.
+specification, the targets (syntax, ``-iL`` file, exclusions, name resolution) and the output
+files. Nmap's timing options become :class:`ScanOptions` (:func:`scan_options`).
 
 Outputs: normal output on stdout (Nmap's screen form) unless a ``-o`` option names ``-`` (or
-standard output's own file, such as ``/dev/stdout``); ``-oN`` (file form), ``-oX`` and ``-oJ``
-files, written under :mod:`sigscan.bundle.files`' rules (a regular file is written beside its name and
+standard output's own file, such as ``/dev/stdout``); ``-oN`` (file form), ``-oX``, ``-oG`` and
+``-oJ`` files (``-oA BASE``: the first three as BASE.nmap, BASE.xml, BASE.gnmap; with
+``--append-output`` each file keeps its old bytes first), written under :mod:`sigscan.bundle.files`' rules (a regular file is written beside its name and
 renamed into place when the scan ends; a device or FIFO is written as a stream). NDJSON gets
 every port as it finishes (closed and filtered ones included, so each requested port appears
 once), text and XML get each host when all its ports are done. A progress line goes to stderr
@@ -26,6 +28,7 @@ import argparse
 import asyncio
 import shlex
 import signal
+import socket
 import sys
 import time
 from collections.abc import Callable, Sequence
@@ -39,9 +42,9 @@ from sigscan.bundle.locate import locate
 from sigscan.cli.errors import Terminated, Usage
 from sigscan.engine import EngineConfig, Profile
 from sigscan.engine.plugin import Plugin
-from sigscan.engine.results import HostResult, PortResult, ScanInfo
-from sigscan.net.driver import DEFAULT_MAX_PARALLEL
+from sigscan.engine.results import HostResult, PortResult, PortState, ScanInfo
 from sigscan.output.common import with_table_name, with_table_names
+from sigscan.output.grepable import GrepableWriter
 from sigscan.output.ndjson import NdjsonWriter
 from sigscan.output.progress import progress_line
 from sigscan.output.text import TextWriter
@@ -49,18 +52,32 @@ from sigscan.output.xml import XmlWriter
 from sigscan.plugins import UnknownPlugin, selected
 from sigscan.plugins import load as load_plugin
 from sigscan.plugins import names as plugin_names
-from sigscan.scanning.plan import bundle_error, port_spec, ready_catalog, resolve_targets
+from sigscan.scanning.plan import (
+    bundle_error,
+    port_spec,
+    ready_catalog,
+    resolve_targets,
+    reverse_names,
+)
 from sigscan.scanning.ports import PortSpec, PortSpecError, ServiceTable
 from sigscan.scanning.scanner import Scanner, ScanOptions
 from sigscan.scanning.targets import (
+    DEFAULT_LIMIT,
+    Exclusions,
     Target,
     TargetError,
+    exclusion_specs,
+    parse_exclusions,
     parse_targets,
+    read_exclusion_file,
     read_target_file,
     read_targets,
 )
+from sigscan.scanning.timing import DEFAULT_LEVEL, TEMPLATES
 
 PROGRESS_EVERY = 0.5  # seconds between progress line updates
+FAST_PORTS = 100  # -F: Nmap's top 100 ports of each protocol scanned
+_POSSIBLY_OPEN = (PortState.OPEN, PortState.OPEN_FILTERED)
 
 
 def run_scan(args: argparse.Namespace) -> int:
@@ -69,6 +86,8 @@ def run_scan(args: argparse.Namespace) -> int:
     verbose = int(bool(args.verbose)) + args.scan_verbose
     profile = Profile(args.profile)
     plugins = _plugins(args, profile)
+    _check_outputs(args)
+    options = scan_options(args)
     targets = _targets(args)  # first: a mistyped target is told before any bundle problem
     located = locate(args.bundle)
     with open_bundle(located.path) as bundle:
@@ -78,12 +97,14 @@ def run_scan(args: argparse.Namespace) -> int:
         ports = _port_spec(args, table)
         config = EngineConfig(intensity=7 if args.intensity is None else args.intensity,
                               profile=profile, plugins=plugins)
-        options = ScanOptions(max_parallel=args.max_parallel or DEFAULT_MAX_PARALLEL,
-                              max_host_parallel=args.max_host_parallel)
-        info = ScanInfo(args=shlex.join(["sigscan", *args.argv]), start=time.time(),
+        info = ScanInfo(args=shlex.join(args.command_line), start=time.time(),
                         tcp_ports=_union(targets, ports, "tcp"),
-                        udp_ports=_union(targets, ports, "udp"), verbose=verbose)
-        inputs = [located.path, *([args.input_list] if args.input_list not in (None, "-") else [])]
+                        udp_ports=_union(targets, ports, "udp"), verbose=verbose,
+                        open_only=args.open_only, reason=args.reason)
+        if not targets:  # every target excluded: Nmap's warning, and outputs with no host
+            print("WARNING: No targets were specified, so 0 hosts scanned.", file=sys.stderr)
+        inputs = [located.path, *([args.input_list] if args.input_list not in (None, "-") else []),
+                  *([args.excludefile] if args.excludefile not in (None, "-") else [])]
         with _Outputs(args, info, table, inputs) as outputs:
             code = 0 if outputs.stopped else _run(bundle, config, options, targets, ports, outputs,
                                                   verbose)
@@ -190,24 +211,81 @@ def _list_plugins() -> int:
 
 def _port_spec(args: argparse.Namespace, table: ServiceTable) -> PortSpec:
     protocols = tuple(p for p, on in (("tcp", args.tcp or not args.udp), ("udp", args.udp)) if on)
+    if args.fast and args.ports is not None:
+        raise Usage("-F (Nmap's 100 most frequent ports) and -p cannot go together: "
+                    "use --top-ports N with -p to take the most frequent ports of a range")
+    top = FAST_PORTS if args.fast and args.top_ports is None else args.top_ports
     try:
-        return port_spec(args.ports, protocols=protocols, table=table, top=args.top_ports)
+        return port_spec(args.ports, protocols=protocols, table=table, top=top)
     except PortSpecError as exc:
         raise Usage(str(exc)) from None
 
 
+def scan_options(args: argparse.Namespace) -> ScanOptions:
+    """The scan's waits and parallelism: the ``-T`` template (``-T3`` by default), then each
+    option given explicitly, whatever their order (as Nmap applies them)."""
+    timing = args.timing or TEMPLATES[DEFAULT_LEVEL]
+    if args.min_rate is not None and args.max_rate is not None and args.min_rate > args.max_rate:
+        raise Usage(f"--min-rate {args.min_rate:g} is above --max-rate {args.max_rate:g}")
+    host_timeout = timing.host_timeout if args.host_timeout is None else args.host_timeout
+    return ScanOptions(
+        max_parallel=args.max_parallel or timing.detection_parallel,
+        max_host_parallel=args.max_host_parallel,
+        discovery_parallel=timing.discovery_parallel,
+        connect_timeout=timing.connect_timeout,
+        retries=timing.retries if args.max_retries is None else args.max_retries,
+        scan_delay=timing.scan_delay if args.scan_delay is None else args.scan_delay,
+        min_rate=args.min_rate, max_rate=args.max_rate,
+        host_timeout=host_timeout or None)  # --host-timeout 0: none, as Nmap
+
+
 def _targets(args: argparse.Namespace) -> list[Target]:
+    """The targets, resolved, without the excluded ones, with their reverse-DNS names (-R)."""
+    limit = args.max_addresses or DEFAULT_LIMIT
+    family = socket.AF_INET6 if args.ipv6 else socket.AF_UNSPEC
     try:
-        targets = parse_targets(args.targets)
+        targets = parse_targets(args.targets, limit=limit)
         if args.input_list == "-":
-            targets += read_targets(_stdin_lines(), source="-")
+            targets += read_targets(_stdin_lines(), source="-", limit=limit)
         elif args.input_list:
-            targets += read_target_file(args.input_list)
+            targets += read_target_file(args.input_list, limit=limit)
         if not targets:
             raise Usage("no targets: give addresses, names or blocks, or -iL FILE")
-        return resolve_targets(targets)
+        if args.ipv6:
+            _only_ipv6(targets)
+        resolved = _exclusions(args, family).apply(resolve_targets(targets, family=family))
+        return reverse_names(resolved) if args.resolve_all else resolved
     except (TargetError, OSError) as exc:
         raise Usage(str(exc)) from None
+
+
+def _only_ipv6(targets: Sequence[Target]) -> None:
+    for target in targets:
+        if target.address is not None and ":" not in target.address:
+            raise Usage(f"-6 scans IPv6 only, and {target.address} is an IPv4 address: "
+                        "scan it without -6")
+
+
+def _exclusions(args: argparse.Namespace, family: int) -> Exclusions:
+    specs: list[str] = []
+    if args.exclude is not None:
+        specs += exclusion_specs(args.exclude)
+    if args.excludefile is not None:
+        specs += read_exclusion_file(args.excludefile)
+    return parse_exclusions(specs, family=family) if specs else Exclusions()
+
+
+def _check_outputs(args: argparse.Namespace) -> None:
+    """``-oA BASE``: the three files of Nmap's three formats, given alone."""
+    if args.all_formats is None:
+        return
+    if args.all_formats == "-" or _is_stdout(args.all_formats):
+        raise Usage("-oA writes three files (BASE.nmap, BASE.xml, BASE.gnmap): name a base, not standard output")
+    if any(name is not None for name in (args.normal, args.xml, args.grepable)):
+        raise Usage("-oA writes BASE.nmap, BASE.xml and BASE.gnmap: give it without -oN, -oX or -oG")
+    args.normal = f"{args.all_formats}.nmap"
+    args.xml = f"{args.all_formats}.xml"
+    args.grepable = f"{args.all_formats}.gnmap"
 
 
 def _stdin_lines() -> list[str]:
@@ -227,7 +305,10 @@ def _unique(targets: Sequence[Target]) -> list[Target]:
 
 
 def _union(targets: Sequence[Target], ports: PortSpec, proto: str) -> tuple[int, ...]:
-    chosen = set(ports.of(proto)) if any(t.ports is None for t in targets) else set()
+    """The ports of ``proto`` the scan asks for (``ports`` when no target names its own, and
+    when there is no target at all: Nmap's ``<scaninfo>`` still lists them)."""
+    plain = not targets or any(t.ports is None for t in targets)
+    chosen = set(ports.of(proto)) if plain else set()
     for target in targets:
         if target.ports is not None:
             chosen.update(target.ports.of(proto))
@@ -283,7 +364,8 @@ class _Outputs:
     def __enter__(self) -> _Outputs:
         args, info = self.args, self.info
         try:
-            if not any(name is not None and _is_stdout(name) for name in (args.normal, args.xml, args.ndjson)):
+            named = (args.normal, args.xml, args.grepable, args.ndjson)
+            if not any(name is not None and _is_stdout(name) for name in named):
                 output = self._open("-")
                 self.sinks.append(_Sink(output, document=TextWriter(self._text(output), info, file=False)))
             if args.normal is not None:
@@ -292,6 +374,9 @@ class _Outputs:
             if args.xml is not None:
                 output = self._open(args.xml)
                 self.sinks.append(_Sink(output, document=XmlWriter(self._text(output), info)))
+            if args.grepable is not None:
+                output = self._open(args.grepable)
+                self.sinks.append(_Sink(output, document=GrepableWriter(self._text(output), info)))
             if args.ndjson is not None:
                 output = self._open(args.ndjson)
                 self.sinks.append(_Sink(output, ndjson=NdjsonWriter(self._text(output))))
@@ -322,7 +407,7 @@ class _Outputs:
             if self._stdout is None:
                 self._stdout = files.stdout_output()
             return self._stdout
-        output = files.open_output(name, inputs=self.inputs)
+        output = files.open_output(name, inputs=self.inputs, append=self.args.append_output)
         self._opened.append(output)
         if output.dest is not None and any(o.dest == output.dest for o in self._opened[:-1]):
             raise files.OutputError(name, "another -o option writes it already; name two files")
@@ -362,9 +447,10 @@ class _Outputs:
     def port(self, result: PortResult) -> None:
         self.ports += 1
         named = with_table_name(result, self.table.name)  # as the host's documents will have it
+        shown = not self.info.open_only or result.state in _POSSIBLY_OPEN  # --open: NDJSON too
 
         def write(sink: _Sink) -> None:
-            if sink.ndjson is not None:
+            if sink.ndjson is not None and shown:
                 sink.ndjson.write(named)
 
         self._each(write)

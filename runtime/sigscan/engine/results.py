@@ -105,7 +105,8 @@ class HostResult:
     seconds (``Host is up (0.0014s latency).``), None when unknown. ``other_addresses`` are the
     further addresses the name resolved to, not scanned. ``reason`` is why the host counts as up:
     sigscan does no host discovery, so ``user-set`` as with Nmap's ``-Pn``. ``start``/``end``
-    are Unix times."""
+    are Unix times. ``timed_out``: the host ran past ``--host-timeout`` and is reported without
+    its ports, as Nmap reports it (``Skipping host … due to host timeout``)."""
 
     address: str
     hostname: str | None = None
@@ -117,6 +118,7 @@ class HostResult:
     latency: float | None = None
     other_addresses: tuple[str, ...] = ()
     reason: str = "user-set"
+    timed_out: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -128,7 +130,9 @@ class ScanInfo:
     the scan runs). ``tcp_ports``/``udp_ports`` are the requested ports, ascending. TCP ports are
     found by a connect scan (Nmap's ``type="connect"``). ``errormsg`` is set when the scan
     stopped early (Ctrl-C): the XML then says ``exit="error"``. ``verbose`` raises the number of
-    ports of one state shown before they are summarised, as Nmap's ``-v``."""
+    ports of one state shown before they are summarised, as Nmap's ``-v``. ``open_only``
+    (``--open``): only hosts with open ports are shown, and only their open ports. ``reason``
+    (``--reason``): the normal output tells why each port and host has its state."""
 
     args: str
     start: float
@@ -140,3 +144,5 @@ class ScanInfo:
     scan_type: str = "connect"
     verbose: int = 0
     errormsg: str | None = None
+    open_only: bool = False
+    reason: bool = False

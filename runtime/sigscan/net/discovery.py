@@ -31,6 +31,10 @@ The outcome is always read from the socket itself, when it turns writable or whe
 up, whichever the loop sees first: a connect the kernel finished while the event loop was late
 (a loaded machine) counts with its real outcome, not as no answer.
 
+A connect that gets no answer in its time may be made again (``--max-retries``: :class:`Pace`),
+and every connect may have to wait for its turn (``--scan-delay``, ``--max-rate``:
+:mod:`sigscan.net.pace`).
+
 The connects of a scan share one bound (``limiter``, :data:`DEFAULT_PARALLEL` by default) and
 tasks are made only when a slot is free, so a ``-p-`` scan holds a bounded number of sockets and
 tasks. UDP has no discovery: UDP ports go straight to probing as ``open|filtered``.
@@ -50,6 +54,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from sigscan.engine.results import PortState
+from sigscan.net.pace import Pacer
 from sigscan.net.transport import FIRST_PAUSE, MAX_PAUSE, SHORTAGE
 
 DEFAULT_PARALLEL = 128  # connects in flight
@@ -103,13 +108,22 @@ class RttEstimate:
 
 
 async def probe_port(address: str, port: int, *, timeout: float = DEFAULT_TIMEOUT,
-                     patience: float = SHORTAGE_PATIENCE) -> PortStatus:
+                     patience: float = SHORTAGE_PATIENCE, retries: int = 0,
+                     pacer: Pacer | None = None) -> PortStatus:
     """Connect to ``address:port`` (IPv4 or IPv6) until the errno says something of the port
-    (see the module's docstring), and what it says."""
+    (see the module's docstring), and what it says. A connect that gets no answer in
+    ``timeout`` is made again, ``retries`` more times at most (``--max-retries``); every connect
+    waits for its turn with ``pacer`` (``--scan-delay``, ``--max-rate``)."""
     strange: list[int] = []
     pause, waited = FIRST_PAUSE, 0.0
+    unanswered = 0
     while True:
+        if pacer is not None:
+            await pacer.turn()
         code, rtt = await _attempt(address, port, timeout)
+        if code == errno.ETIMEDOUT and unanswered < retries:
+            unanswered += 1
+            continue
         if code in ANSWERS:
             state, reason = ANSWERS[code]
             return PortStatus(port, state, reason, rtt)
@@ -193,22 +207,35 @@ def _describe(code: int) -> str:
     return f"{errno.errorcode.get(code, str(code))} ({os.strerror(code)})"
 
 
+@dataclass(frozen=True, slots=True)
+class Pace:
+    """How one scan's connects go: ``timeout`` per connect, ``retries`` further connects for
+    a port that got no answer, and the scan's :class:`~sigscan.net.pace.Pacer` (None: no pace)."""
+
+    timeout: float = DEFAULT_TIMEOUT
+    retries: int = 0
+    pacer: Pacer | None = None
+
+
 async def connect_scan(address: str, ports: Iterable[int], on_status: Callable[[PortStatus], None], *,
                        limiter: asyncio.Semaphore | None = None,
-                       timeout: float = DEFAULT_TIMEOUT) -> None:
+                       timeout: float = DEFAULT_TIMEOUT, pace: Pace | None = None) -> None:
     """Connect to every port of ``ports``; ``on_status`` gets each outcome as it comes.
-    ``limiter`` bounds the connects in flight (shared by the hosts of a scan)."""
+    ``limiter`` bounds the connects in flight (shared by the hosts of a scan); ``pace``, when
+    given, replaces ``timeout`` with its own and adds retries and pacing."""
     slots = limiter or asyncio.Semaphore(DEFAULT_PARALLEL)
+    how = pace or Pace(timeout)
     async with asyncio.TaskGroup() as group:
         for port in ports:
             await slots.acquire()
-            group.create_task(_probe_released(address, port, timeout, slots, on_status))
+            group.create_task(_probe_released(address, port, how, slots, on_status))
 
 
-async def _probe_released(address: str, port: int, timeout: float, slots: asyncio.Semaphore,
+async def _probe_released(address: str, port: int, pace: Pace, slots: asyncio.Semaphore,
                           on_status: Callable[[PortStatus], None]) -> None:
     try:
-        status = await probe_port(address, port, timeout=timeout)
+        status = await probe_port(address, port, timeout=pace.timeout, retries=pace.retries,
+                                  pacer=pace.pacer)
     finally:
         slots.release()
     on_status(status)

@@ -26,6 +26,7 @@ Results are handed to a callback as each port finishes, so NDJSON output streams
 from __future__ import annotations
 
 import asyncio
+import functools
 from collections import deque
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
@@ -207,6 +208,12 @@ class JobQueue:
                     self._wake_one()
                 raise
 
+    def drop(self, address: str) -> int:
+        """Forget the jobs of ``address`` not handed out yet (its host timed out); how many."""
+        dropped = len(self._queued.pop(address, ()))
+        self._count -= dropped
+        return dropped
+
     def done(self, job: PortJob) -> None:
         """A job handed out by :meth:`get` is finished (its host may take another)."""
         left = self._running.get(job.address, 0) - 1
@@ -251,6 +258,7 @@ class Driver:
         self.network = network or Network()
         self.max_parallel = max_parallel
         self.max_host_parallel = max_host_parallel
+        self._tasks: dict[str, set[asyncio.Task[None]]] = {}
 
     def queue(self) -> JobQueue:
         """A job queue with this driver's per-host bound."""
@@ -267,7 +275,22 @@ class Driver:
                 job = await jobs.get()
                 if job is None:
                     return
-                ports.create_task(self._port(job, jobs, slots, on_result))
+                task = ports.create_task(self._port(job, jobs, slots, on_result))
+                self._tasks.setdefault(job.address, set()).add(task)
+                task.add_done_callback(functools.partial(self._forget, job.address))
+
+    def _forget(self, address: str, task: asyncio.Task[None]) -> None:
+        running = self._tasks.get(address)
+        if running is not None:
+            running.discard(task)
+            if not running:
+                del self._tasks[address]
+
+    def cancel_host(self, address: str) -> None:
+        """Cancel the ports of ``address`` in detection now (its host timed out): they end
+        without a result, their connections closed, their slots freed."""
+        for task in list(self._tasks.pop(address, ())):
+            task.cancel()
 
     async def scan(self, jobs: Iterable[PortJob], on_result: Callable[[PortResult], None]) -> None:
         """Detection of a known list of ports."""

@@ -63,16 +63,36 @@ def all_ports(host: HostResult) -> list[PortResult]:
     return sorted(ports, key=lambda p: (PROTO_ORDER.get(p.proto, 2), p.port))
 
 
-def ignored_states(ports: Iterable[PortResult], verbose: int = 0) -> list[Ignored]:
-    """The states to summarise, most numerous first (ties: lower Nmap state number first)."""
+def ignored_states(ports: Iterable[PortResult], verbose: int = 0, *,
+                   open_only: bool = False) -> list[Ignored]:
+    """The states to summarise, most numerous first (ties: lower Nmap state number first).
+    ``open_only`` (``--open``): every state that cannot be open is summarised, whatever its
+    count; with ``-vvv`` (``verbose`` above 2) ``open|filtered`` never is."""
     by_state: dict[PortState, list[PortResult]] = {}
     for port in ports:
         by_state.setdefault(port.state, []).append(port)
     threshold = MAX_PER_STATE * (verbose + 1)
     chosen = [(state, members) for state, members in by_state.items()
-              if state is not PortState.OPEN and len(members) > threshold]
+              if _ignored(state, len(members), threshold, verbose, open_only)]
     chosen.sort(key=lambda item: (-len(item[1]), _STATE_NUMBER[item[0]]))
     return [Ignored(state, len(members), reason_groups(members)) for state, members in chosen]
+
+
+def _ignored(state: PortState, count: int, threshold: int, verbose: int, open_only: bool) -> bool:
+    """Nmap's ``PortList::isIgnoredState``."""
+    if state is PortState.OPEN or (state is PortState.OPEN_FILTERED and verbose > 2):
+        return False
+    if open_only and state is not PortState.OPEN_FILTERED and count > 0:
+        return True
+    return count > threshold
+
+
+def possibly_open(host: HostResult) -> bool:
+    """Nmap's ``hasOpenPorts``: whether a port is ``open`` or ``open|filtered`` (``--open``
+    shows only such hosts)."""
+    states = {PortState.OPEN, PortState.OPEN_FILTERED}
+    return (any(p.state in states for p in host.ports)
+            or any(g.state in states and g.ports for g in host.groups))
 
 
 def reason_groups(ports: Iterable[PortResult]) -> tuple[ReasonGroup, ...]:

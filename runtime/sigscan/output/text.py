@@ -43,6 +43,7 @@ from sigscan.output.common import (
     hosts_summary,
     ignored_states,
     plural,
+    possibly_open,
     printable,
 )
 from sigscan.output.service import view
@@ -60,9 +61,17 @@ def render(info: ScanInfo, hosts: Iterable[HostResult], *, file: bool = True) ->
     """The whole normal output of a finished scan (``file``: ``-oN`` form, else stdout form)."""
     hosts = list(hosts)
     parts = [scan_header(info, file=file)]
-    parts.extend(host_report(host, verbose=info.verbose) for host in hosts)
+    parts.extend(host_report(host, verbose=info.verbose, reason=info.reason,
+                             open_only=info.open_only)
+                 for host in hosts if shown(host, info))
     parts.append(scan_footer(info, len(hosts), len(hosts), file=file))
     return "".join(parts)
+
+
+def shown(host: HostResult, info: ScanInfo) -> bool:
+    """Whether the host is written at all: ``--open`` leaves out the hosts without an open
+    port (a timed-out host is written, as Nmap writes it)."""
+    return not info.open_only or host.timed_out or possibly_open(host)
 
 
 def scan_header(info: ScanInfo, *, file: bool = True) -> str:
@@ -90,17 +99,27 @@ def scan_footer(info: ScanInfo, hosts_total: int, hosts_up: int, *, file: bool =
 # One host
 
 
-def host_report(host: HostResult, *, verbose: int = 0) -> str:
-    """The ``Nmap scan report for …`` block of one host, with its closing empty line."""
+def host_report(host: HostResult, *, verbose: int = 0, reason: bool = False,
+                open_only: bool = False) -> str:
+    """The ``Nmap scan report for …`` block of one host, with its closing empty line; for a
+    host that timed out, its header and ``Skipping host … due to host timeout`` (no empty
+    line, as Nmap). ``reason``: ``--reason``'s REASON column and ``received`` words;
+    ``open_only``: ``--open``, every state that cannot be open summarised."""
+    if host.timed_out:
+        lines = [*header_lines(host, reason=reason),
+                 f"Skipping host {name_ip(host)} due to host timeout"]
+        return "\n".join(lines) + "\n"
     ports = all_ports(host)
     info = service_info(ports, host.ptr_name)
-    lines = [*header_lines(host), *port_lines(host, ports, verbose), *([info] if info else [])]
+    lines = [*header_lines(host, reason=reason),
+             *port_lines(host, ports, verbose, reason=reason, open_only=open_only),
+             *([info] if info else [])]
     return "\n".join([*lines, ""]) + "\n"
 
 
-def header_lines(host: HostResult) -> list[str]:
+def header_lines(host: HostResult, *, reason: bool = False) -> list[str]:
     """``Nmap scan report for …``, ``Host is up …``, other addresses, the rDNS record."""
-    lines = [f"Nmap scan report for {name_ip(host)}", host_is_up(host)]
+    lines = [f"Nmap scan report for {name_ip(host)}", host_is_up(host, reason=reason)]
     if host.other_addresses and host.hostname:
         lines.append(f"Other addresses for {host.hostname} (not scanned): "
                      + " ".join(host.other_addresses))
@@ -109,9 +128,10 @@ def header_lines(host: HostResult) -> list[str]:
     return lines
 
 
-def port_lines(host: HostResult, ports: Sequence[PortResult], verbose: int) -> list[str]:
+def port_lines(host: HostResult, ports: Sequence[PortResult], verbose: int, *,
+               reason: bool = False, open_only: bool = False) -> list[str]:
     """``Not shown``, the port table and the fingerprints (or the all-ignored lines)."""
-    ignored = ignored_states(ports, verbose)
+    ignored = ignored_states(ports, verbose, open_only=open_only)
     hidden = {item.state for item in ignored}
     shown = [p for p in ports if p.state not in hidden]
     if not ports:
@@ -121,7 +141,7 @@ def port_lines(host: HostResult, ports: Sequence[PortResult], verbose: int) -> l
         return [f"{'The' if one else 'All'} {plural(len(ports), 'scanned port')} on "
                 f"{name_ip(host)} {'is' if one else 'are'} in ignored states.",
                 not_shown(ignored)]
-    return [not_shown(ignored), *port_table(shown), *fingerprint_block(shown)]
+    return [not_shown(ignored), *port_table(shown, reason=reason), *fingerprint_block(shown)]
 
 
 def name_ip(host: HostResult) -> str:
@@ -131,10 +151,13 @@ def name_ip(host: HostResult) -> str:
     return f"{name} ({host.address})" if name else host.address
 
 
-def host_is_up(host: HostResult) -> str:
+def host_is_up(host: HostResult, *, reason: bool = False) -> str:
+    """``Host is up (0.00014s latency).``; with ``--reason``, ``Host is up, received user-set
+    (…)``."""
+    received = f", received {host.reason}" if reason else ""
     if host.latency is None:
-        return "Host is up."
-    return f"Host is up ({sig_digits(host.latency, 2)}s latency)."
+        return f"Host is up{received}."
+    return f"Host is up{received} ({sig_digits(host.latency, 2)}s latency)."
 
 
 def sig_digits(value: float, digits: int) -> str:
@@ -158,15 +181,28 @@ def not_shown(ignored: Sequence[Ignored]) -> str:
 # The port table
 
 
-def port_table(ports: Sequence[PortResult]) -> list[str]:
+def port_table(ports: Sequence[PortResult], *, reason: bool = False) -> list[str]:
     """The ``PORT STATE SERVICE VERSION`` table, one string per line (the SERVICE and VERSION
-    cells from :func:`sigscan.output.service.view`, which every output shares)."""
+    cells from :func:`sigscan.output.service.view`, which every output shares); ``reason``:
+    with a REASON column before VERSION (``--reason``). A port's script outputs follow its
+    line."""
+    if reason:
+        rows = [["PORT", "STATE", "SERVICE", "REASON", "VERSION"]]
+        for port in ports:
+            service = view(port)
+            rows.append([f"{port.port}/{port.proto}", port.state.value, service.column,
+                         port.reason, service.version_column])
+        return _with_scripts(ports, table(rows))
     rows = [["PORT", "STATE", "SERVICE", "VERSION"]]
     for port in ports:
         service = view(port)
         rows.append([f"{port.port}/{port.proto}", port.state.value, service.column,
                      service.version_column])
-    lines = table(rows)
+    return _with_scripts(ports, table(rows))
+
+
+def _with_scripts(ports: Sequence[PortResult], lines: list[str]) -> list[str]:
+    """The table's lines with each port's script outputs after its line."""
     if not any(p.scripts for p in ports):
         return lines
     out = lines[:1]
@@ -293,7 +329,9 @@ class TextWriter:
 
     def host(self, host: HostResult) -> None:
         self.hosts += 1
-        self._write(host_report(host, verbose=self.info.verbose))
+        if shown(host, self.info):
+            self._write(host_report(host, verbose=self.info.verbose, reason=self.info.reason,
+                                    open_only=self.info.open_only))
 
     def finish(self, info: ScanInfo | None = None) -> None:
         """The footer; ``info`` (with ``end`` set) replaces the one given at the start."""

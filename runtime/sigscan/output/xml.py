@@ -30,6 +30,7 @@ from sigscan.output.common import (
     ctime,
     hosts_summary,
     ignored_states,
+    possibly_open,
 )
 from sigscan.output.service import ServiceView, view
 from sigscan.scanning.ports import compact
@@ -80,8 +81,14 @@ def render(info: ScanInfo, hosts: Iterable[HostResult], *,
     """The whole XML document of a finished scan (``info.end`` set)."""
     hosts = list(hosts)
     return "".join([document_start(info, stylesheet=stylesheet),
-                    *(host_element(host, verbose=info.verbose) for host in hosts),
+                    *(host_element(host, verbose=info.verbose, open_only=info.open_only)
+                      for host in hosts if shown(host, info)),
                     document_end(info, len(hosts), len(hosts))])
+
+
+def shown(host: HostResult, info: ScanInfo) -> bool:
+    """Whether the host gets an element: ``--open`` leaves out hosts without an open port."""
+    return not info.open_only or host.timed_out or possibly_open(host)
 
 
 def document_start(info: ScanInfo, *, stylesheet: str | None = STYLESHEET) -> str:
@@ -124,9 +131,11 @@ def document_end(info: ScanInfo, hosts_total: int, hosts_up: int) -> str:
 # One host
 
 
-def host_element(host: HostResult, *, verbose: int = 0) -> str:
-    """One ``<host>`` element (Nmap's line breaks)."""
-    times = _attrs([("starttime", _int(host.start)), ("endtime", _int(host.end))])
+def host_element(host: HostResult, *, verbose: int = 0, open_only: bool = False) -> str:
+    """One ``<host>`` element (Nmap's line breaks); a host that timed out has
+    ``timedout="true"`` and no ``<ports>``, as Nmap writes it."""
+    times = _attrs([("starttime", _int(host.start)), ("endtime", _int(host.end)),
+                    ("timedout", "true" if host.timed_out else None)])
     addrtype = "ipv6" if ":" in host.address else "ipv4"
     parts = [f'<host{times}><status state="up"{_attrs([("reason", host.reason)])} reason_ttl="0"/>\n',
              f"<address{_attrs([('addr', host.address), ('addrtype', addrtype)])}/>\n",
@@ -135,7 +144,8 @@ def host_element(host: HostResult, *, verbose: int = 0) -> str:
         if name:
             parts.append(f"<hostname{_attrs([('name', name), ('type', kind)])}/>\n")
     parts.append("</hostnames>\n")
-    parts.append(ports_element(all_ports(host), verbose=verbose))
+    if not host.timed_out:
+        parts.append(ports_element(all_ports(host), verbose=verbose, open_only=open_only))
     parts.append("</host>\n")
     return "".join(parts)
 
@@ -144,9 +154,9 @@ def _int(value: float | None) -> int | None:
     return None if value is None else int(value)
 
 
-def ports_element(ports: list[PortResult], *, verbose: int = 0) -> str:
+def ports_element(ports: list[PortResult], *, verbose: int = 0, open_only: bool = False) -> str:
     """``<ports>``: the summarised states as ``<extraports>``, then every other port."""
-    ignored = ignored_states(ports, verbose)
+    ignored = ignored_states(ports, verbose, open_only=open_only)
     parts = ["<ports>"]
     for item in ignored:
         parts.append(f'<extraports state="{escape(item.state.value)}" count="{item.count}">\n')
@@ -206,7 +216,9 @@ class XmlWriter:
 
     def host(self, host: HostResult) -> None:
         self.hosts += 1
-        self._write(host_element(host, verbose=self.info.verbose))
+        if shown(host, self.info):
+            self._write(host_element(host, verbose=self.info.verbose,
+                                     open_only=self.info.open_only))
 
     def finish(self, info: ScanInfo | None = None) -> None:
         self.info = info or self.info

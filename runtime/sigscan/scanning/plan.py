@@ -9,14 +9,16 @@ given: :class:`~sigscan.scanning.ports.PortSpecError`, :class:`~sigscan.scanning
 
 from __future__ import annotations
 
+import socket
 from collections.abc import Collection, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
 
 from sigscan.bundle.errors import BundleError
 from sigscan.bundle.loader import Bundle
 from sigscan.engine import Catalog
 from sigscan.scanning.ports import PortSpec, PortSpecError, ServiceTable, parse_ports, top_ports
-from sigscan.scanning.targets import Target, resolve_target
+from sigscan.scanning.targets import Target, resolve_target, reverse_name
 
 DEFAULT_TOP_PORTS = 1000  # Nmap's default port set
 RESOLVERS = 8  # name lookups at once
@@ -38,14 +40,24 @@ def port_spec(spec: str | None, *, protocols: Collection[str], table: ServiceTab
     return chosen
 
 
-def resolve_targets(targets: Sequence[Target]) -> list[Target]:
+def resolve_targets(targets: Sequence[Target], *, family: int = socket.AF_UNSPEC) -> list[Target]:
     """Every target with its address: names are looked up, :data:`RESOLVERS` at once (this
-    blocks; an event loop runs it in a thread). Raises
-    :class:`~sigscan.scanning.targets.TargetError` for a name that does not resolve."""
+    blocks; an event loop runs it in a thread), for addresses of ``family`` (``AF_INET6``:
+    IPv6 only, Nmap's ``-6``). Raises :class:`~sigscan.scanning.targets.TargetError` for a
+    name that does not resolve."""
     if all(t.address is not None for t in targets):  # addresses only: no thread needed
         return list(targets)
     with ThreadPoolExecutor(RESOLVERS) as pool:
-        return list(pool.map(resolve_target, targets))
+        return list(pool.map(lambda t: resolve_target(t, family=family), targets))
+
+
+def reverse_names(targets: Sequence[Target]) -> list[Target]:
+    """Every target with its reverse-DNS name (Nmap's ``-R``), looked up :data:`RESOLVERS` at
+    once with the system resolver (this blocks)."""
+    with ThreadPoolExecutor(RESOLVERS) as pool:
+        names = list(pool.map(lambda t: None if t.address is None else reverse_name(t.address),
+                              targets))
+    return [replace(t, ptr_name=name) for t, name in zip(targets, names, strict=True)]
 
 
 def ready_catalog(bundle: Bundle) -> Catalog:

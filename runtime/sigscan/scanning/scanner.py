@@ -14,6 +14,7 @@ hosts that were not reported, with the ports finished so far.
 from __future__ import annotations
 
 import asyncio
+import math
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
@@ -24,11 +25,13 @@ from sigscan.net.descriptors import room
 from sigscan.net.discovery import (
     DEFAULT_PARALLEL,
     DEFAULT_TIMEOUT,
+    Pace,
     PortStatus,
     RttEstimate,
     connect_scan,
 )
 from sigscan.net.driver import DEFAULT_MAX_PARALLEL, Driver, JobQueue, PortJob
+from sigscan.net.pace import Pacer
 from sigscan.net.transport import Network
 from sigscan.scanning.ports import PortSpec
 from sigscan.scanning.targets import Target
@@ -39,17 +42,46 @@ DEFAULT_MAX_HOSTS = 16
 @dataclass(frozen=True, slots=True)
 class ScanOptions:
     """How hard to push: ports in detection at once (overall and per host), connects in flight
-    during discovery and their timeout, hosts discovered at once."""
+    during discovery and their timeout, hosts discovered at once; and Nmap's timing options
+    (:mod:`sigscan.scanning.timing` maps ``-T`` onto them): ``retries`` further connects for a
+    port that got no answer (``--max-retries``), ``scan_delay`` between two connects of the
+    port scan, ``min_rate``/``max_rate`` connects per second (``--min-rate``/``--max-rate``),
+    ``host_timeout`` seconds after which a host is given up (None: never)."""
 
     max_parallel: int = DEFAULT_MAX_PARALLEL
     max_host_parallel: int | None = None
     discovery_parallel: int = DEFAULT_PARALLEL
     connect_timeout: float = DEFAULT_TIMEOUT
     max_hosts: int = DEFAULT_MAX_HOSTS
+    retries: int = 0
+    scan_delay: float = 0.0
+    min_rate: float | None = None
+    max_rate: float | None = None
+    host_timeout: float | None = None
+
+    def pacer(self) -> Pacer | None:
+        """The scan's pace, None when connects need not wait for one."""
+        pacer = Pacer(scan_delay=self.scan_delay, min_rate=self.min_rate, max_rate=self.max_rate)
+        return pacer if pacer.paced else None
+
+
+# Connects in flight that --min-rate may ask for at most (it raises discovery's parallelism to
+# the rate times the connect timeout); the descriptor limit may cut it further.
+MAX_RATE_PARALLEL = 4096
 
 
 # Sockets a port in detection holds at most: the fast profile races two connections.
 SOCKETS_PER_PORT = {Profile.NMAP: 1, Profile.FAST: 2}
+
+
+def rate_parallelism(options: ScanOptions) -> ScanOptions:
+    """``options`` with enough connects in flight to keep ``min_rate``: each connect may take
+    the connect timeout, so the rate needs rate x timeout of them (at most
+    :data:`MAX_RATE_PARALLEL`)."""
+    if options.min_rate is None:
+        return options
+    needed = min(MAX_RATE_PARALLEL, math.ceil(options.min_rate * options.connect_timeout))
+    return replace(options, discovery_parallel=max(options.discovery_parallel, needed))
 
 
 def fit_parallelism(options: ScanOptions, free: int | None, per_port: int) -> ScanOptions:
@@ -79,6 +111,9 @@ class _Host:
     outstanding: int = 0
     discovered: bool = False
     reported: bool = False
+    timed_out: bool = False
+    discovery: asyncio.Task[None] | None = None
+    timer: asyncio.TimerHandle | None = None
 
     @property
     def address(self) -> str:
@@ -96,7 +131,14 @@ class _Host:
         ordered = tuple(sorted(self.results, key=lambda p: (p.proto != "tcp", p.port)))
         return HostResult(self.address, self.target.hostname, ordered, groups, start=self.start,
                           end=time.time() if end is None else end, latency=self.rtt.srtt,
-                          other_addresses=self.target.other_addresses)
+                          other_addresses=self.target.other_addresses,
+                          ptr_name=self.target.ptr_name)
+
+    def timed_out_result(self) -> HostResult:
+        """The host given up on: no ports, as Nmap reports a host that ran out of time."""
+        return HostResult(self.address, self.target.hostname, start=self.start, end=time.time(),
+                          latency=self.rtt.srtt, other_addresses=self.target.other_addresses,
+                          ptr_name=self.target.ptr_name, timed_out=True)
 
 
 class Scanner:
@@ -116,32 +158,43 @@ class Scanner:
         """Scan every target (each with its own ports if it names some, else ``ports``)."""
         loop = asyncio.get_running_loop()
         config = replace(self.config, unix_time=time.time(), unix_time_clock=loop.time())
-        options = self._fitted()
+        options = self._fitted(rate_parallelism(self.options))
         driver = Driver(self.catalog, config, network=self.network,
                         max_parallel=options.max_parallel,
                         max_host_parallel=options.max_host_parallel)
         jobs = driver.queue()
         connects = asyncio.Semaphore(options.discovery_parallel)
         hosts = asyncio.Semaphore(self.options.max_hosts)
-        async with asyncio.TaskGroup() as group:
-            group.create_task(driver.run(jobs, self._detected))
-            async with asyncio.TaskGroup() as discovery:
-                for target in targets:
-                    host = self._add(target, ports)
-                    if host is None:
-                        continue
-                    await hosts.acquire()
-                    discovery.create_task(self._discover(host, jobs, connects, hosts))
-            jobs.close()
+        pace = Pace(options.connect_timeout, options.retries, options.pacer())
+        try:
+            async with asyncio.TaskGroup() as group:
+                group.create_task(driver.run(jobs, self._detected))
+                async with asyncio.TaskGroup() as discovery:
+                    for target in targets:
+                        host = self._add(target, ports)
+                        if host is None:
+                            continue
+                        await hosts.acquire()
+                        host.start = time.time()
+                        host.discovery = discovery.create_task(
+                            self._discover(host, jobs, connects, hosts, pace))
+                        if self.options.host_timeout is not None:
+                            host.timer = loop.call_later(self.options.host_timeout,
+                                                         self._time_out, host, driver, jobs)
+                jobs.close()
+        finally:
+            for host in self._hosts.values():
+                if host.timer is not None:
+                    host.timer.cancel()
 
-    def _fitted(self) -> ScanOptions:
-        """The options with parallelism this process's descriptors can hold (said with -v)."""
+    def _fitted(self, options: ScanOptions) -> ScanOptions:
+        """``options`` with parallelism this process's descriptors can hold (said with -v)."""
         per_port = SOCKETS_PER_PORT[self.config.profile]
         space = room()
-        fitted = fit_parallelism(self.options, space.free, per_port)
+        fitted = fit_parallelism(options, space.free, per_port)
         limit = "no file descriptor limit" if space.limit is None else (
             f"RLIMIT_NOFILE {space.limit} with {space.used} descriptors open")
-        asked = self.options.discovery_parallel, self.options.max_parallel
+        asked = options.discovery_parallel, options.max_parallel
         cut = "" if (fitted.discovery_parallel, fitted.max_parallel) == asked else (
             f" (asked for {asked[0]} and {asked[1]}; a port in detection holds up to {per_port} socket{'s' if per_port > 1 else ''})")
         self.on_note(f"{limit}: {fitted.discovery_parallel} connects and {fitted.max_parallel} "
@@ -164,10 +217,10 @@ class Scanner:
         return host
 
     async def _discover(self, host: _Host, jobs: JobQueue, connects: asyncio.Semaphore,
-                        hosts: asyncio.Semaphore) -> None:
+                        hosts: asyncio.Semaphore, pace: Pace) -> None:
         try:
             await connect_scan(host.address, host.ports.tcp, lambda s: self._found(host, s, jobs),
-                               limiter=connects, timeout=self.options.connect_timeout)
+                               limiter=connects, pace=pace)
         finally:
             hosts.release()
         for port in host.ports.udp:
@@ -176,7 +229,24 @@ class Scanner:
         host.discovered = True
         self._check(host)
 
+    def _time_out(self, host: _Host, driver: Driver, jobs: JobQueue) -> None:
+        """``--host-timeout`` passed: stop the host's discovery and detection and report it
+        as timed out (the ports it finished were given to ``on_port`` already)."""
+        if host.reported:
+            return
+        host.timed_out = host.reported = True
+        if host.discovery is not None:
+            host.discovery.cancel()
+        jobs.drop(host.address)
+        driver.cancel_host(host.address)
+        self.on_note(f"{host.address}: host timeout ({self.options.host_timeout:g} s) passed; "
+                     "its ports are not reported")
+        self.on_host(host.timed_out_result())
+        host.results, host.groups = [], {}
+
     def _found(self, host: _Host, status: PortStatus, jobs: JobQueue) -> None:
+        if host.timed_out:
+            return
         if status.note is not None:
             self.on_note(f"{host.address} port {status.port}/tcp: {status.note}")
         if status.state is PortState.OPEN:
@@ -190,6 +260,8 @@ class Scanner:
 
     def _detected(self, result: PortResult) -> None:
         host = self._hosts[result.host]
+        if host.timed_out:
+            return
         result = host.named(result)
         host.results.append(result)
         self._done(host, result)
@@ -202,5 +274,7 @@ class Scanner:
     def _check(self, host: _Host) -> None:
         if host.discovered and host.outstanding == 0 and not host.reported:
             host.reported = True
+            if host.timer is not None:
+                host.timer.cancel()
             self.on_host(host.result())
             host.results, host.groups = [], {}  # reported: keep nothing

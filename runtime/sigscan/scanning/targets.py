@@ -37,6 +37,7 @@ from sigscan.bundle import files
 from sigscan.scanning.ports import MAX_PORT, PortSpec
 
 DEFAULT_LIMIT = 65536
+RAISE_LIMIT = "raise the limit (sigscan scan --max-addresses N)"
 _LABEL = re.compile(r"^(?!-)[A-Za-z0-9_-]{1,63}(?<!-)$")
 _OCTETS = re.compile(r"^[0-9*,\-]+(\.[0-9*,\-]+){3}$")
 _BRACKETED_PORT = re.compile(r"^\[([^\]]+)\]:(\d+)$")
@@ -51,12 +52,14 @@ class Target:
     """One host to scan. ``address`` is an IP address, or None for a name not resolved yet;
     ``hostname`` is the name the user gave (None for a literal address). ``ports`` are the ports
     a masscan/naabu line named for it (None: use the scan's ``-p``). ``other_addresses`` are the
-    further addresses the name resolved to, not scanned (Nmap's "Other addresses for …")."""
+    further addresses the name resolved to, not scanned (Nmap's "Other addresses for …").
+    ``ptr_name`` is the address's reverse-DNS name, when it was looked up (``-R``)."""
 
     address: str | None
     hostname: str | None = None
     ports: PortSpec | None = None
     other_addresses: tuple[str, ...] = field(default=())
+    ptr_name: str | None = None
 
     @property
     def label(self) -> str:
@@ -71,12 +74,18 @@ class Target:
 
 
 def parse_targets(specs: Iterable[str], *, limit: int | None = DEFAULT_LIMIT) -> list[Target]:
-    """Every target of ``specs``, in order; at most ``limit`` in all (None: no bound)."""
-    out: list[Target] = []
+    """Every target of ``specs``, in order; at most ``limit`` in all (None: no bound). A
+    ``host:port`` (``[v6]:port``) names a port of its host, as in a target file: the
+    specifications of one host merge into one target with all their ports."""
+    merged = _Merged(limit)
     for spec in specs:
-        room = None if limit is None else limit - len(out)
-        out.extend(parse_target(spec, limit=room, total=limit))
-    return out
+        with_port = _host_port(spec.strip())
+        if with_port is not None:
+            merged.add_port(*with_port)
+            continue
+        room = None if limit is None else limit - merged.count
+        merged.add_plain(parse_target(spec, limit=room, total=limit))
+    return merged.targets()
 
 
 def parse_target(spec: str, *, limit: int | None = DEFAULT_LIMIT,
@@ -167,9 +176,9 @@ def _check_count(text: str, count: int, limit: int | None, total: int | None) ->
         return
     if total is not None and count <= total:
         raise TargetError(f"{text!r} would take the targets over the {total:,} allowed in all; "
-                          "scan fewer targets per run or raise the limit explicitly")
+                          f"scan fewer targets per run or {RAISE_LIMIT}")
     raise TargetError(f"{text!r} gives {count:,} addresses, more than the {limit:,} allowed; "
-                      "scan smaller blocks or raise the limit explicitly")
+                      f"scan smaller blocks or {RAISE_LIMIT}")
 
 
 # --------------------------------------------------------------------------------------------
@@ -294,7 +303,7 @@ class _Merged:
         if key not in self.ports:
             if self.limit is not None and self.count >= self.limit:
                 raise TargetError(f"more than the {self.limit:,} targets allowed; "
-                                  "split the file or raise the limit explicitly")
+                                  f"split them or {RAISE_LIMIT}")
             self.ports[key] = {"tcp": set(), "udp": set()}
             self.items.append(key)
             self.count += 1
@@ -314,6 +323,81 @@ class _Merged:
 
 
 # --------------------------------------------------------------------------------------------
+# Exclusions (--exclude, --excludefile)
+
+
+@dataclass(frozen=True, slots=True)
+class Exclusions:
+    """Addresses not to scan, kept as blocks and octet patterns (never expanded, so excluding
+    ``10.0.0.0/8`` costs what excluding one address does)."""
+
+    networks: tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...] = ()
+    octets: tuple[tuple[frozenset[int], ...], ...] = ()
+
+    def __bool__(self) -> bool:
+        return bool(self.networks or self.octets)
+
+    def __contains__(self, address: object) -> bool:
+        if not isinstance(address, str):
+            return False
+        ip = ipaddress.ip_address(address)
+        if any(ip in network for network in self.networks):
+            return True
+        if ip.version != 4:
+            return False
+        parts = [int(part) for part in str(ip).split(".")]
+        return any(all(p in allowed for p, allowed in zip(parts, pattern, strict=True))
+                   for pattern in self.octets)
+
+    def apply(self, targets: Iterable[Target]) -> list[Target]:
+        """``targets`` without the excluded ones (targets must have their addresses)."""
+        return [t for t in targets if t.address is None or t.address not in self]
+
+
+def parse_exclusions(specs: Iterable[str], *, family: int = socket.AF_UNSPEC) -> Exclusions:
+    """The exclusions of ``specs`` (each an address, block, octet range or name, as Nmap's
+    ``--exclude`` takes them). A name stands for every address it resolves to (this looks
+    names up: it blocks)."""
+    networks: list[ipaddress.IPv4Network | ipaddress.IPv6Network] = []
+    octets: list[tuple[frozenset[int], ...]] = []
+    for spec in specs:
+        text = spec.strip()
+        if not text:
+            raise TargetError("empty exclusion")
+        if text.startswith("[") and text.endswith("]"):
+            text = text[1:-1]
+        if "/" in text:
+            if _address(text.partition("/")[0]) is None:
+                raise TargetError(f"{text!r} is not a valid address block to exclude")
+            try:
+                networks.append(ipaddress.ip_network(text, strict=False))
+            except ValueError as exc:
+                raise TargetError(f"{text!r} is not a valid address block: {exc}") from None
+        elif _address(text) is not None:
+            networks.append(ipaddress.ip_network(text))
+        elif _OCTETS.match(text) and any(c in text for c in "*,-"):
+            octets.append(tuple(frozenset(_octet_values(part, text)) for part in text.split(".")))
+        else:
+            networks.extend(ipaddress.ip_network(a) for a in resolve(_hostname(text), family=family))
+    return Exclusions(tuple(networks), tuple(octets))
+
+
+def exclusion_specs(text: str) -> list[str]:
+    """The specifications of ``--exclude``: separated by commas, as Nmap splits them (an
+    empty one is refused by :func:`parse_exclusions`, as Nmap refuses it)."""
+    return text.split(",")
+
+
+def read_exclusion_file(path: str | Path) -> list[str]:
+    """The specifications of an ``--excludefile``: separated by white space, ``#`` comments."""
+    try:
+        text = files.read_bounded(path).decode("utf-8", "replace")
+    except OSError as exc:
+        raise TargetError(f"cannot read exclude file {str(path)!r}: {exc.strerror}") from None
+    return [token for line in text.splitlines() for token in line.split("#", 1)[0].split()]
+
+
+# --------------------------------------------------------------------------------------------
 # Name resolution (blocking: the driver runs it in a thread)
 
 
@@ -330,6 +414,15 @@ def resolve(name: str, *, family: int = socket.AF_UNSPEC) -> tuple[str, ...]:
         if entry not in found:
             found.append(entry)
     return tuple(address for _, address in sorted(found, key=lambda e: e[0]))
+
+
+def reverse_name(address: str) -> str | None:
+    """The reverse-DNS name of ``address`` (the system resolver, /etc/hosts first), or None."""
+    try:
+        name = socket.gethostbyaddr(address)[0]
+    except (OSError, UnicodeError):
+        return None
+    return name if name and name != address else None
 
 
 def resolve_target(target: Target, *, family: int = socket.AF_UNSPEC) -> Target:
