@@ -113,7 +113,8 @@ class ScanInfo:
     the scan runs). ``tcp_ports``/``udp_ports`` are the requested ports, ascending. TCP ports are
     found by a connect scan (Nmap's ``type="connect"``). ``errormsg`` is set when the scan
     stopped early (Ctrl-C): the XML then says ``exit="error"``. ``verbose`` raises the number of
-    ports of one state shown before they are summarised, as Nmap's ``-v``."""
+    ports of one state shown before they are summarised, as Nmap's ``-v``, and shows each port's
+    ``notes``; ``debugging`` is Nmap's debug level (``-d``), which the XML records."""
 
     args: str
     start: float
@@ -124,4 +125,5 @@ class ScanInfo:
     scanner: str = "sigscan"
     scan_type: str = "connect"
     verbose: int = 0
+    debugging: int = 0
     errormsg: str | None = None

@@ -20,6 +20,17 @@ Per host (``output.cc``: ``write_host_header``, ``printportoutput``, ``printserv
   ``...`` (inside the parentheses for extrainfo).
 - ``Service Info``: open ports only, at most 5 distinct values per category, host names equal
   to the target's reverse-DNS name (case-insensitive) left out, no ``cpe:/a`` CPE.
+- With ``-v``, a port's notes (the certificate subject, what the engine noted) follow its row
+  as Nmap lays out a script's output (``formatScriptOutput``)::
+
+      443/tcp open  ssl/http Apache httpd 2.4.57
+      | sigscan-notes:␠
+      |   final state: hardmatched
+      |_  TLS certificate subject: commonName=example.com
+
+  (``␠``: the space Nmap leaves after the colon.)
+- On the screen (not in ``-oN``, as Nmap's ``LOG_STDOUT``), the status reports of a keypress
+  or ``--stats-every`` (:meth:`TextWriter.status`).
 
 The scan header and footer name sigscan where Nmap names itself (``# sigscan 0.1.0 scan
 initiated … as: …``, ``# sigscan done at … -- 1 IP address (1 host up) scanned in 1.44
@@ -35,15 +46,18 @@ from collections.abc import Iterable, Sequence
 
 from sigscan.engine.results import HostResult, PortResult, PortState, ScanInfo, Service
 from sigscan.output.common import (
+    NOTES_ID,
     Ignored,
     TextStream,
     all_ports,
     ctime,
     hosts_summary,
     ignored_states,
+    notes_output,
     plural,
     printable,
 )
+from sigscan.output.progress import Status, status_lines
 
 VERSION_BUFFER = 160  # bytes, with the terminating NUL
 MIN_ELEMENT = 8  # an element is skipped when fewer characters than this are left
@@ -122,7 +136,7 @@ def port_lines(host: HostResult, ports: Sequence[PortResult], verbose: int) -> l
         return [f"{'The' if one else 'All'} {plural(len(ports), 'scanned port')} on "
                 f"{name_ip(host)} {'is' if one else 'are'} in ignored states.",
                 not_shown(ignored)]
-    return [not_shown(ignored), *port_table(shown), *fingerprint_block(shown)]
+    return [not_shown(ignored), *port_table(shown, notes=verbose > 0), *fingerprint_block(shown)]
 
 
 def name_ip(host: HostResult) -> str:
@@ -159,12 +173,35 @@ def not_shown(ignored: Sequence[Ignored]) -> str:
 # The port table
 
 
-def port_table(ports: Sequence[PortResult]) -> list[str]:
-    """The ``PORT STATE SERVICE VERSION`` table, one string per line."""
+def port_table(ports: Sequence[PortResult], *, notes: bool = False) -> list[str]:
+    """The ``PORT STATE SERVICE VERSION`` table, one string per line; with ``notes``, each
+    port's notes after its row (rows that span the table: they take no part in its widths)."""
     rows = [["PORT", "STATE", "SERVICE", "VERSION"]]
     rows.extend([f"{p.port}/{p.proto}", p.state.value, service_column(p),
                  full_version(p.service)] for p in ports)
-    return table(rows)
+    lines = table(rows)
+    if not notes:
+        return lines
+    out = lines[:1]
+    for port, line in zip(ports, lines[1:], strict=True):
+        out.append(line)
+        if port.notes:
+            out.extend(script_lines(NOTES_ID, notes_output(port.notes)))
+    return out
+
+
+def script_lines(script: str, output: str) -> list[str]:
+    """Nmap's ``formatScriptOutput``: ``| id: first line``, ``| next``, …, ``|_last``, the
+    output's bytes outside printable ASCII, tab and line break written as ``\\xHH``."""
+    lines = screen(output).split("\n")
+    return [("| " if i < len(lines) - 1 else "|_") + (f"{script}: " if i == 0 else "") + line
+            for i, line in enumerate(lines)]
+
+
+def screen(text: str) -> str:
+    """Nmap's ``escape_for_screen`` (on the text's UTF-8 bytes)."""
+    return "".join(chr(b) if b in (9, 10) or 0x20 <= b <= 0x7E else f"\\x{b:02X}"
+                   for b in text.encode("utf-8", "replace"))
 
 
 def table(rows: Sequence[Sequence[str]]) -> list[str]:
@@ -303,6 +340,11 @@ class TextWriter:
     def host(self, host: HostResult) -> None:
         self.hosts += 1
         self._write(host_report(host, verbose=self.info.verbose))
+
+    def status(self, report: Status) -> None:
+        """A status report (a keypress, ``--stats-every``): on the screen only, as Nmap."""
+        if not self.file:
+            self._write(status_lines(report))
 
     def finish(self, info: ScanInfo | None = None) -> None:
         """The footer; ``info`` (with ``end`` set) replaces the one given at the start."""

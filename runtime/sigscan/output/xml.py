@@ -13,6 +13,11 @@
 - ``<service>`` attributes in Nmap's order: name, product, version, extrainfo, hostname, ostype,
   devicetype, servicefp (with its ``\\nSF:`` breaks removed), tunnel, method, conf; then one
   ``<cpe>`` per CPE. No ``<service>`` when there is no name, fingerprint or tunnel.
+- With ``-v`` (``verbose``), a port's notes (the certificate subject, what the engine noted) as
+  a ``<script id="sigscan-notes">`` after its ``<service>``, where Nmap puts script output (the
+  DTD gives ``<service>`` no place for them): the text in ``output``, one ``<elem>`` per note.
+- ``<debugging level>`` is the scan's debug level; ``<taskprogress>`` elements (a keypress,
+  ``--stats-every``) come between hosts, as Nmap writes them (:func:`taskprogress_element`).
 - Escaping as Nmap's ``xml_write_escaped``: ``< > & " '``, a ``-`` after a ``-`` as ``&#45;``,
   control characters and non-ASCII as ``&#x..;`` (control characters XML 1.0 forbids become
   U+FFFD).
@@ -24,12 +29,15 @@ from collections.abc import Iterable
 
 from sigscan.engine.results import HostResult, PortResult, ScanInfo, Service
 from sigscan.output.common import (
+    NOTES_ID,
     TextStream,
     all_ports,
     ctime,
     hosts_summary,
     ignored_states,
+    notes_output,
 )
+from sigscan.output.progress import Status
 from sigscan.scanning.ports import compact
 
 XML_OUTPUT_VERSION = "1.05"
@@ -100,7 +108,7 @@ def document_start(info: ScanInfo, *, stylesheet: str | None = STYLESHEET) -> st
                 ("type", kind), ("protocol", proto), ("numservices", len(ports)),
                 ("services", compact(ports))]) + "/>")
     lines.append(f'<verbose level="{info.verbose}"/>')
-    lines.append('<debugging level="0"/>')
+    lines.append(f'<debugging level="{info.debugging}"/>')
     return "\n".join(lines) + "\n"
 
 
@@ -153,16 +161,36 @@ def ports_element(ports: list[PortResult], *, verbose: int = 0) -> str:
             ("ports", compact(group.ports))]) + "/>\n" for group in item.groups)
         parts.append("</extraports>\n")
     hidden = {item.state for item in ignored}
-    parts.extend(port_element(port) for port in ports if port.state not in hidden)
+    parts.extend(port_element(port, notes=verbose > 0) for port in ports if port.state not in hidden)
     parts.append("</ports>\n")
     return "".join(parts)
 
 
-def port_element(port: PortResult) -> str:
-    """One ``<port>`` with its ``<state>`` and ``<service>``, and its line break."""
+def port_element(port: PortResult, *, notes: bool = False) -> str:
+    """One ``<port>`` with its ``<state>`` and ``<service>`` (and with ``notes`` its notes),
+    and its line break."""
     state = _attrs([("state", port.state.value), ("reason", port.reason), ("reason_ttl", 0)])
     head = _attrs([("protocol", port.proto), ("portid", port.port)])
-    return f"<port{head}><state{state}/>{service_element(port.service)}</port>\n"
+    said = notes_element(port.notes) if notes else ""
+    return f"<port{head}><state{state}/>{service_element(port.service)}{said}</port>\n"
+
+
+def notes_element(notes: tuple[str, ...]) -> str:
+    """``<script id="sigscan-notes" output="…"><elem>…</elem>…</script>``, or ``""`` without
+    notes; laid out as Nmap writes a script's output."""
+    if not notes:
+        return ""
+    elems = "".join(f"<elem>{escape(note)}</elem>\n" for note in notes)
+    return f"<script{_attrs([('id', NOTES_ID), ('output', notes_output(notes))])}>{elems}</script>"
+
+
+def taskprogress_element(report: Status) -> str:
+    """Nmap's ``<taskprogress>``: ``remaining`` and ``etc`` only with an estimate."""
+    attrs: list[tuple[str, object]] = [("task", report.task), ("time", int(report.time)),
+                                       ("percent", f"{report.percent:.2f}")]
+    if report.left is not None:
+        attrs += [("remaining", f"{report.left:.0f}"), ("etc", report.etc)]
+    return f"<taskprogress{_attrs(attrs)}/>\n"
 
 
 def service_element(service: Service | None) -> str:
@@ -205,6 +233,10 @@ class XmlWriter:
     def host(self, host: HostResult) -> None:
         self.hosts += 1
         self._write(host_element(host, verbose=self.info.verbose))
+
+    def status(self, report: Status) -> None:
+        """A status report (a keypress, ``--stats-every``): its ``<taskprogress>``."""
+        self._write(taskprogress_element(report))
 
     def finish(self, info: ScanInfo | None = None) -> None:
         self.info = info or self.info
