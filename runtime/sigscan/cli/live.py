@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import io
 import math
 import os
 import sys
@@ -46,10 +47,11 @@ class Console:
     """Standard error: lines, and below them the progress line while it is a terminal."""
 
     def __init__(self, stream: IO[str] | None = None, *, live: bool | None = None) -> None:
-        self.stream = stream or sys.stderr
-        self.live = self.stream.isatty() if live is None else live
+        chosen = stream or sys.stderr  # None when the process started with stderr closed
+        self.stream: IO[str] = chosen or io.StringIO()
+        self.gone = chosen is None
+        self.live = not self.gone and (_is_terminal(self.stream) if live is None else live)
         self.shown = False
-        self.gone = False
 
     def line(self, text: str) -> None:
         """One whole line (the progress line, if shown, is cleared first)."""
@@ -187,6 +189,13 @@ class Keys:
             with contextlib.suppress(OSError, termios.error):  # a terminal gone needs nothing back
                 termios.tcsetattr(self.fd, termios.TCSANOW, self.saved)
         self.fd = self.saved = None
+
+
+def _is_terminal(stream: IO[str]) -> bool:
+    try:
+        return stream.isatty()
+    except (OSError, ValueError):  # closed
+        return False
 
 
 def _own_terminal(stream: IO[str]) -> bool:

@@ -70,11 +70,12 @@ def trace_level(version_trace: bool, debugging: int) -> TraceLevel:
 
 def run_scan(args: argparse.Namespace) -> int:
     verbose = int(bool(args.verbose)) + args.scan_verbose
+    console = Console()  # stderr, shared with the progress line
     targets = _targets(args)  # first: a mistyped target is told before any bundle problem
     located = locate(args.bundle)
     with open_bundle(located.path) as bundle:
         if verbose:
-            print(f"sigscan: bundle {located.path} ({located.reason})", file=sys.stderr)
+            console.line(f"sigscan: bundle {located.path} ({located.reason})")
         table = ServiceTable.from_bundle(bundle)
         ports = _port_spec(args, table)
         config = EngineConfig(intensity=7 if args.intensity is None else args.intensity,
@@ -89,6 +90,7 @@ def run_scan(args: argparse.Namespace) -> int:
                         debugging=args.debugging)
         inputs = [located.path, *([args.input_list] if args.input_list not in (None, "-") else [])]
         with _Outputs(args, info, table, inputs) as outputs:
+            outputs.console = console
             code = 0 if outputs.stopped else _run(bundle, config, options, targets, ports, outputs,
                                                   verbose, args)
     if outputs.failure is not None:
@@ -99,7 +101,7 @@ def run_scan(args: argparse.Namespace) -> int:
 def _run(bundle: Bundle, config: EngineConfig, options: ScanOptions, targets: list[Target],
          ports: PortSpec, outputs: _Outputs, verbose: int, args: argparse.Namespace) -> int:
     catalog = ready_catalog(bundle)
-    console = outputs.console = Console()
+    console = outputs.console or Console()
 
     def note(message: str) -> None:
         if verbose:
@@ -162,11 +164,11 @@ async def _await_scan(scan: asyncio.Task[None], scanner: Scanner, outputs: _Outp
         outputs.on_stop = _nothing
         if terminated:
             _finish_early(scanner, outputs, "terminated (SIGTERM)")
-            print(f"sigscan: terminated: wrote the {outputs.ports} port(s) that finished", file=sys.stderr)
+            outputs.say(f"sigscan: terminated: wrote the {outputs.ports} port(s) that finished")
             raise Terminated from None
         if not outputs.stopped:  # Ctrl-C: asyncio.run turns it into KeyboardInterrupt after us
             _finish_early(scanner, outputs, "interrupted by the user (Ctrl-C)")
-            print(f"sigscan: interrupted: wrote the {outputs.ports} port(s) that finished", file=sys.stderr)
+            outputs.say(f"sigscan: interrupted: wrote the {outputs.ports} port(s) that finished")
             raise
         _finish_early(scanner, outputs, None if outputs.failure is None else str(outputs.failure))
         return
@@ -386,6 +388,10 @@ class _Outputs:
                 sink.document.host(named)
 
         self._each(write)
+
+    def say(self, text: str) -> None:
+        """One line on stderr (through the console, which keeps the progress line apart)."""
+        (self.console or Console()).line(text)
 
     def status(self, report: Status) -> None:
         """A status report: Nmap's two lines on the screen, ``<taskprogress>`` in the XML."""
