@@ -4,8 +4,8 @@
   while it is a terminal, the progress line kept below them and redrawn in place. A standard
   error that fails (its reader went away) is dropped without a word, as Nmap, which ignores
   SIGPIPE, goes on.
-- :class:`Live` redraws the progress line on a timer (every :data:`PROGRESS_EVERY` seconds, and
-  when the last port ends), and makes the status reports of ``--stats-every`` (on a timer from
+- :class:`Live` redraws the progress line on a timer (every :data:`PROGRESS_EVERY` seconds, as
+  ports end if it is older, and when the scan ends), and makes the status reports of ``--stats-every`` (on a timer from
   the scan's start, as Nmap schedules them) and of a keypress; the reports go to the outputs
   (:meth:`Outputs.status`: Nmap's two lines on the screen, ``<taskprogress>`` in the XML).
 - :class:`Keys` puts a terminal standard input in cbreak mode (no line editing, no echo) while
@@ -116,14 +116,15 @@ class Live:
             self.console.progress(progress_line(self.progress(now)))
 
     def port_done(self) -> None:
-        """A port ended: redraw if the line is older than :data:`PROGRESS_EVERY`, or if it was
-        the last port (so the line ends at 100%)."""
-        if not self.console.live:
-            return
-        snapshot = self.progress(None)
-        if snapshot.done >= snapshot.total or time.monotonic() - self.drawn >= PROGRESS_EVERY:
-            self.drawn = time.monotonic()
-            self.console.progress(progress_line(snapshot))
+        """A port ended: redraw if the line is older than :data:`PROGRESS_EVERY` (the scan's
+        end redraws it too, see :meth:`ended`), so a burst of ports costs no more than the
+        timer."""
+        if self.console.live and time.monotonic() - self.drawn >= PROGRESS_EVERY:
+            self.redraw()
+
+    def ended(self) -> None:
+        """The scan ended: the line says its last state (until the outputs' last words clear it)."""
+        self.redraw()
 
     def report(self, now: float | None = None) -> None:
         """A status report now (a keypress, or the ``--stats-every`` timer)."""

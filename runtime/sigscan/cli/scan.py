@@ -132,8 +132,12 @@ async def _scan(scanner: Scanner, targets: list[Target], ports: PortSpec, output
     run beside it (``live``, ``keys``) and stop with it."""
     scan = asyncio.create_task(scanner.run(targets, ports))
     watch = asyncio.create_task(live.run()) if live is not None and live.needed else None
-    if watch is not None:
-        scan.add_done_callback(lambda _: watch.cancel())  # before the outputs' last words
+    if watch is not None and live is not None:
+        def ended(_: object) -> None:  # before the outputs' last words
+            watch.cancel()
+            live.ended()
+
+        scan.add_done_callback(ended)
     if keys is not None and live is not None:
         keys.listen(live.report)
     try:
@@ -221,14 +225,6 @@ def _stdin_lines() -> list[str]:
         return files.read_stream(sys.stdin.buffer).decode("utf-8", "replace").splitlines()
     except OSError as exc:
         raise TargetError(f"cannot read targets from standard input: {exc.strerror}") from None
-
-
-def _unique(targets: Sequence[Target]) -> list[Target]:
-    """The first target of each address (the scanner scans an address once)."""
-    seen: dict[str | None, Target] = {}
-    for target in targets:
-        seen.setdefault(target.address, target)
-    return list(seen.values())
 
 
 def _union(targets: Sequence[Target], ports: PortSpec, proto: str) -> tuple[int, ...]:
