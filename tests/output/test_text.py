@@ -219,3 +219,39 @@ def test_stdout_form() -> None:
     assert whole.startswith("Starting sigscan 0.1.0 at ")
     assert whole.endswith("\nsigscan done: 0 IP addresses (0 hosts up) scanned in 12.35 seconds\n")
     assert "Service detection performed." not in whole
+
+
+# --------------------------------------------------------------------------------------------
+# -v: notes; the screen: status reports
+
+
+def test_notes_follow_their_port_as_nmap_lays_out_script_output() -> None:
+    """Nmap's formatScriptOutput: ``| id: `` (with its space), ``|   note``, ``|_  last``;
+    bytes outside printable ASCII as \\xHH; the rows take no part in the column widths."""
+    noted = PortResult("192.0.2.1", 443, "tcp", OPEN, "syn-ack", svc("http", tunnel="ssl"),
+                       notes=("final state: hardmatched", "TLS certificate subject: commonName=h\u00e9"))
+    host = HostResult("192.0.2.1", ports=(noted, port(80, OPEN, svc("http"))))
+    quiet = text.host_report(host)
+    assert "sigscan-notes" not in quiet
+    lines = text.host_report(host, verbose=1).splitlines()
+    assert lines[3:8] == ["PORT    STATE SERVICE  VERSION",
+                          "80/tcp  open  http",
+                          "443/tcp open  ssl/http",
+                          "| sigscan-notes: ",
+                          "|   final state: hardmatched"]
+    assert lines[8] == "|_  TLS certificate subject: commonName=h\\xC3\\xA9"
+    one = PortResult("192.0.2.1", 22, "tcp", OPEN, "syn-ack", svc("ssh"), notes=("only",))
+    assert text.port_table([one], notes=True)[1:] == ["22/tcp open  ssh", "| sigscan-notes: ",
+                                                      "|_  only"]
+
+
+def test_status_reports_go_to_the_screen_only() -> None:
+    from sigscan.output.progress import Status
+
+    report = Status(1_700_000_001.0, 61.0, 0, 1, 1, "Service scan", 0.0, None)
+    for file, expected in ((False, "Stats: 0:01:01 elapsed; 0 hosts completed (1 up), 1 undergoing "
+                                   "Service Scan\nService scan Timing: About 0.00% done\n"),
+                           (True, "")):
+        stream = io.StringIO()
+        text.TextWriter(stream, info(), file=file).status(report)
+        assert stream.getvalue() == expected

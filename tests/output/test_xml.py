@@ -9,6 +9,7 @@ import re
 import shutil
 import subprocess
 import xml.etree.ElementTree as ET
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -158,6 +159,50 @@ def test_writer_writes_a_whole_document_even_when_interrupted() -> None:
                                            [HostResult("192.0.2.1", ports=(port(22),))])
 
 
+NOTES = ("final state: hardmatched", "TLS certificate subject: commonName=h\u00e9 <x>")
+
+
+def test_notes_with_verbose_only() -> None:
+    """-v: a port's notes as Nmap writes a script's output (id, output, one elem each)."""
+    noted = PortResult("192.0.2.1", 443, "tcp", PortState.OPEN, "syn-ack",
+                       Service("http", Method.PROBED, 10, tunnel="ssl"), notes=NOTES)
+    assert xml.port_element(noted) == (
+        '<port protocol="tcp" portid="443"><state state="open" reason="syn-ack" reason_ttl="0"/>'
+        '<service name="http" tunnel="ssl" method="probed" conf="10"/></port>\n')
+    assert xml.port_element(noted, notes=True) == (
+        '<port protocol="tcp" portid="443"><state state="open" reason="syn-ack" reason_ttl="0"/>'
+        '<service name="http" tunnel="ssl" method="probed" conf="10"/>'
+        '<script id="sigscan-notes" output="&#xa;  final state: hardmatched&#xa;  TLS certificate '
+        'subject: commonName=h&#xe9; &lt;x&gt;"><elem>final state: hardmatched</elem>\n'
+        '<elem>TLS certificate subject: commonName=h&#xe9; &lt;x&gt;</elem>\n</script></port>\n')
+    assert "sigscan-notes" in xml.host_element(HostResult("192.0.2.1", ports=(noted,)), verbose=1)
+    assert "sigscan-notes" not in xml.host_element(HostResult("192.0.2.1", ports=(noted,)))
+
+
+def with_reports() -> str:
+    """A document as the writer makes it with status reports between hosts, at debug level 2."""
+    from sigscan.output.progress import Status
+
+    stream = io.StringIO()
+    writer = xml.XmlWriter(stream, info(debugging=2, verbose=2))
+    writer.start()
+    writer.status(Status(1_700_000_001.0, 1.0, 0, 1, 1, "Service scan", 0.0, None))
+    writer.host(HostResult("192.0.2.1", ports=(replace(port(22), notes=NOTES),)))
+    writer.status(Status(1_700_000_002.0, 2.0, 1, 2, 1, "Service scan", 50.0, 2.5))
+    writer.host(HostResult("192.0.2.2"))
+    writer.finish()
+    return stream.getvalue()
+
+
+def test_reports_and_debugging_level_in_the_document() -> None:
+    document = with_reports()
+    assert '<debugging level="2"/>' in document
+    assert re.findall(r"<taskprogress [^>]*/>", document) == [
+        '<taskprogress task="Service scan" time="1700000001" percent="0.00"/>',
+        '<taskprogress task="Service scan" time="1700000002" percent="50.00" remaining="2" '
+        'etc="1700000004"/>']
+
+
 def shapes() -> dict[str, str]:
     full = Service("http", Method.PROBED, 10, product='a "quoted" <product>', version="1.0",
                    extrainfo="x -- y", hostname="h", ostype="Linux", devicetype="router",
@@ -176,6 +221,7 @@ def shapes() -> dict[str, str]:
         "busy": xml.render(info(), [busy, HostResult("2001:db8::5"), HostResult("::1")]),
         "interrupted": xml.render(info(errormsg="Interrupted"), [busy]),
         "no-stylesheet": xml.render(info(tcp_ports=(), udp_ports=()), [], stylesheet=None),
+        "verbose-reports": with_reports(),
     }
 
 

@@ -16,6 +16,12 @@ Hostile behaviours (issue 4, acceptance 5):
 - :class:`ResetListeners`: many ports that accept and reset at once (``SO_LINGER`` 0), from a
   thread of their own that does nothing else, so the reset often beats the client's look at its
   connect.
+
+And for comparisons with Nmap: :func:`closer` (accepts and closes), :func:`quiet_http` (silent
+until spoken to, then an HTTP reply), :func:`ftp_soft` (a banner only a softmatch takes, closed
+on input), :func:`long_unknown` (an unrecognized 1,000-byte banner, then close), and
+:class:`TlsThreadServer`, whose handshake refuses an SSLv3 hello with OpenSSL's alert (which
+asyncio's TLS server does not send) and then serves a banner through TLS.
 """
 
 from __future__ import annotations
@@ -136,6 +142,35 @@ async def tls_garbage(reader: asyncio.StreamReader, writer: asyncio.StreamWriter
 
 
 async def silent(reader: asyncio.StreamReader, writer: asyncio.StreamWriter, stats: Stats) -> None:
+    await _read_until_closed(reader, stats)
+
+
+async def closer(reader: asyncio.StreamReader, writer: asyncio.StreamWriter, stats: Stats) -> None:
+    return
+
+
+HTTP_REPLY = (b"HTTP/1.0 200 OK\r\nServer: Apache/2.4.57 (Debian)\r\nContent-Length: 2\r\n\r\nhi")
+FTP_SOFT = b"220 sigscan test ftp service ready\r\n"
+LONG_UNKNOWN = b"XYZZY" + b"Z" * 993 + b"\r\n"  # 1,000 bytes no line matches
+
+
+async def quiet_http(reader: asyncio.StreamReader, writer: asyncio.StreamWriter, stats: Stats) -> None:
+    data = await reader.read(4096)
+    if data:
+        stats.received.append(data)
+        await _send(writer, stats, HTTP_REPLY)
+
+
+async def ftp_soft(reader: asyncio.StreamReader, writer: asyncio.StreamWriter, stats: Stats) -> None:
+    await _send(writer, stats, FTP_SOFT)
+    await reader.read(4096)
+
+
+async def long_unknown(reader: asyncio.StreamReader, writer: asyncio.StreamWriter, stats: Stats) -> None:
+    """The banner, then end of file; what the client sends is read until it closes (closing
+    with bytes unread would reset the connection, and the client might lose the banner)."""
+    await _send(writer, stats, LONG_UNKNOWN)
+    writer.write_eof()
     await _read_until_closed(reader, stats)
 
 
@@ -263,6 +298,65 @@ def server_thread() -> Iterator[ServerThread]:
         yield servers
     finally:
         servers.stop()
+
+
+class TlsThreadServer:
+    """TLS on ``sock`` (a bound socket) done by OpenSSL over memory buffers, a thread per
+    connection: the handshake answers a hello it refuses (Nmap's SSLv3 ``SSLSessionReq``) with
+    an alert, then the connection is closed; a handshake that works gets ``banner``, and the
+    connection is read until the client closes it, or for ``LIFETIME`` seconds at most. (The
+    ``ssl`` module's sockets would leave an object unclosed when a connection is reset before
+    it is wrapped, as a connect scan's are.)"""
+
+    def __init__(self, sock: socket.socket, context: ssl.SSLContext, banner: bytes = BANNER) -> None:
+        self.sock, self.context, self.banner = sock, context, banner
+        self.port = sock.getsockname()[1]
+        sock.listen(64)
+        sock.settimeout(0.1)
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._accept, daemon=True)
+        self._thread.start()
+
+    def _accept(self) -> None:
+        deadline = time.monotonic() + LIFETIME * 3
+        while not self._stop.is_set() and time.monotonic() < deadline:
+            try:
+                conn, _ = self.sock.accept()
+            except (TimeoutError, OSError):
+                continue
+            threading.Thread(target=self._serve, args=(conn,), daemon=True).start()
+
+    def _serve(self, conn: socket.socket) -> None:
+        conn.settimeout(LIFETIME)
+        incoming, outgoing = ssl.MemoryBIO(), ssl.MemoryBIO()
+        tls = self.context.wrap_bio(incoming, outgoing, server_side=True)
+        try:
+            while True:
+                try:
+                    tls.do_handshake()
+                    break
+                except ssl.SSLWantReadError:
+                    conn.sendall(outgoing.read())
+                    data = conn.recv(4096)
+                    if not data:
+                        return
+                    incoming.write(data)
+            tls.write(self.banner)
+            conn.sendall(outgoing.read())
+            while conn.recv(4096):
+                pass
+        except ssl.SSLError:
+            with contextlib.suppress(OSError):
+                conn.sendall(outgoing.read())  # the alert
+        except OSError:
+            pass
+        finally:
+            conn.close()
+
+    def close(self) -> None:
+        self._stop.set()
+        self._thread.join(timeout=10)
+        self.sock.close()
 
 
 class ResetListeners:

@@ -204,6 +204,20 @@ def test_progress_line_on_a_terminal(catalog: Catalog, servers: ServerThread, bu
     assert b"Progress" not in proc.stdout
 
 
+def test_a_closed_stderr_loses_only_what_it_would_have_shown(
+        catalog: Catalog, servers: ServerThread, bundle_path: Path) -> None:
+    """Started with standard error closed (``2>&-``), the scan still writes its report; the
+    trace it was asked for has nowhere to go and is dropped."""
+    port, _ = servers.serve(banner, unlisted_port(catalog))
+    proc = subprocess.run(["sh", "-c", 'exec "$@" 2>&-', "sh", sys.executable, "-m", "sigscan",
+                           "scan", "127.0.0.1", "-p", str(port), "--intensity", "0",
+                           "--version-trace", "-v", "--bundle", str(bundle_path)],
+                          capture_output=True, text=True, timeout=60, check=False)
+    assert proc.returncode == 0
+    assert re.search(rf"^{port}/tcp open  ssh ", proc.stdout, re.M), proc.stdout
+    assert "Service scan" not in proc.stdout and "sigscan: " not in proc.stdout
+
+
 def test_ipv6_and_target_file(catalog: Catalog, servers: ServerThread, bundle_path: Path,
                               tmp_path: Path) -> None:
     from tests.scan.servers import ipv6_loopback

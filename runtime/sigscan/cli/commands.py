@@ -10,6 +10,10 @@ line, a usage error prints the ``scan`` usage), 130 after Ctrl-C and 143 after S
 finished is written). ``sigscan-nmap`` is ``sigscan scan`` under Nmap's argv
 (:mod:`sigscan.cli.nmap`).
 
+``-d`` is Nmap's: each ``-d`` (``-dd``, …) raises the debug level and the verbosity by one,
+``-dN`` sets both to N (0-10); like Nmap's, its level is only ever attached (``-d 3`` is ``-d``
+and a target ``3``). ``--version-trace`` raises the debug level by one, as Nmap's does.
+
 ``sigscan identify --probe NAME [--proto tcp|udp] [FILE|-]`` reads one raw response (a file, or
 standard input) and prints one JSON object: the verdict (see :class:`sigscan.matcher.verdict.Verdict`).
 
@@ -38,6 +42,7 @@ import base64
 import binascii
 import json
 import math
+import re
 import signal
 import sys
 from collections.abc import Sequence
@@ -56,6 +61,9 @@ EXIT_INTERRUPTED = 130  # 128 + SIGINT, as a shell reports Ctrl-C
 EXIT_TERMINATED = 143  # 128 + SIGTERM
 LINE_LIMIT = 4 * 1024 * 1024  # bytes per --jsonl line: base64 of 3 MiB, far above the 4 KiB a probe keeps
 MAX_DEPTH = 64  # nesting of a --jsonl line's JSON; a request is one flat object
+MAX_DEBUG = 10  # Nmap's bound on -d and -v levels
+_DEBUG_LEVEL = re.compile(r"-d(\d+)")  # -d3: the level attached, as Nmap's getopt "d::" takes it
+_TIME_UNITS = {"ms": 0.001, "s": 1.0, "": 1.0, "m": 60.0, "h": 3600.0}
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -123,9 +131,20 @@ def _add_scan(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> 
                       help="list the version plugins and exit")
     scan.add_argument("--bundle", help="bundle file (default: as for identify)")
     scan.add_argument("-v", dest="scan_verbose", action="count", default=0,
-                      help="more detail (repeat for more)")
+                      help="more detail, each port's notes too (repeat for more)")
+    scan.add_argument("-d", dest="debugging", action=_Debug, nargs=0, default=0,
+                      help="debugging: -d, -dd … raise the level (and -v) by one, -dN sets both "
+                           "to N; -d2 and up trace the version scan, -d3 every line tried")
+    scan.add_argument("--debug-level", dest="debugging", action=_Debug, type=_debug_level,
+                      help=argparse.SUPPRESS)  # what -dN becomes (see _attached_levels)
+    scan.add_argument("--version-trace", dest="debugging", action=_Debug, nargs=0,
+                      const="trace", help="show what version detection does, on stderr (raises "
+                                          "the debug level by one, as Nmap's)")
+    scan.add_argument("--stats-every", type=_interval, metavar="TIME",
+                      help="print a status report every TIME (1s, 500ms, 2m, 1h), and a "
+                           "<taskprogress> in the XML")
     add_nmap_options(scan)
-    scan.set_defaults(run=_scan)
+    scan.set_defaults(run=_scan, version_trace=False)
 
 
 def _positive(text: str) -> int:
@@ -136,6 +155,55 @@ def _positive(text: str) -> int:
     if value < 1:
         raise argparse.ArgumentTypeError(f"must be at least 1, not {value}")
     return value
+
+
+class _Debug(argparse.Action):
+    """``-d`` (raise the debug level and the verbosity by one), ``--debug-level N`` (what
+    ``-dN`` becomes: set both to N) and ``--version-trace`` (raise the debug level, set the
+    trace), in the order given, as Nmap reads them."""
+
+    def __call__(self, parser: argparse.ArgumentParser, namespace: argparse.Namespace,
+                 values: object, option_string: str | None = None) -> None:
+        level: int = namespace.debugging
+        if isinstance(values, int):
+            namespace.debugging = namespace.scan_verbose = values
+        elif self.const == "trace":
+            namespace.version_trace = True
+            namespace.debugging = min(level + 1, MAX_DEBUG)
+        else:
+            namespace.debugging = min(level + 1, MAX_DEBUG)
+            namespace.scan_verbose = min(namespace.scan_verbose + 1, MAX_DEBUG)
+
+
+def _debug_level(text: str) -> int:
+    """``-dN``'s N, bounded to 0-10 as Nmap's ``box(0, 10, atoi(N))``."""
+    return max(0, min(int(text), MAX_DEBUG))
+
+
+def _attached_levels(argv: Sequence[str]) -> list[str]:
+    """``-dN`` as ``--debug-level=N``: argparse cannot take an argument that is only ever
+    attached (``-d 3`` is ``-d`` and the target ``3``, as in Nmap); everything after ``--``
+    is left alone."""
+    out: list[str] = []
+    for i, arg in enumerate(argv):
+        if arg == "--":
+            return out + list(argv[i:])
+        found = _DEBUG_LEVEL.fullmatch(arg)
+        out.append(f"--debug-level={found.group(1)}" if found else arg)
+    return out
+
+
+def _interval(text: str) -> float:
+    """Nmap's time values (``tval2secs``): a number, then ``ms``, ``s`` (the default), ``m``
+    or ``h``, any case: ``1s``, ``500ms``, ``2m``, ``0.5``. Zero turns the reports off."""
+    found = re.fullmatch(r"\s*\+?((?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][-+]?[0-9]+)?)([a-zA-Z]*)", text)
+    unit = _TIME_UNITS.get(found.group(2).lower()) if found else None
+    if found is None or unit is None:
+        raise argparse.ArgumentTypeError(f"not a time: {text!r} (a number with ms, s, m or h, such as 1s or 500ms)")
+    seconds = float(found.group(1)) * unit
+    if not math.isfinite(seconds) or seconds > 2**31:
+        raise argparse.ArgumentTypeError(f"not a time sigscan can wait: {text!r}")
+    return seconds
 
 
 def _intensity(text: str) -> int:
@@ -172,7 +240,7 @@ def main(argv: Sequence[str] | None = None, *, shown_as: Sequence[str] | None = 
     in Nmap's command line."""
     given = list(sys.argv[1:] if argv is None else argv)
     parser = build_parser()
-    args, extras = parser.parse_known_args(normalize(given))
+    args, extras = parser.parse_known_args(_attached_levels(normalize(given)))
     unknown = [arg for arg in extras if arg.startswith("-") and arg != "-"]
     if unknown:
         print(f"sigscan: error: {refusal(unknown[0], args.command)}", file=sys.stderr)

@@ -111,8 +111,6 @@ def add_nmap_options(scan: argparse.ArgumentParser) -> None:
                       help="connects per second of the port scan, at least")
     scan.add_argument("--max-rate", type=_rate("--max-rate"), metavar="N",
                       help="connects per second of the port scan, at most")
-    scan.add_argument("--stats-every", type=_time("--stats-every"), metavar="TIME",
-                      help="progress every TIME (see the progress options)")
     scan.add_argument("-oG", dest="grepable", metavar="FILE",
                       help="grepable output to FILE ('-': stdout)")
     scan.add_argument("-oA", dest="all_formats", metavar="BASE",

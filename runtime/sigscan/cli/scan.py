@@ -11,7 +11,9 @@ standard output's own file, such as ``/dev/stdout``); ``-oN`` (file form), ``-oX
 renamed into place when the scan ends; a device or FIFO is written as a stream). NDJSON gets
 every port as it finishes (closed and filtered ones included, so each requested port appears
 once), text and XML get each host when all its ports are done. A progress line goes to stderr
-while it is a terminal.
+while it is a terminal; status reports (a key pressed on a terminal standard input,
+``--stats-every``) go to the screen's normal output and the XML; the version trace
+(``--version-trace``, ``-d2`` and up) goes to stderr (:mod:`sigscan.cli.live`).
 
 Ctrl-C: the scan is cancelled (every socket closed), the hosts not written yet are written with
 the ports that finished, XML ends with ``exit="error"``, and the exit status is 130; SIGTERM
@@ -33,20 +35,21 @@ import sys
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
-from typing import IO, Protocol
+from typing import Protocol
 
 from sigscan.bundle import files
 from sigscan.bundle.errors import BundleError
 from sigscan.bundle.loader import Bundle, open_bundle
 from sigscan.bundle.locate import locate
 from sigscan.cli.errors import Terminated, Usage
-from sigscan.engine import EngineConfig, Profile
+from sigscan.cli.live import Console, Keys, Live
+from sigscan.engine import EngineConfig, Profile, TraceLevel
 from sigscan.engine.plugin import Plugin
 from sigscan.engine.results import HostResult, PortResult, PortState, ScanInfo
 from sigscan.output.common import with_table_name, with_table_names
 from sigscan.output.grepable import GrepableWriter
 from sigscan.output.ndjson import NdjsonWriter
-from sigscan.output.progress import progress_line
+from sigscan.output.progress import Status
 from sigscan.output.text import TextWriter
 from sigscan.output.xml import XmlWriter
 from sigscan.plugins import UnknownPlugin, selected
@@ -75,9 +78,15 @@ from sigscan.scanning.targets import (
 )
 from sigscan.scanning.timing import DEFAULT_LEVEL, TEMPLATES
 
-PROGRESS_EVERY = 0.5  # seconds between progress line updates
 FAST_PORTS = 100  # -F: Nmap's top 100 ports of each protocol scanned
 _POSSIBLY_OPEN = (PortState.OPEN, PortState.OPEN_FILTERED)
+
+def trace_level(version_trace: bool, debugging: int) -> TraceLevel:
+    """What the engines trace: Nmap traces the version scan with ``--version-trace`` or from
+    debug level 2 up; sigscan adds each line tried from debug level 3 up."""
+    if not version_trace and debugging < 2:
+        return TraceLevel.OFF
+    return TraceLevel.LINES if debugging >= 3 else TraceLevel.EVENTS
 
 
 def run_scan(args: argparse.Namespace) -> int:
@@ -88,64 +97,88 @@ def run_scan(args: argparse.Namespace) -> int:
     plugins = _plugins(args, profile)
     _check_outputs(args)
     options = scan_options(args)
+    console = Console()  # stderr, shared with the progress line
     targets = _targets(args)  # first: a mistyped target is told before any bundle problem
     located = locate(args.bundle)
     with open_bundle(located.path) as bundle:
         if verbose:
-            print(f"sigscan: bundle {located.path} ({located.reason})", file=sys.stderr)
+            console.line(f"sigscan: bundle {located.path} ({located.reason})")
         table = ServiceTable.from_bundle(bundle)
         ports = _port_spec(args, table)
         config = EngineConfig(intensity=7 if args.intensity is None else args.intensity,
-                              profile=profile, plugins=plugins)
+                              profile=profile, plugins=plugins,
+                              trace=trace_level(args.version_trace, args.debugging),
+                              debugging=args.debugging)
         info = ScanInfo(args=shlex.join(args.command_line), start=time.time(),
                         tcp_ports=_union(targets, ports, "tcp"),
                         udp_ports=_union(targets, ports, "udp"), verbose=verbose,
-                        open_only=args.open_only, reason=args.reason)
+                        open_only=args.open_only, reason=args.reason, debugging=args.debugging)
         if not targets:  # every target excluded: Nmap's warning, and outputs with no host
-            print("WARNING: No targets were specified, so 0 hosts scanned.", file=sys.stderr)
+            console.line("WARNING: No targets were specified, so 0 hosts scanned.")
         inputs = [located.path, *([args.input_list] if args.input_list not in (None, "-") else []),
                   *([args.excludefile] if args.excludefile not in (None, "-") else [])]
         with _Outputs(args, info, table, inputs) as outputs:
+            outputs.console = console
             code = 0 if outputs.stopped else _run(bundle, config, options, targets, ports, outputs,
-                                                  verbose)
+                                                  verbose, args)
     if outputs.failure is not None:
         raise outputs.failure
     return code
 
 
 def _run(bundle: Bundle, config: EngineConfig, options: ScanOptions, targets: list[Target],
-         ports: PortSpec, outputs: _Outputs, verbose: int = 0) -> int:
+         ports: PortSpec, outputs: _Outputs, verbose: int, args: argparse.Namespace) -> int:
     catalog = ready_catalog(bundle)
-    total = sum(len(t.ports if t.ports is not None else ports) for t in _unique(targets))
-    progress = _Progress(total) if sys.stderr.isatty() else None
-    outputs.progress = progress
+    console = outputs.console or Console()
 
     def note(message: str) -> None:
         if verbose:
-            if progress is not None:
-                progress.clear()
-            print(f"sigscan: {message}", file=sys.stderr)
+            console.line(f"sigscan: {message}")
 
     scanner = Scanner(catalog, config, options, on_port=outputs.port, on_host=outputs.host,
-                      on_note=note)
+                      on_note=note,
+                      on_trace=console.line if config.trace is not TraceLevel.OFF else None)
+    live = outputs.live = Live(scanner.progress, console, outputs, args.stats_every)
     try:
-        asyncio.run(_scan(scanner, targets, ports, outputs))
+        with Keys(enabled=args.input_list != "-") as keys:  # -iL - has read standard input
+            asyncio.run(_scan(scanner, targets, ports, outputs, live, keys))
     except BaseExceptionGroup as group:  # a task failed: a bundle error goes out as one line
         unusable = bundle_error(group)
         if unusable is None:
             raise
         raise unusable from group
     finally:
-        if progress is not None:
-            progress.clear()
+        console.clear()
     return 0
 
 
-async def _scan(scanner: Scanner, targets: list[Target], ports: PortSpec, outputs: _Outputs) -> None:
+async def _scan(scanner: Scanner, targets: list[Target], ports: PortSpec, outputs: _Outputs,
+                live: Live | None = None, keys: Keys | None = None) -> None:
     """Run the scan in a task of its own, which the outputs cancel when they must stop it, and
     SIGTERM too (the loop takes the signal over from :func:`sigscan.cli.commands.main`'s handler, which
-    would raise in the middle of the loop's own code)."""
+    would raise in the middle of the loop's own code). The progress line and the status reports
+    run beside it (``live``, ``keys``) and stop with it."""
     scan = asyncio.create_task(scanner.run(targets, ports))
+    watch = asyncio.create_task(live.run()) if live is not None and live.needed else None
+    if watch is not None and live is not None:
+        def ended(_: object) -> None:  # before the outputs' last words
+            watch.cancel()
+            live.ended()
+
+        scan.add_done_callback(ended)
+    if keys is not None and live is not None:
+        keys.listen(live.report)
+    try:
+        await _await_scan(scan, scanner, outputs)
+    finally:
+        if keys is not None:
+            keys.stop()
+        if watch is not None:
+            watch.cancel()
+            await asyncio.wait({watch})
+
+
+async def _await_scan(scan: asyncio.Task[None], scanner: Scanner, outputs: _Outputs) -> None:
     outputs.on_stop = scan.cancel
     terminated = False
 
@@ -163,11 +196,11 @@ async def _scan(scanner: Scanner, targets: list[Target], ports: PortSpec, output
         outputs.on_stop = _nothing
         if terminated:
             _finish_early(scanner, outputs, "terminated (SIGTERM)")
-            print(f"sigscan: terminated: wrote the {outputs.ports} port(s) that finished", file=sys.stderr)
+            outputs.say(f"sigscan: terminated: wrote the {outputs.ports} port(s) that finished")
             raise Terminated from None
         if not outputs.stopped:  # Ctrl-C: asyncio.run turns it into KeyboardInterrupt after us
             _finish_early(scanner, outputs, "interrupted by the user (Ctrl-C)")
-            print(f"sigscan: interrupted: wrote the {outputs.ports} port(s) that finished", file=sys.stderr)
+            outputs.say(f"sigscan: interrupted: wrote the {outputs.ports} port(s) that finished")
             raise
         _finish_early(scanner, outputs, None if outputs.failure is None else str(outputs.failure))
         return
@@ -296,14 +329,6 @@ def _stdin_lines() -> list[str]:
         raise TargetError(f"cannot read targets from standard input: {exc.strerror}") from None
 
 
-def _unique(targets: Sequence[Target]) -> list[Target]:
-    """The first target of each address (the scanner scans an address once)."""
-    seen: dict[str | None, Target] = {}
-    for target in targets:
-        seen.setdefault(target.address, target)
-    return list(seen.values())
-
-
 def _union(targets: Sequence[Target], ports: PortSpec, proto: str) -> tuple[int, ...]:
     """The ports of ``proto`` the scan asks for (``ports`` when no target names its own, and
     when there is no target at all: Nmap's ``<scaninfo>`` still lists them)."""
@@ -324,6 +349,8 @@ class _Document(Protocol):
     def start(self) -> None: ...
 
     def host(self, host: HostResult) -> None: ...
+
+    def status(self, report: Status) -> None: ...
 
     def finish(self, info: ScanInfo | None = None) -> None: ...
 
@@ -351,7 +378,8 @@ class _Outputs:
                  inputs: Sequence[str]) -> None:
         self.args, self.info, self.table = args, info, table
         self.inputs = list(inputs)
-        self.progress: _Progress | None = None
+        self.console: Console | None = None
+        self.live: Live | None = None
         self.ports = 0
         self.finished = False
         self.sinks: list[_Sink] = []
@@ -430,6 +458,8 @@ class _Outputs:
                 self.failure = self.failure or exc
 
     def _each(self, action: Callable[[_Sink], object]) -> None:
+        if self.console is not None:
+            self.console.clear()  # the progress line, which may share the terminal
         for sink in list(self.sinks):
             try:
                 action(sink)
@@ -454,20 +484,30 @@ class _Outputs:
                 sink.ndjson.write(named)
 
         self._each(write)
-        if self.progress is not None:
-            self.progress.update(self.ports)
+        if self.live is not None:
+            self.live.port_done()
 
     def host(self, host: HostResult) -> None:
         named = with_table_names(host, self.table.name)
         if not self.args.plugin_output:  # Nmap's -sV shows no script output without --script
             named = replace(named, ports=tuple(replace(p, scripts=()) if p.scripts else p
                                                for p in named.ports))
-        if self.progress is not None:
-            self.progress.clear()
 
         def write(sink: _Sink) -> None:
             if sink.document is not None:
                 sink.document.host(named)
+
+        self._each(write)
+
+    def say(self, text: str) -> None:
+        """One line on stderr (through the console, which keeps the progress line apart)."""
+        (self.console or Console()).line(text)
+
+    def status(self, report: Status) -> None:
+        """A status report: Nmap's two lines on the screen, ``<taskprogress>`` in the XML."""
+        def write(sink: _Sink) -> None:
+            if sink.document is not None:
+                sink.document.status(report)
 
         self._each(write)
 
@@ -491,30 +531,3 @@ def _is_stdout(name: str) -> bool:
     """``-`` or standard output's own file (``/dev/stdout``): written with the normal output's
     place taken, as Nmap's ``-oX -``."""
     return name == "-" or files.is_stdout(name)
-
-
-class _Progress:
-    """``Progress: 1200/4000 ports (30.0%), 85.3 ports/s, …`` on stderr, redrawn in place."""
-
-    def __init__(self, total: int, clock: Callable[[], float] = time.monotonic,
-                 stream: IO[str] | None = None) -> None:
-        self.total, self.clock = total, clock
-        self.stream = stream or sys.stderr
-        self.started = clock()
-        self.last = float("-inf")
-        self.shown = False
-
-    def update(self, done: int) -> None:
-        now = self.clock()
-        if now - self.last < PROGRESS_EVERY and done < self.total:
-            return
-        self.last = now
-        self.stream.write("\r" + progress_line(done, self.total, now - self.started) + "\x1b[K")
-        self.stream.flush()
-        self.shown = True
-
-    def clear(self) -> None:
-        if self.shown:
-            self.stream.write("\r\x1b[K")
-            self.stream.flush()
-            self.shown = False

@@ -8,8 +8,8 @@ No asyncio, socket, ssl or time imports here; a test enforces it.
 """
 
 from sigscan.engine.catalog import Catalog
-from sigscan.engine.config import EngineConfig, Profile
+from sigscan.engine.config import EngineConfig, Profile, TraceLevel
 from sigscan.engine.events import Proto
 from sigscan.engine.port import PortEngine
 
-__all__ = ["Catalog", "EngineConfig", "PortEngine", "Profile", "Proto"]
+__all__ = ["Catalog", "EngineConfig", "PortEngine", "Profile", "Proto", "TraceLevel"]

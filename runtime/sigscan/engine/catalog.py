@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from fnmatch import fnmatchcase
+from typing import Any
 
 from sigscan.bundle.loader import Bundle
 from sigscan.bundle.records import ExcludeRecord, ProbeRecord, RpcRecord
@@ -80,3 +81,8 @@ class Catalog:
     def identify(self, probe: ProbeRecord, data: bytes) -> Verdict:
         """The first line of ``probe``'s fallback chain that matches ``data``."""
         return self.matcher.identify(probe.name, probe.protocol.lower(), data)
+
+    def explain(self, probe: ProbeRecord, data: bytes) -> tuple[Verdict, dict[str, Any]]:
+        """:meth:`identify`, with the matcher's record of the lines tried and why
+        (:meth:`~sigscan.matcher.core.Matcher.explain`): what a trace shows."""
+        return self.matcher.explain(probe.name, probe.protocol.lower(), data)

@@ -19,6 +19,21 @@ class Profile(enum.Enum):
     FAST = "fast"
 
 
+class TraceLevel(enum.IntEnum):
+    """How much the engine says in :class:`~sigscan.engine.events.Trace` actions.
+
+    ``EVENTS``: what ``nmap --version-trace`` says (every probe sent, every match taken) plus
+    what it leaves to its nsock log or does not say at all (each read and its length, timeouts,
+    closes and errors, the TLS restart, probes skipped after a softmatch, how many lines of each
+    probe a response was tried against, the port's end). ``LINES`` adds one line per candidate
+    line a response was tried against (why it was skipped, or that it did not match) and the
+    probes skipped for their rarity."""
+
+    OFF = 0
+    EVENTS = 1
+    LINES = 2
+
+
 @dataclass(frozen=True, slots=True)
 class EngineConfig:
     """Settings shared by every port of a scan.
@@ -34,8 +49,12 @@ class EngineConfig:
     ``max(fast_spec_delay, fast_spec_rtt_factor * rtt)`` after the NULL connection is up, and only
     if no banner came by then (a banner makes that connection useless). ``rpc_grind``: run the SunRPC
     grinder on ports identified as ``rpcbind`` (intensity 7 and above, as Nmap's rpc-grind.nse);
-    ``rpc_timeout`` is its wait per call. ``plugins``: the version plugins to run after the probe
-    phase (:mod:`sigscan.engine.scripts`; :func:`sigscan.plugins.selected` picks them)."""
+    ``rpc_timeout`` is its wait per call. ``trace``: what the engine says in ``Trace`` actions
+    (:class:`TraceLevel`; none when ``OFF``, and then no line is even formatted). ``debugging``:
+    Nmap's debug level (``-d``); from 1 up, a fingerprint keeps more of each response and grows
+    longer, as Nmap's does (:data:`~sigscan.engine.fingerprint.DEBUG_LIMITS`). ``plugins``: the
+    version plugins to run after the probe phase (:mod:`sigscan.engine.scripts`;
+    :func:`sigscan.plugins.selected` picks them)."""
 
     intensity: int = 7
     profile: Profile = Profile.NMAP
@@ -54,12 +73,16 @@ class EngineConfig:
     rpc_grind: bool = True
     rpc_timeout: float = 5.0
     plugins: tuple[Plugin, ...] = ()
+    trace: TraceLevel = TraceLevel.OFF
+    debugging: int = 0
 
     def __post_init__(self) -> None:
         if not 0 <= self.intensity <= 9:
             raise ValueError(f"intensity must be 0-9, not {self.intensity}")
         if self.rtt is not None and self.rtt < 0:
             raise ValueError(f"rtt must not be negative, not {self.rtt}")
+        if self.debugging < 0:
+            raise ValueError(f"debugging must not be negative, not {self.debugging}")
 
     def wait(self, nmap_seconds: float, rtt: float | None) -> float:
         """The wait to use where Nmap waits ``nmap_seconds``."""

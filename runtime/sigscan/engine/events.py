@@ -10,6 +10,11 @@ driver answers each :class:`Connect` with exactly one of :class:`Connected`, :cl
 (:class:`Data`), the peer's orderly close (:class:`Closed`) or an error (:class:`Reset`) for that
 connection until the engine sends :class:`Close`. A :class:`Timer` event is delivered at (or
 after) the latest :class:`WaitUntil` deadline; the engine ignores stale timers.
+
+:class:`Trace` is the engine's one channel for saying what it does (``--version-trace``): a
+line of text, returned among the actions only when the engine's configuration asks for tracing
+(:attr:`~sigscan.engine.config.EngineConfig.trace`), in the order the events happened. A driver
+hands it to whoever shows the trace and otherwise ignores it; it asks for no I/O on the port.
 """
 
 from __future__ import annotations
@@ -142,4 +147,11 @@ class Report:
     result: PortResult
 
 
-Action = Connect | Send | Close | WaitUntil | Report
+@dataclass(frozen=True, slots=True)
+class Trace:
+    """One line of the version trace (no line break), for the driver to pass on."""
+
+    text: str
+
+
+Action = Connect | Send | Close | WaitUntil | Report | Trace

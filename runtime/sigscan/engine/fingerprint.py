@@ -10,6 +10,8 @@ installed ``nmap -sV`` 7.93 (tests/engine/test_fingerprint.py).
 - One ``%r(<probe>,<full length, uppercase hex>,"<escaped bytes>")`` entry per response, in the
   order given; only the first 900 bytes of a response are escaped.
 - No entry is added once the text is longer than 2,200 characters (line breaks included).
+- With Nmap's debugging on (``-d``, and ``--version-trace``, which raises it), 1,300 bytes of
+  each response are escaped and the limit is 10,000 characters (:data:`DEBUG_LIMITS`).
 - The text wraps at 74 characters per line: a ``\\nSF:`` is inserted whenever the text (line breaks
   included) has ``74 mod 75`` characters, so every line but the last is exactly 74 characters long
   and a break can fall inside an escape or the header. The final ``;`` is never wrapped.
@@ -19,10 +21,29 @@ from __future__ import annotations
 
 import datetime
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 WRAP = 74  # characters per line
 ESCAPED_BYTES = 900  # bytes of each response that are written
 SIZE_LIMIT = 2200  # no entry is added once the fingerprint is longer than this
+
+
+@dataclass(frozen=True, slots=True)
+class Limits:
+    """How much of each response a fingerprint escapes, and the length past which it takes no
+    more entries."""
+
+    escaped_bytes: int
+    size_limit: int
+
+
+LIMITS = Limits(ESCAPED_BYTES, SIZE_LIMIT)
+DEBUG_LIMITS = Limits(1300, 10000)  # Nmap's, when o.debugging is set (addToServiceFingerprint)
+
+
+def limits(debugging: int) -> Limits:
+    """The limits Nmap uses at debug level ``debugging``."""
+    return DEBUG_LIMITS if debugging else LIMITS
 _BREAK = "\nSF:"
 _BACKSLASHED = frozenset(b'\\?"[]().*+$^|')
 _NAMED = {0x0D: "\\r", 0x0A: "\\n", 0x09: "\\t"}
@@ -84,22 +105,22 @@ class _Wrapped:
 def service_fingerprint(port: int, proto: str, responses: Sequence[tuple[str, bytes]], *,
                         intensity: int, tls: bool, unix_time: float,
                         nmap_version: str = "7.93", platform: str = "x86_64-pc-linux-gnu",
-                        tz: datetime.tzinfo | None = None) -> str:
+                        tz: datetime.tzinfo | None = None, limits: Limits = LIMITS) -> str:
     """The fingerprint of ``responses`` (probe name, bytes received), in the order the probes
     ran, or ``""`` when none of them holds data (Nmap then has no fingerprint).
 
     ``unix_time`` is when the first entry was added; ``tz`` the zone for its date (None: the
-    local zone, as Nmap)."""
+    local zone, as Nmap); ``limits`` Nmap's (:data:`DEBUG_LIMITS` when it debugs)."""
     out = _Wrapped()
     for probe, data in responses:
         if not data:
             continue
-        if out.length > SIZE_LIMIT:
+        if out.length > limits.size_limit:
             break
         if out.length == 0:
             out.add(header(port, proto, intensity=intensity, tls=tls, unix_time=unix_time,
                            nmap_version=nmap_version, platform=platform, tz=tz))
         out.add(f'%r({probe},{len(data):X},"')
-        out.add(escape(data[:ESCAPED_BYTES]))
+        out.add(escape(data[:limits.escaped_bytes]))
         out.add('")')
     return out.text() + ";" if out.length else ""

@@ -38,13 +38,21 @@ It reproduces Nmap 7.93's service scan of one port (``service_scan.cc``; nmap-se
 
 Known FAST difference: a server that closes silently between the scaled NULL wait and
 ``tcpwrappedms`` is not ``tcpwrapped`` under FAST (the wait ended first).
+
+**Tracing.** With ``config.trace`` on, the engine also returns :class:`Trace` actions saying
+what it does, in the words of :mod:`sigscan.engine.tracing`; each response is then identified
+through the matcher's ``explain``, which records the lines tried. With it off (the default) no
+line is formatted and responses go through ``identify`` alone. The second connection of the
+fast profile holds its lines until its outcome is used, so that the trace reads in the order
+Nmap's sequence runs; when it is dropped, one line says so.
 """
 
 from __future__ import annotations
 
 from sigscan.bundle.records import ProbeRecord
-from sigscan.engine.catalog import Catalog, wait_seconds, wrapped_seconds
-from sigscan.engine.config import EngineConfig, Profile
+from sigscan.engine import tracing
+from sigscan.engine.catalog import Catalog, rarity, wait_seconds, wrapped_seconds
+from sigscan.engine.config import EngineConfig, Profile, TraceLevel
 from sigscan.engine.deductions import Applied, Deductions
 from sigscan.engine.events import (
     Action,
@@ -62,13 +70,14 @@ from sigscan.engine.events import (
     Timer,
     TlsFailed,
     TlsReady,
+    Trace,
     WaitUntil,
 )
-from sigscan.engine.fingerprint import ESCAPED_BYTES, SIZE_LIMIT, service_fingerprint
+from sigscan.engine.fingerprint import limits, service_fingerprint
 from sigscan.engine.results import PortResult, PortState
 from sigscan.engine.rpc import Grinder
-from sigscan.engine.run import End, ProbeRun
-from sigscan.engine.selection import ProbeCursor
+from sigscan.engine.run import READ_CAP, End, ProbeRun
+from sigscan.engine.selection import ProbeCursor, Skip, Skipped
 from sigscan.engine.verdicts import (
     LIKE_EOF,
     NEXT_PROBE,
@@ -77,6 +86,7 @@ from sigscan.engine.verdicts import (
     fingerprint_shown,
     service,
 )
+from sigscan.matcher.verdict import Verdict
 
 DEFAULT_CONFIG = EngineConfig()
 ConnEvent = Connected | TlsReady | ConnectFailed | TlsFailed | Data | Closed | Reset
@@ -130,6 +140,10 @@ class PortEngine:
         self._started: float | None = None
         self._result: PortResult | None = None
         self._out: list[Action] = []
+        self._limits = limits(config.debugging)
+        self._tracing = config.trace is not TraceLevel.OFF
+        self._at = tracing.target(host, port, proto.value) if self._tracing else ""
+        self._skips: Skipped | None = self._skipped if self._tracing else None
 
     # -- public API ----------------------------------------------------------------------------
 
@@ -147,8 +161,12 @@ class PortEngine:
         self._started = now
         if self.catalog.excluded(self.port, self.proto):
             self._notes.append("port excluded from version detection (Exclude)")
+            if self._tracing:
+                self._say(tracing.excluded(self._at))
             self._report(Final.EXCLUDED, now)
         else:
+            if self._tracing:
+                self._say(tracing.starting(self._at))
             self._begin(now)
         return self._flush()
 
@@ -174,7 +192,7 @@ class PortEngine:
 
     def _begin(self, now: float) -> None:
         """Start the probe sequence (at the start, and again through TLS after ``ssl``)."""
-        probe = self._cursor.next(self._tls, None)
+        probe = self._cursor.next(self._tls, None, self._skips)
         if probe is None:
             self._finish(Final.NOMATCH, now)
             return
@@ -187,6 +205,8 @@ class PortEngine:
     def _conclude(self, run: ProbeRun, now: float) -> None:
         """Act on a finished run of the current probe, as Nmap's read handler does."""
         self._main = run
+        if self._tracing:
+            self._say_end(run)
         if run.received:
             self._wrap_possible = False
         self._notes.extend(d for d in run.diagnostics if d not in self._notes)
@@ -212,6 +232,9 @@ class PortEngine:
             if applied is Applied.IGNORED and verdict.name != self._deductions.name:
                 self._notes.append(f"{run.probe.name}: softmatch {verdict.name} ignored "
                                    f"(already softmatched {self._deductions.name})")
+                if self._tracing:
+                    self._say(tracing.second_softmatch(self.host, self.port, self._deductions.name or "",
+                                                       verdict.name or ""))
             if applied is Applied.HARD:
                 return True
         return False
@@ -255,6 +278,8 @@ class PortEngine:
         hard = run.hard
         where = f" line {hard.line}" if hard is not None and hard.line is not None else ""
         self._notes.append(f"{run.probe.name}{where}: ssl; detection restarted through TLS")
+        if self._tracing:
+            self._say(tracing.restart(self._at, run.probe.name, None if hard is None else hard.line))
         self._drop(run)
         self._drop(self._spec)
         self._spec = self._main = None
@@ -270,7 +295,7 @@ class PortEngine:
         """Nmap's ``startNextProbe``: the next probe, on the NULL connection when ``restart`` is
         false and the probe that ended was NULL, else on a new one (UDP: the same socket)."""
         reuse = not restart and run.probe.is_null
-        probe = self._cursor.next(self._tls, self._deductions.softmatched)
+        probe = self._cursor.next(self._tls, self._deductions.softmatched, self._skips)
         spec = self._take_spec(probe, glued=reuse and bool(run.buffer))
         if probe is None:
             self._finish(Final.SOFTMATCHED if self._deductions.soft else Final.NOMATCH, now)
@@ -278,6 +303,10 @@ class PortEngine:
             self._drop(run)
             self._main = spec
             self._notes.append(f"{probe.name}: reply read in parallel with NULL used (profile fast)")
+            if spec.held is not None:
+                held, spec.held = spec.held, None
+                self._say(tracing.parallel_used(probe.name, self._at))
+                self._out.extend(Trace(text) for text in held)
             if spec.end is not None:
                 self._conclude(spec, now)
         elif reuse or self.proto is Proto.UDP:
@@ -296,6 +325,12 @@ class PortEngine:
             return None
         if probe is spec.probe and not glued and spec.end is not End.CONNECT_FAILED:
             return spec
+        if self._tracing:
+            why = ("its connection failed" if spec.end is End.CONNECT_FAILED
+                   else "the NULL banner would come before its reply" if glued and probe is spec.probe
+                   else "Nmap sends no more probes" if probe is None
+                   else f"Nmap sends {probe.name} next")
+            self._say(tracing.parallel_dropped(spec.probe.name, self._at, why))
         self._drop(spec)
         return None
 
@@ -341,6 +376,8 @@ class PortEngine:
         run.wait = self._wait(run.probe)
         payload = run.start(now)
         self._sent.append(run.probe.name)
+        if self._tracing:
+            self._say(tracing.sending(run.probe.name, self._at), run)
         if payload:
             self._out.append(Send(run.conn, payload))
 
@@ -366,7 +403,10 @@ class PortEngine:
             if run.started is None:
                 raise ValueError(f"data on connection {event.conn} before it connected")
             self._response(event)
-            run.data(event.now, event.data, lambda buf: self.catalog.identify(run.probe, buf))
+            if self._tracing:
+                self._traced_data(run, event)
+            else:
+                run.data(event.now, event.data, lambda buf: self.catalog.identify(run.probe, buf))
         elif isinstance(event, Closed):
             run.fail(event.now, End.EOF)
         else:
@@ -386,11 +426,15 @@ class PortEngine:
         if isinstance(event, TlsReady) and event.subject and not any(
                 n.startswith("TLS certificate subject") for n in self._notes):
             self._notes.append(f"TLS certificate subject: {event.subject}")
+        if self._tracing and isinstance(event, TlsReady):
+            self._say(tracing.tls_ready(self._at, event.version, event.subject), run)
         self._send(run, event.now)
 
     def _response(self, event: Data) -> None:
         if self.proto is Proto.UDP and self.state is PortState.OPEN_FILTERED:
             self.state, self.reason = PortState.OPEN, "udp-response"
+            if self._tracing:
+                self._say(tracing.discovered_open(self.host, self.port, self.proto.value))
 
     def _ended(self, run: ProbeRun, now: float) -> None:
         if run is self._spec:
@@ -405,6 +449,9 @@ class PortEngine:
             main = self._main
             if main is not None and main.probe.is_null and main.end is None and not main.buffer:
                 self._spec = self._connect(plan[0], now)
+                if self._tracing:
+                    self._say(tracing.parallel(plan[0].name, self._at))
+                    self._spec.held = []
         while self._result is None:
             due = [run for run in (self._main, self._spec)
                    if run is not None and run.deadline is not None and run.deadline <= now]
@@ -433,6 +480,8 @@ class PortEngine:
         self._grinder = Grinder(self.catalog.rpc, conn, self.proto is Proto.TCP,
                                 self.config.wait(self.config.rpc_timeout, self._rtt),
                                 connect_deadline=deadline)
+        if self._tracing:
+            self._say(tracing.grinding(self._at, len(self.catalog.rpc)))
 
     def _grind_event(self, event: ConnEvent) -> None:
         grinder = self._grinder
@@ -459,9 +508,11 @@ class PortEngine:
         assert grinder is not None and self._final is not None
         self._close(grinder.conn)
         found = grinder.found
-        self._notes.append(f"rpc-grind: {grinder.calls} call(s); "
-                           + (f"program {found.program.number} ({found.program.name})" if found
-                              else grinder.why))
+        summary = f"{grinder.calls} call(s); " + (
+            f"program {found.program.number} ({found.program.name})" if found else grinder.why)
+        self._notes.append(f"rpc-grind: {summary}")
+        if self._tracing:
+            self._say(tracing.ground(self._at, summary))
         final = self._final
         if found is not None:
             self._deductions.name = found.program.name
@@ -474,12 +525,12 @@ class PortEngine:
 
     def _fingerprint(self, run: ProbeRun, now: float) -> None:
         """Nmap's ``addToServiceFingerprint`` for a probe that ended unmatched with data."""
-        if not run.buffer or self._fp_size > SIZE_LIMIT:
+        if not run.buffer or self._fp_size > self._limits.size_limit:
             return
         if self._fp_time is None:
             self._fp_time = self._unix(now)
         self._fp.append((run.probe.name, bytes(run.buffer)))
-        self._fp_size += min(len(run.buffer), ESCAPED_BYTES)  # a lower bound of its text
+        self._fp_size += min(len(run.buffer), self._limits.escaped_bytes)  # a lower bound of its text
 
     def _unix(self, now: float) -> float:
         origin = self.config.unix_time_clock
@@ -496,7 +547,7 @@ class PortEngine:
                 tls=self._tls,
                 unix_time=self._unix(now) if self._fp_time is None else self._fp_time,
                 nmap_version=self.config.nmap_version, platform=self.config.platform,
-                tz=self.config.tz) or None
+                tz=self.config.tz, limits=self._limits) or None
         svc = service(final, self._deductions, tunnel=self._tunnel,
                       table_name=self.catalog.table_name(self.port, self.proto),
                       fingerprint=fingerprint)
@@ -504,7 +555,59 @@ class PortEngine:
             self.host, self.port, self.proto.value, self.state, self.reason, svc,
             probes=tuple(self._sent), notes=(f"final state: {final.value}", *self._notes),
             elapsed=0.0 if self._started is None else now - self._started)
+        if self._tracing:
+            self._say(tracing.finished(self._at, final.value, svc.name, len(self._sent),
+                                       self._result.elapsed))
         self._out.append(Report(self._result))
+
+    # -- the trace (only called when tracing) ----------------------------------------------------
+
+    def _say(self, text: str, run: ProbeRun | None = None) -> None:
+        """One trace line; held back while ``run`` is a parallel run whose outcome is not used
+        yet (the fast profile)."""
+        if run is not None and run.held is not None:
+            run.held.append(text)
+        else:
+            self._out.append(Trace(text))
+
+    def _skipped(self, probe: ProbeRecord, why: Skip) -> None:
+        if why is Skip.SOFTMATCH:
+            self._say(tracing.narrowed(probe.name, self._at, self._deductions.softmatched))
+        elif self.config.trace >= TraceLevel.LINES:
+            self._say(tracing.rare(probe.name, self._at, rarity(probe), self.config.intensity))
+
+    def _traced_data(self, run: ProbeRun, event: Data) -> None:
+        """``run.data`` with the matcher's record of each identification, said as it happens."""
+        taken = self._deductions.name is not None or bool(run.verdicts)  # Nmap's probe_matched
+        explained: list[tuple[Verdict, dict[str, object]]] = []
+
+        def identify(buffer: bytes) -> Verdict:
+            verdict, record = self.catalog.explain(run.probe, buffer)
+            explained.append((verdict, record))
+            return verdict
+
+        run.data(event.now, event.data, identify)
+        self._say(tracing.read(run.probe.name, self._at, len(event.data), len(run.buffer)), run)
+        lines = self.config.trace >= TraceLevel.LINES
+        for verdict, record in explained:
+            for text in tracing.attempts(record, len(run.buffer), lines=lines):
+                self._say(text, run)
+            if verdict.matched and not (verdict.soft and taken):
+                self._say(tracing.match(run.probe.name, verdict, self.host, self.port, tls=self._tls), run)
+
+    def _say_end(self, run: ProbeRun) -> None:
+        """How a probe's run ended (a hard match says itself)."""
+        name, held, after = run.probe.name, len(run.buffer), run.elapsed()
+        if run.end is End.TIMEOUT:
+            self._say(tracing.timed_out(name, self._at, after, held))
+        elif run.end is End.FULL:
+            self._say(tracing.stopped(name, self._at, held, READ_CAP))
+        elif run.end is End.EOF:
+            self._say(tracing.closed(name, self._at, after, held))
+        elif run.end is End.RESET:
+            self._say(tracing.read_error(name, self._at, run.error or "ECONNRESET", after, held))
+        elif run.end is End.CONNECT_FAILED:
+            self._say(tracing.connect_failed(name, self._at, run.error or "?", tls=run.tls))
 
     def _flush(self) -> list[Action]:
         out, self._out = self._out, []

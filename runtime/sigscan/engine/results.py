@@ -132,7 +132,8 @@ class ScanInfo:
     stopped early (Ctrl-C): the XML then says ``exit="error"``. ``verbose`` raises the number of
     ports of one state shown before they are summarised, as Nmap's ``-v``. ``open_only``
     (``--open``): only hosts with open ports are shown, and only their open ports. ``reason``
-    (``--reason``): the normal output tells why each port and host has its state."""
+    (``--reason``): the normal output tells why each port and host has its state. With ``verbose`` each port's ``notes`` are
+    shown; ``debugging`` is Nmap's debug level (``-d``), which the XML records."""
 
     args: str
     start: float
@@ -143,6 +144,7 @@ class ScanInfo:
     scanner: str = "sigscan"
     scan_type: str = "connect"
     verbose: int = 0
+    debugging: int = 0
     errormsg: str | None = None
     open_only: bool = False
     reason: bool = False

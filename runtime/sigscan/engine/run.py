@@ -32,7 +32,8 @@ class End(enum.Enum):
 class ProbeRun:
     """``conn`` is the connection; ``wait`` the probe's time in seconds from its start (the
     connection's completion, or the send on a reused connection); ``buffer`` may start with bytes
-    kept from the NULL probe, which are matched only when new bytes arrive."""
+    kept from the NULL probe, which are matched only when new bytes arrive. ``held`` is the
+    engine's: trace lines of a parallel run (the fast profile) not said yet."""
 
     probe: ProbeRecord
     conn: int
@@ -47,6 +48,7 @@ class ProbeRun:
     error: str | None = None
     ended_at: float | None = None
     diagnostics: list[str] = field(default_factory=list)
+    held: list[str] | None = None  # trace lines kept back until the run's outcome is used
 
     @property
     def deadline(self) -> float | None:

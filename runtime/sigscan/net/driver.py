@@ -20,7 +20,11 @@ in flight, never the bound (``--max-parallel 100000`` costs what the ports need)
 profile may use two connections per port (see :mod:`sigscan.engine.port`); the bound counts
 ports, as Nmap's counts services.
 
-Results are handed to a callback as each port finishes, so NDJSON output streams.
+Results are handed to a callback as each port finishes, so NDJSON output streams. The
+engines' :class:`~sigscan.engine.events.Trace` lines (when their configuration asks for a trace)
+go to ``on_trace``, each as its port's task performs it. :meth:`Driver.waits` tells, for each
+port in flight, how long it has run and how long its engine's pending wait still has to go: the
+figures a progress estimate needs, read without touching the engines.
 """
 
 from __future__ import annotations
@@ -41,6 +45,7 @@ from sigscan.engine.events import (
     Report,
     Send,
     Timer,
+    Trace,
     WaitUntil,
 )
 from sigscan.engine.results import PortResult, PortState
@@ -69,29 +74,52 @@ class PortJob:
         return Endpoint(self.address, self.port, self.proto, self.hostname)
 
 
-async def run_port(engine: PortEngine | Detection, endpoint: Endpoint, network: Network) -> PortResult:
-    """Drive ``engine`` to its report over real connections to ``endpoint``."""
-    port = _PortIO(endpoint, network)
-    async with asyncio.TaskGroup() as connects:
-        try:
-            return await port.run(engine, connects)
-        finally:
-            port.close_all()
-    raise AssertionError("unreachable")  # pragma: no cover - the task group re-raises
+@dataclass(frozen=True, slots=True)
+class PortWait:
+    """A port in flight: seconds since its detection started, and until its engine's deadline
+    (0 when it has none, or it has passed)."""
+
+    age: float
+    wait: float
+
+
+TraceSink = Callable[[str], None]
+
+
+async def run_port(engine: PortEngine | Detection, endpoint: Endpoint, network: Network,
+                   on_trace: TraceSink | None = None) -> PortResult:
+    """Drive ``engine`` to its report over real connections to ``endpoint``; its trace lines,
+    if it makes any, go to ``on_trace``."""
+    return await _PortIO(endpoint, network, on_trace).drive(engine)
 
 
 class _PortIO:
     """The connections, the event queue and the one deadline of a port in flight."""
 
-    def __init__(self, endpoint: Endpoint, network: Network) -> None:
-        self.endpoint, self.network = endpoint, network
+    def __init__(self, endpoint: Endpoint, network: Network, on_trace: TraceSink | None = None) -> None:
+        self.endpoint, self.network, self.on_trace = endpoint, network, on_trace
         self.events: asyncio.Queue[Event] = asyncio.Queue()
         self.conns: dict[int, Connection] = {}
         self.deadline: float | None = None
+        self.started: float | None = None
+
+    async def drive(self, engine: PortEngine | Detection) -> PortResult:
+        async with asyncio.TaskGroup() as connects:
+            try:
+                return await self.run(engine, connects)
+            finally:
+                self.close_all()
+        raise AssertionError("unreachable")  # pragma: no cover - the task group re-raises
+
+    def waiting(self, now: float) -> PortWait:
+        started = now if self.started is None else self.started
+        deadline = now if self.deadline is None else self.deadline
+        return PortWait(max(now - started, 0.0), max(deadline - now, 0.0))
 
     async def run(self, engine: PortEngine | Detection, connects: asyncio.TaskGroup) -> PortResult:
         loop = asyncio.get_running_loop()
-        actions = engine.start(loop.time())
+        self.started = loop.time()
+        actions = engine.start(self.started)
         while True:
             result = self.perform(actions, connects)
             if result is not None:
@@ -115,6 +143,8 @@ class _PortIO:
                 self.deadline = action.deadline
             elif isinstance(action, Report):
                 return action.result
+            elif isinstance(action, Trace) and self.on_trace is not None:
+                self.on_trace(action.text)
         return None
 
     async def next_event(self, loop: asyncio.AbstractEventLoop) -> Event:
@@ -251,7 +281,8 @@ class Driver:
     """Service detection of many ports at once (see the module's docstring)."""
 
     def __init__(self, catalog: Catalog, config: EngineConfig, *, network: Network | None = None,
-                 max_parallel: int = DEFAULT_MAX_PARALLEL, max_host_parallel: int | None = None) -> None:
+                 max_parallel: int = DEFAULT_MAX_PARALLEL, max_host_parallel: int | None = None,
+                 on_trace: TraceSink | None = None) -> None:
         if max_parallel < 1:
             raise ValueError(f"max_parallel must be at least 1, not {max_parallel}")
         self.catalog, self.config = catalog, config
@@ -259,6 +290,8 @@ class Driver:
         self.max_parallel = max_parallel
         self.max_host_parallel = max_host_parallel
         self._tasks: dict[str, set[asyncio.Task[None]]] = {}
+        self.on_trace = on_trace
+        self._flight: set[_PortIO] = set()
 
     def queue(self) -> JobQueue:
         """A job queue with this driver's per-host bound."""
@@ -305,10 +338,21 @@ class Driver:
         config = self.config if job.rtt is None else replace(self.config, rtt=job.rtt)
         engine = PortEngine(self.catalog, job.address, job.port, job.proto, state=job.state,
                             config=config, reason=job.reason)
-        if not config.plugins:
-            return await run_port(engine, job.endpoint, self.network)
-        return await run_port(Detection(engine, config.plugins, hostname=job.hostname),
-                              job.endpoint, self.network)
+        running: PortEngine | Detection = engine
+        if config.plugins:
+            running = Detection(engine, config.plugins, hostname=job.hostname)
+        port = _PortIO(job.endpoint, self.network, self.on_trace)
+        self._flight.add(port)
+        try:
+            return await port.drive(running)
+        finally:
+            self._flight.discard(port)
+
+    def waits(self, now: float) -> list[PortWait]:
+        """Each port in detection now (``now`` on the loop's clock): how long it has run, and
+        how long until its engine's next deadline (a timeout it waits for, unless an answer
+        comes first). A snapshot for progress estimates."""
+        return [port.waiting(now) for port in self._flight]
 
     async def _port(self, job: PortJob, jobs: JobQueue, slots: asyncio.Semaphore,
                     on_result: Callable[[PortResult], None]) -> None:

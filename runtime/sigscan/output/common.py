@@ -151,6 +151,15 @@ def with_table_name(port: PortResult, lookup: NameLookup) -> PortResult:
     return replace(port, service=Service(name, Method.TABLE, TABLE_CONFIDENCE))
 
 
+NOTES_ID = "sigscan-notes"  # the script id the engine's notes on a port are shown under (-v)
+
+
+def notes_output(notes: Iterable[str]) -> str:
+    """A port's notes as the text of a script's output, laid out as an NSE list: each on a line
+    of its own, indented by two spaces, after an empty first line."""
+    return "".join(f"\n  {note}" for note in notes)
+
+
 def printable(text: str) -> str:
     """Nmap's ``replacenonprintable``: every character outside printable ASCII becomes ``.``."""
     return "".join(c if " " <= c <= "~" else "." for c in text)

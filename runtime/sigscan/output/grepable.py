@@ -33,6 +33,7 @@ from sigscan.output.common import (
     ignored_states,
     possibly_open,
 )
+from sigscan.output.progress import Status
 from sigscan.output.service import view
 from sigscan.scanning.ports import compact
 
@@ -102,6 +103,9 @@ class GrepableWriter:
         self.hosts += 1
         if shown(host, self.info):
             self._write(host_lines(host, verbose=self.info.verbose, open_only=self.info.open_only))
+
+    def status(self, report: Status) -> None:
+        """A status report (a keypress, ``--stats-every``): Nmap's grepable output has none."""
 
     def finish(self, info: ScanInfo | None = None) -> None:
         self.info = info or self.info

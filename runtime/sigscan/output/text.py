@@ -21,6 +21,17 @@ Per host (``output.cc``: ``write_host_header``, ``printportoutput``, ``printserv
   :func:`fingerprint_block`).
 - ``Service Info``: open ports only, at most 5 distinct values per category, host names equal
   to the target's reverse-DNS name (case-insensitive) left out, no ``cpe:/a`` CPE.
+- With ``-v``, a port's notes (the certificate subject, what the engine noted) follow its row
+  as Nmap lays out a script's output (``formatScriptOutput``)::
+
+      443/tcp open  ssl/http Apache httpd 2.4.57
+      | sigscan-notes:␠
+      |   final state: hardmatched
+      |_  TLS certificate subject: commonName=example.com
+
+  (``␠``: the space Nmap leaves after the colon.)
+- On the screen (not in ``-oN``, as Nmap's ``LOG_STDOUT``), the status reports of a keypress
+  or ``--stats-every`` (:meth:`TextWriter.status`).
 
 The scan header and footer name sigscan where Nmap names itself (``# sigscan 0.1.0 scan
 initiated … as: …``, ``# sigscan done at … -- 1 IP address (1 host up) scanned in 1.44
@@ -34,18 +45,21 @@ from __future__ import annotations
 import datetime
 from collections.abc import Iterable, Sequence
 
-from sigscan.engine.results import HostResult, PortResult, PortState, ScanInfo, ScriptOutput
+from sigscan.engine.results import HostResult, PortResult, PortState, ScanInfo
 from sigscan.output.common import (
+    NOTES_ID,
     Ignored,
     TextStream,
     all_ports,
     ctime,
     hosts_summary,
     ignored_states,
+    notes_output,
     plural,
     possibly_open,
     printable,
 )
+from sigscan.output.progress import Status, status_lines
 from sigscan.output.service import view
 
 MAX_FINGERPRINTS = 9  # per host
@@ -141,7 +155,8 @@ def port_lines(host: HostResult, ports: Sequence[PortResult], verbose: int, *,
         return [f"{'The' if one else 'All'} {plural(len(ports), 'scanned port')} on "
                 f"{name_ip(host)} {'is' if one else 'are'} in ignored states.",
                 not_shown(ignored)]
-    return [not_shown(ignored), *port_table(shown, reason=reason), *fingerprint_block(shown)]
+    return [not_shown(ignored), *port_table(shown, reason=reason, notes=verbose > 0),
+            *fingerprint_block(shown)]
 
 
 def name_ip(host: HostResult) -> str:
@@ -181,52 +196,47 @@ def not_shown(ignored: Sequence[Ignored]) -> str:
 # The port table
 
 
-def port_table(ports: Sequence[PortResult], *, reason: bool = False) -> list[str]:
+def port_table(ports: Sequence[PortResult], *, reason: bool = False,
+               notes: bool = False) -> list[str]:
     """The ``PORT STATE SERVICE VERSION`` table, one string per line (the SERVICE and VERSION
     cells from :func:`sigscan.output.service.view`, which every output shares); ``reason``:
-    with a REASON column before VERSION (``--reason``). A port's script outputs follow its
-    line."""
-    if reason:
-        rows = [["PORT", "STATE", "SERVICE", "REASON", "VERSION"]]
-        for port in ports:
-            service = view(port)
-            rows.append([f"{port.port}/{port.proto}", port.state.value, service.column,
-                         port.reason, service.version_column])
-        return _with_scripts(ports, table(rows))
-    rows = [["PORT", "STATE", "SERVICE", "VERSION"]]
+    with a REASON column before VERSION (``--reason``). After each port's row, the output of
+    its plugins and, with ``notes``, its notes (rows that span the table: they take no part in
+    its widths)."""
+    rows = [["PORT", "STATE", "SERVICE", *(["REASON"] if reason else []), "VERSION"]]
     for port in ports:
         service = view(port)
         rows.append([f"{port.port}/{port.proto}", port.state.value, service.column,
-                     service.version_column])
-    return _with_scripts(ports, table(rows))
-
-
-def _with_scripts(ports: Sequence[PortResult], lines: list[str]) -> list[str]:
-    """The table's lines with each port's script outputs after its line."""
-    if not any(p.scripts for p in ports):
+                     *([port.reason] if reason else []), service.version_column])
+    lines = table(rows)
+    if not notes and not any(p.scripts for p in ports):
         return lines
     out = lines[:1]
     for port, line in zip(ports, lines[1:], strict=True):
         out.append(line)
-        out.extend(script_lines(script) for script in port.scripts if script.output)
+        for script in port.scripts:
+            if script.output:
+                out.extend(script_lines(script.id, script.output))
+        if notes and port.notes:
+            out.extend(script_lines(NOTES_ID, notes_output(port.notes)))
     return out
 
 
-def script_lines(script: ScriptOutput) -> str:
-    """Nmap's ``formatScriptOutput``: ``| id: first line`` … ``|_last line``, the output's
-    unprintable characters escaped as ``\\xHH``."""
-    lines = escape_for_screen(script.output).split("\n")
-    if len(lines) > 1 and lines[-1] == "":  # a final line break ends the last line, as in Nmap
+def script_lines(script: str, output: str) -> list[str]:
+    """Nmap's ``formatScriptOutput``: ``| id: first line``, ``| next``, …, ``|_last``, the
+    output's bytes outside printable ASCII, tab and line break written as ``\\xHH``; a final
+    line break ends the last line, as in Nmap."""
+    lines = screen(output).split("\n")
+    if len(lines) > 1 and lines[-1] == "":
         lines.pop()
-    return "\n".join(("|_" if i == len(lines) - 1 else "| ") + (f"{script.id}: " if i == 0 else "")
-                     + line for i, line in enumerate(lines))
+    return [("| " if i < len(lines) - 1 else "|_") + (f"{script}: " if i == 0 else "") + line
+            for i, line in enumerate(lines)]
 
 
-def escape_for_screen(text: str) -> str:
-    """Nmap's ``escape_for_screen``: characters other than printable ASCII, tab and newline
-    become ``\\xHH``."""
-    return "".join(c if " " <= c <= "~" or c in "\t\n" else
-                   "".join(f"\\x{b:02X}" for b in c.encode("utf-8")) for c in text)
+def screen(text: str) -> str:
+    """Nmap's ``escape_for_screen`` (on the text's UTF-8 bytes)."""
+    return "".join(chr(b) if b in (9, 10) or 0x20 <= b <= 0x7E else f"\\x{b:02X}"
+                   for b in text.encode("utf-8", "replace"))
 
 
 def table(rows: Sequence[Sequence[str]]) -> list[str]:
@@ -332,6 +342,11 @@ class TextWriter:
         if shown(host, self.info):
             self._write(host_report(host, verbose=self.info.verbose, reason=self.info.reason,
                                     open_only=self.info.open_only))
+
+    def status(self, report: Status) -> None:
+        """A status report (a keypress, ``--stats-every``): on the screen only, as Nmap."""
+        if not self.file:
+            self._write(status_lines(report))
 
     def finish(self, info: ScanInfo | None = None) -> None:
         """The footer; ``info`` (with ``end`` set) replaces the one given at the start."""

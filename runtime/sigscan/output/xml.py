@@ -14,6 +14,11 @@
   attributes in Nmap's order: name, product, version, extrainfo, hostname, ostype, devicetype,
   servicefp (with its ``\\nSF:`` breaks removed), tunnel, method, conf; then one ``<cpe>`` per
   CPE (2.2, as Nmap). No ``<service>`` when there is no name, fingerprint or tunnel.
+- With ``-v`` (``verbose``), a port's notes (the certificate subject, what the engine noted) as
+  a ``<script id="sigscan-notes">`` after its ``<service>``, where Nmap puts script output (the
+  DTD gives ``<service>`` no place for them): the text in ``output``, one ``<elem>`` per note.
+- ``<debugging level>`` is the scan's debug level; ``<taskprogress>`` elements (a keypress,
+  ``--stats-every``) come between hosts, as Nmap writes them (:func:`taskprogress_element`).
 - Escaping as Nmap's ``xml_write_escaped``: ``< > & " '``, a ``-`` after a ``-`` as ``&#45;``,
   control characters and non-ASCII as ``&#x..;`` (control characters XML 1.0 forbids become
   U+FFFD).
@@ -25,13 +30,16 @@ from collections.abc import Iterable
 
 from sigscan.engine.results import HostResult, PortResult, ScanInfo
 from sigscan.output.common import (
+    NOTES_ID,
     TextStream,
     all_ports,
     ctime,
     hosts_summary,
     ignored_states,
+    notes_output,
     possibly_open,
 )
+from sigscan.output.progress import Status
 from sigscan.output.service import ServiceView, view
 from sigscan.scanning.ports import compact
 
@@ -109,7 +117,7 @@ def document_start(info: ScanInfo, *, stylesheet: str | None = STYLESHEET) -> st
                 ("type", kind), ("protocol", proto), ("numservices", len(ports)),
                 ("services", compact(ports))]) + "/>")
     lines.append(f'<verbose level="{info.verbose}"/>')
-    lines.append('<debugging level="0"/>')
+    lines.append(f'<debugging level="{info.debugging}"/>')
     return "\n".join(lines) + "\n"
 
 
@@ -165,18 +173,38 @@ def ports_element(ports: list[PortResult], *, verbose: int = 0, open_only: bool 
             ("ports", compact(group.ports))]) + "/>\n" for group in item.groups)
         parts.append("</extraports>\n")
     hidden = {item.state for item in ignored}
-    parts.extend(port_element(port) for port in ports if port.state not in hidden)
+    parts.extend(port_element(port, notes=verbose > 0) for port in ports if port.state not in hidden)
     parts.append("</ports>\n")
     return "".join(parts)
 
 
-def port_element(port: PortResult) -> str:
-    """One ``<port>`` with its ``<state>`` and ``<service>``, and its line break."""
+def port_element(port: PortResult, *, notes: bool = False) -> str:
+    """One ``<port>`` with its ``<state>`` and ``<service>`` (and with ``notes`` its notes),
+    and its line break."""
     state = _attrs([("state", port.state.value), ("reason", port.reason), ("reason_ttl", 0)])
     head = _attrs([("protocol", port.proto), ("portid", port.port)])
     scripts = "".join(f"<script{_attrs([('id', s.id), ('output', s.output)])}/>"
                       for s in port.scripts)
-    return f"<port{head}><state{state}/>{service_element(view(port))}{scripts}</port>\n"
+    said = notes_element(port.notes) if notes else ""
+    return f"<port{head}><state{state}/>{service_element(view(port))}{scripts}{said}</port>\n"
+
+
+def notes_element(notes: tuple[str, ...]) -> str:
+    """``<script id="sigscan-notes" output="…"><elem>…</elem>…</script>``, or ``""`` without
+    notes; laid out as Nmap writes a script's output."""
+    if not notes:
+        return ""
+    elems = "".join(f"<elem>{escape(note)}</elem>\n" for note in notes)
+    return f"<script{_attrs([('id', NOTES_ID), ('output', notes_output(notes))])}>{elems}</script>"
+
+
+def taskprogress_element(report: Status) -> str:
+    """Nmap's ``<taskprogress>``: ``remaining`` and ``etc`` only with an estimate."""
+    attrs: list[tuple[str, object]] = [("task", report.task), ("time", int(report.time)),
+                                       ("percent", f"{report.percent:.2f}")]
+    if report.left is not None:
+        attrs += [("remaining", f"{report.left:.0f}"), ("etc", report.etc)]
+    return f"<taskprogress{_attrs(attrs)}/>\n"
 
 
 def service_element(service: ServiceView) -> str:
@@ -219,6 +247,10 @@ class XmlWriter:
         if shown(host, self.info):
             self._write(host_element(host, verbose=self.info.verbose,
                                      open_only=self.info.open_only))
+
+    def status(self, report: Status) -> None:
+        """A status report (a keypress, ``--stats-every``): its ``<taskprogress>``."""
+        self._write(taskprogress_element(report))
 
     def finish(self, info: ScanInfo | None = None) -> None:
         self.info = info or self.info

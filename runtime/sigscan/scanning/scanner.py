@@ -7,8 +7,10 @@ detection job at once, so detection overlaps discovery; UDP ports are queued as
 port is reported exactly once to ``on_port``: closed and filtered ports as the connect scan
 found them, the others when detection ends. ``on_host`` gets a :class:`HostResult` when all
 of a host's ports are done; ``on_note`` gets what ``-v`` says (a port judged without an answer
-from it, the parallelism the file descriptor limit allows). After a cancellation (Ctrl-C), :meth:`Scanner.unfinished` gives the
-hosts that were not reported, with the ports finished so far.
+from it, the parallelism the file descriptor limit allows); ``on_trace`` the engines' trace
+lines when the configuration asks for a trace. After a cancellation (Ctrl-C), :meth:`Scanner.unfinished` gives the
+hosts that were not reported, with the ports finished so far. :meth:`Scanner.progress` tells,
+at any moment of the run, how far it has got (:mod:`sigscan.scanning.progress`).
 """
 
 from __future__ import annotations
@@ -30,10 +32,11 @@ from sigscan.net.discovery import (
     RttEstimate,
     connect_scan,
 )
-from sigscan.net.driver import DEFAULT_MAX_PARALLEL, Driver, JobQueue, PortJob
+from sigscan.net.driver import DEFAULT_MAX_PARALLEL, Driver, JobQueue, PortJob, TraceSink
 from sigscan.net.pace import Pacer
 from sigscan.net.transport import Network
 from sigscan.scanning.ports import PortSpec
+from sigscan.scanning.progress import ScanProgress
 from sigscan.scanning.targets import Target
 
 DEFAULT_MAX_HOSTS = 16
@@ -141,6 +144,42 @@ class _Host:
                           ptr_name=self.target.ptr_name, timed_out=True)
 
 
+@dataclass(slots=True)
+class _Counts:
+    """What :meth:`Scanner.progress` reports, kept up to date as the scan goes (see
+    :class:`~sigscan.scanning.progress.ScanProgress` for each figure)."""
+
+    total: int = 0
+    hosts: int = 0
+    start: float = 0.0
+    done: int = 0
+    open: int = 0
+    hosts_done: int = 0
+    tcp_left: int = 0
+    tcp_seen: int = 0
+    tcp_open: int = 0
+    udp_left: int = 0
+    detected: int = 0
+    detection: float = 0.0  # seconds, summed over the detections finished
+
+    @classmethod
+    def of(cls, targets: Sequence[Target], ports: PortSpec, start: float) -> _Counts:
+        """The counts of a scan about to start: each address once, with its own ports if it
+        names some (as :meth:`Scanner.run` scans it)."""
+        count = cls(start=start)
+        seen: set[str | None] = set()
+        for target in targets:
+            if target.address in seen:
+                continue
+            seen.add(target.address)
+            chosen = target.ports if target.ports is not None else ports
+            count.hosts += 1
+            count.total += len(chosen)
+            count.tcp_left += len(chosen.tcp)
+            count.udp_left += len(chosen.udp)
+        return count
+
+
 class Scanner:
     """Runs a scan of resolved targets (see the module's docstring)."""
 
@@ -148,21 +187,27 @@ class Scanner:
                  on_port: Callable[[PortResult], None] = lambda _: None,
                  on_host: Callable[[HostResult], None] = lambda _: None,
                  on_note: Callable[[str], None] = lambda _: None,
+                 on_trace: TraceSink | None = None,
                  network: Network | None = None) -> None:
         self.catalog, self.config, self.options = catalog, config, options
-        self.on_port, self.on_host, self.on_note = on_port, on_host, on_note
+        self.on_port, self.on_host, self.on_note, self.on_trace = on_port, on_host, on_note, on_trace
         self.network = network or Network()
         self._hosts: dict[str, _Host] = {}
+        self._count = _Counts()
+        self._driver: Driver | None = None
+        self._jobs: JobQueue | None = None
 
     async def run(self, targets: Sequence[Target], ports: PortSpec) -> None:
         """Scan every target (each with its own ports if it names some, else ``ports``)."""
         loop = asyncio.get_running_loop()
+        self._count = _Counts.of(targets, ports, loop.time())
         config = replace(self.config, unix_time=time.time(), unix_time_clock=loop.time())
         options = self._fitted(rate_parallelism(self.options))
-        driver = Driver(self.catalog, config, network=self.network,
-                        max_parallel=options.max_parallel,
-                        max_host_parallel=options.max_host_parallel)
-        jobs = driver.queue()
+        driver = self._driver = Driver(self.catalog, config, network=self.network,
+                                       max_parallel=options.max_parallel,
+                                       max_host_parallel=options.max_host_parallel,
+                                       on_trace=self.on_trace)
+        jobs = self._jobs = driver.queue()
         connects = asyncio.Semaphore(options.discovery_parallel)
         hosts = asyncio.Semaphore(self.options.max_hosts)
         pace = Pace(options.connect_timeout, options.retries, options.pacer())
@@ -201,6 +246,22 @@ class Scanner:
                      f"ports in detection at once{cut}")
         return fitted
 
+    def progress(self, now: float | None = None) -> ScanProgress:
+        """How far the scan has got (``now`` on the event loop's clock, by default the loop's
+        time): a snapshot, cheap whatever the scan's size, for progress lines and estimates."""
+        count, driver = self._count, self._driver
+        if driver is None or self._jobs is None:
+            return ScanProgress(total=count.total, hosts=count.hosts)
+        if now is None:
+            now = asyncio.get_running_loop().time()
+        return ScanProgress(
+            elapsed=max(now - count.start, 0.0), total=count.total, done=count.done,
+            open=count.open, hosts=count.hosts, hosts_started=len(self._hosts),
+            hosts_done=count.hosts_done, detecting=tuple(driver.waits(now)),
+            queued=len(self._jobs), parallel=driver.max_parallel, tcp_left=count.tcp_left,
+            tcp_seen=count.tcp_seen, tcp_open=count.tcp_open, udp_left=count.udp_left,
+            mean_detection=count.detection / count.detected if count.detected else None)
+
     def unfinished(self) -> list[HostResult]:
         """Hosts not reported yet that have finished ports (after an interruption)."""
         return [host.result() for host in self._hosts.values()
@@ -226,6 +287,7 @@ class Scanner:
         for port in host.ports.udp:
             jobs.put(PortJob(host.address, port, Proto.UDP, PortState.OPEN_FILTERED, "no-response",
                              host.target.hostname, host.rtt.srtt))
+            self._count.udp_left -= 1
         host.discovered = True
         self._check(host)
 
@@ -249,7 +311,11 @@ class Scanner:
             return
         if status.note is not None:
             self.on_note(f"{host.address} port {status.port}/tcp: {status.note}")
+        self._count.tcp_left -= 1
+        self._count.tcp_seen += 1
         if status.state is PortState.OPEN:
+            self._count.tcp_open += 1
+            self._count.open += 1
             if status.rtt is not None:
                 host.rtt.add(status.rtt)
             jobs.put(PortJob(host.address, status.port, Proto.TCP, PortState.OPEN, status.reason,
@@ -264,15 +330,21 @@ class Scanner:
             return
         result = host.named(result)
         host.results.append(result)
+        self._count.detected += 1
+        self._count.detection += result.elapsed
+        if result.proto == "udp" and result.state is PortState.OPEN:
+            self._count.open += 1
         self._done(host, result)
 
     def _done(self, host: _Host, result: PortResult) -> None:
         host.outstanding -= 1
+        self._count.done += 1
         self.on_port(host.named(result))
         self._check(host)
 
     def _check(self, host: _Host) -> None:
         if host.discovered and host.outstanding == 0 and not host.reported:
+            self._count.hosts_done += 1
             host.reported = True
             if host.timer is not None:
                 host.timer.cancel()
