@@ -134,7 +134,7 @@ def test_compact_and_frequency() -> None:
 
 def test_service_table_lookups() -> None:
     assert SMALL.name(22, "tcp") == "ssh"  # first entry wins
-    assert SMALL.name(1, "tcp") is None and SMALL.listed(1, "tcp")  # 'unknown' is no name
+    assert SMALL.name(1, "tcp") == "unknown" and SMALL.listed(1, "tcp")  # Nmap writes it as a name
     assert SMALL.name(9999, "tcp") is None and not SMALL.listed(9999, "tcp")
 
 

@@ -99,7 +99,7 @@ def test_config_validation() -> None:
 
 def test_catalog_table_names_and_exclude(tiny: Catalog) -> None:
     assert tiny.table_name(7, Proto.TCP) == "echo"
-    assert tiny.table_name(4000, Proto.TCP) is None  # "unknown" is no name
+    assert tiny.table_name(4000, Proto.TCP) == "unknown"  # a name, as Nmap's XML writes it
     assert tiny.table_name(4443, Proto.TCP) == "webby"  # the first entry wins
     assert tiny.table_name(7, Proto.UDP) is None
     assert tiny.excluded(9100, Proto.TCP) and not tiny.excluded(9100, Proto.UDP)

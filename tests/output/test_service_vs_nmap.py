@@ -184,17 +184,20 @@ def scans(built: dict[tuple[str, str], Path], tmp_path_factory: pytest.TempPathF
             return any(probable(p, port, tls) for p in catalog.probes[Proto.TCP]
                        for tls in (False, True))
 
-        def named(port: int) -> bool:
-            return table.name(port, "tcp") is not None
+        def named(port: int) -> bool | None:
+            """True: a name; False: not listed; None: listed as ``unknown``."""
+            name = table.name(port, "tcp")
+            return None if name == "unknown" else name is not None
 
         held: dict[str, socket.socket] = {}
         high = iter(range(20000, 60000))
         for key, is_named in (("ssh", False), ("vmware", False), ("junk", False),
-                              ("silent", True), ("closed", True), ("closed_unnamed", False)):
+                              ("silent", True), ("closed", True), ("closed_unnamed", False),
+                              ("closed_unknown", None)):
             held[key] = pick(high, lambda p, n=is_named: not listed(p) and named(p) is n)
         held["tls"] = pick(iter(TLS_PORTS), lambda p: True)
     ports = {key: sock.getsockname()[1] for key, sock in held.items()}
-    for key in ("closed", "closed_unnamed"):
+    for key in ("closed", "closed_unnamed", "closed_unknown"):
         held.pop(key).close()  # nothing listens there now
 
     ca = trustme.CA()
@@ -297,6 +300,7 @@ def test_the_scan_has_every_case(scans: Scans) -> None:
     for key in ("silent", "closed"):
         assert nmap[p[key]] is not None and nmap[p[key]]["method"] == "table", key
     assert nmap[p["closed_unnamed"]] is None
+    assert nmap[p["closed_unknown"]] == {"name": "unknown", "method": "table", "conf": "3", "cpe": []}
     cells = columns(scans.nmap.normal)
     assert cells[p["silent"]][0].endswith("?") and cells[p["tls"]][0] == "ssl/http"
 

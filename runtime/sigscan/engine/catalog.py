@@ -62,9 +62,10 @@ class Catalog:
         return cls(bundle)
 
     def table_name(self, port: int, proto: Proto) -> str | None:
-        """The ``nmap-services`` name of the port (None when absent or ``unknown``)."""
-        name = self._names.get((proto.value, port))
-        return None if name is None or name == "unknown" else name
+        """The ``nmap-services`` name of the port (None when absent). A port listed as
+        ``unknown`` keeps that name: Nmap writes ``<service name="unknown" method="table">``
+        for it, where an unlisted port gets no ``<service>``."""
+        return self._names.get((proto.value, port))
 
     def excluded(self, port: int, proto: Proto) -> bool:
         """Whether ``Exclude`` removes the port from probing (no prefix: every protocol)."""

@@ -119,9 +119,10 @@ class ServiceTable:
         return cls(bundle.services())
 
     def name(self, port: int, proto: str) -> str | None:
-        """The port's name, None when absent or ``unknown`` (Nmap prints ``unknown`` then)."""
+        """The port's name, None when absent (a port listed as ``unknown`` keeps that name, as
+        in Nmap's XML)."""
         entry = self._entries.get((proto, port))
-        return None if entry is None or entry.name == "unknown" else entry.name
+        return None if entry is None else entry.name
 
     def listed(self, port: int, proto: str) -> bool:
         return (proto, port) in self._entries
