@@ -32,10 +32,9 @@ class EngineConfig:
     capped to ``max(fast_min_wait, fast_rtt_factor * rtt)``. ``fast_spec_delay`` and
     ``fast_spec_rtt_factor``: FAST opens its second connection (the probe Nmap sends after NULL)
     ``max(fast_spec_delay, fast_spec_rtt_factor * rtt)`` after the NULL connection is up, and only
-    if no banner came by then (a banner makes that connection useless). ``rpc_grind``: run the SunRPC
-    grinder on ports identified as ``rpcbind`` (intensity 7 and above, as Nmap's rpc-grind.nse);
-    ``rpc_timeout`` is its wait per call. ``plugins``: the version plugins to run after the probe
-    phase (:mod:`sigscan.engine.scripts`; :func:`sigscan.plugins.selected` picks them)."""
+    if no banner came by then (a banner makes that connection useless). ``plugins``: the version
+    plugins to run after the probe phase (:mod:`sigscan.engine.scripts`;
+    :func:`sigscan.plugins.selected` picks them)."""
 
     intensity: int = 7
     profile: Profile = Profile.NMAP
@@ -51,8 +50,6 @@ class EngineConfig:
     fast_rtt_factor: float = 8.0
     fast_spec_delay: float = 0.01
     fast_spec_rtt_factor: float = 2.0
-    rpc_grind: bool = True
-    rpc_timeout: float = 5.0
     plugins: tuple[Plugin, ...] = ()
 
     def __post_init__(self) -> None:

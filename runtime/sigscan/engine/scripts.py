@@ -414,7 +414,7 @@ class Detection:
         view = PortView(result.host, result.port, result.proto, result.state, result.reason,
                         result.service or NO_SERVICE, intensity=self._config.intensity,
                         excluded=self._catalog.excluded(result.port, Proto(result.proto)),
-                        hostname=self.hostname)
+                        hostname=self.hostname, rpc_programs=self._catalog.rpc)
         self._view = view
         notes: list[str] = []
         for plugin in self.plugins:
