@@ -1,6 +1,7 @@
 """``sigscan scan`` over every harness endpoint, started in the background.
 
-One ``sigscan scan --profile P -oX - -p PORT [-sU] 127.0.0.1`` per endpoint and profile, run
+One ``sigscan scan --profile P --plugin-output -oX - -p PORT [-sU] 127.0.0.1`` per endpoint and
+profile, run
 where the daemons are (``Harness.argv``), several at a time. They start before Nmap's reference
 runs (the ``nmap_reference`` fixture asks for them first), so that the two wait on the services
 at the same time: a UDP service that Nmap 7.93 has no probe for (coturn's STUN, strongSwan's
@@ -38,8 +39,8 @@ class ScanRun:
 
 def sigscan_argv(bundle: Path, profile: str, endpoint: Endpoint) -> list[str]:
     udp = ["-sU"] if endpoint.proto is Proto.UDP else []
-    return [str(SIGSCAN), "scan", "--bundle", str(bundle), "--profile", profile, "-oX", "-",
-            "-p", str(endpoint.port), *udp, "127.0.0.1"]
+    return [str(SIGSCAN), "scan", "--bundle", str(bundle), "--profile", profile, "--plugin-output",
+            "-oX", "-", "-p", str(endpoint.port), *udp, "127.0.0.1"]
 
 
 def scan(harness: Harness, argv: list[str]) -> ScanRun:

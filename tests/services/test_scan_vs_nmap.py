@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import pytest
 
+from sigscan.plugins import names as plugin_names
 from tests.services.daemons import ENDPOINTS, Endpoint
 from tests.services.nmap_reference import Reference, parse_xml
 from tests.services.sigscan_runs import PROFILES, SCAN_TIMEOUT, Background, ScanRun
@@ -48,3 +49,31 @@ def test_scan_matches_nmap(endpoint: Endpoint, profile: str, nmap_reference: Ref
     assert got.state == "open", command
     assert got.normalized() == reference.normalized(), (
         f"{command}: sigscan says {got.summary()!r}, nmap says {reference.summary()!r}")
+
+
+@pytest.mark.parametrize("profile", PROFILES)
+@pytest.mark.parametrize("endpoint", ENDPOINTS, ids=lambda e: e.key)
+def test_plugin_output_matches_nmap(endpoint: Endpoint, profile: str, nmap_reference: Reference,
+                                    sigscan_runs: dict[tuple[str, str], ScanRun]) -> None:
+    """The output of every script sigscan has a plugin for (``rpcinfo`` on rpcbind,
+    ``ike-version`` on strongSwan…) is Nmap's, character for character (``--script version``
+    and ``--plugin-output``); scripts sigscan does not mirror are left out of Nmap's side."""
+    mirrored = set(plugin_names())
+    want = {k: v for k, v in nmap_reference.verdicts[(endpoint.proto, endpoint.port)].scripts
+            if k in mirrored}
+    run = sigscan_runs[(profile, endpoint.key)]
+    scanned = parse_xml(run.stdout) if run.returncode == 0 else {}
+    got = scanned.get((endpoint.proto, endpoint.port))
+    assert got is not None, " ".join(run.argv)
+    assert dict(got.scripts) == want, " ".join(run.argv)
+
+
+PRINTING = {("rpcbind-tcp", "rpcinfo"), ("rpcbind-udp", "rpcinfo"), ("ike", "ike-version")}
+
+
+def test_nmap_printed_what_the_plugins_are_compared_with(nmap_reference: Reference) -> None:
+    """The comparison above is not empty: Nmap printed the mirrored scripts that print."""
+    mirrored = set(plugin_names())
+    printed = {(e.key, script) for e in ENDPOINTS
+               for script, _ in nmap_reference.verdicts[(e.proto, e.port)].scripts if script in mirrored}
+    assert printed >= PRINTING
