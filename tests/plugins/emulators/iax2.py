@@ -18,6 +18,7 @@ import struct
 from tests.plugins.emulators.base import udp
 
 PLUGINS = ("iax2-version",)
+SILENT = ("iax2-version",)  # it prints nothing: its effect is the name, see tests/plugins/test_iax2.py
 IAX, PING, PONG, INVAL, POKE = 0x06, 0x02, 0x03, 0x0A, 0x1E
 OUR_CALL = 0x1234  # the source call number this peer uses (15 bits)
 
