@@ -243,3 +243,88 @@ def test_parse_dump_versions_3_and_4_read_universal_addresses() -> None:
 ])
 def test_parse_dump_refuses_what_is_not_a_whole_list(message: bytes) -> None:
     assert parse_dump(message, 4) is None
+
+
+# -- rpcinfo ------------------------------------------------------------------------------------------
+
+
+def portmapper(entries: list[tuple[int, int, bytes, bytes]], *, versions: tuple[int, ...] = (2, 3, 4),
+               tcp: bool = True) -> Callable[[bytes], Sequence[Step]]:
+    """A portmapper answering DUMP in ``versions`` (PROG_MISMATCH 2-2 otherwise) with
+    ``entries`` (program, version, netid, universal address); version 2 gets them as pmap
+    entries. Other calls get PROG_UNAVAIL."""
+
+    def answer(message: bytes) -> Sequence[Step]:
+        body = message[4:] if tcp else message
+        if len(body) < 24:
+            return ()
+        xid, _mtype, _rpcvers, prog, vers, proc = struct.unpack_from(">6I", body)
+        head = struct.pack(">5I", xid, 1, 0, 0, 0)
+        if prog != PORTMAPPER or proc != 4:
+            reply = head + struct.pack(">I", 1)
+        elif vers not in versions:
+            reply = head + struct.pack(">3I", 2, min(versions), max(versions))
+        else:
+            reply = head + struct.pack(">I", 0)
+            for program, version, netid, addr in entries:
+                if vers == 2:
+                    if netid in (b"tcp", b"udp"):
+                        port = int(addr.split(b".")[-2]) * 256 + int(addr.split(b".")[-1])
+                        reply += struct.pack(">5I", 1, program, version,
+                                             6 if netid == b"tcp" else 17, port)
+                    continue
+                reply += struct.pack(">3I", 1, program, version) + _xdr(netid) + _xdr(addr) + _xdr(b"0")
+            reply += struct.pack(">I", 0)
+        return (send(struct.pack(">I", 0x80000000 | len(reply)) + reply if tcp else reply),)
+
+    return answer
+
+
+RPCBIND_ENTRIES = [(PORTMAPPER, v, netid, addr) for v in (4, 3, 2)
+                   for netid, addr in ((b"tcp", b"0.0.0.0.0.111"), (b"udp", b"0.0.0.0.0.111"),
+                                       (b"tcp6", b"::.0.111"), (b"local", b"/run/rpcbind.sock"))]
+MOUNTD_ENTRIES = [(MOUNTD, v, b"tcp", b"0.0.0.0.189.19") for v in (3, 1)]
+
+
+def test_rpcinfo_prints_the_list_and_labels_its_own_port(nmaplike: Catalog) -> None:
+    from sigscan.plugins import rpcinfo
+
+    server = Server(Behaviour(answer=portmapper(RPCBIND_ENTRIES + MOUNTD_ENTRIES)))
+    result, _ = scan(nmaplike, server, 111, plugins=(rpcinfo.PLUGIN,))
+    svc = result.service
+    assert svc is not None
+    assert (svc.name, svc.version, svc.extrainfo, svc.method) == ("rpcbind", "2-4", "RPC #100000",
+                                                                  Method.PROBED)
+    assert [(s.id, s.output) for s in result.scripts] == [("rpcinfo", (
+        "\n  program version    port/proto  service\n"
+        "  100000  2,3,4        111/tcp   rpcbind\n"
+        "  100000  2,3,4        111/tcp6  rpcbind\n"
+        "  100000  2,3,4        111/udp   rpcbind\n"
+        "  100005  1,3        48403/tcp   mountd\n"))]
+    assert any("lists other ports, not relabelled here: 111/udp, 48403/tcp" in n for n in result.notes)
+
+
+def test_rpcinfo_falls_back_to_version_2(nmaplike: Catalog) -> None:
+    from sigscan.plugins import rpcinfo
+
+    server = Server(Behaviour(answer=portmapper(RPCBIND_ENTRIES, versions=(2,), tcp=False)))
+    result, fake = scan(nmaplike, server, 111, Proto.UDP, plugins=(rpcinfo.PLUGIN,))
+    assert [s.output for s in result.scripts] == [
+        "\n  program version    port/proto  service\n"
+        "  100000  2,3,4        111/tcp   rpcbind\n"
+        "  100000  2,3,4        111/udp   rpcbind\n"]
+    dumps = [m for c in connects(fake)[-3:] for m in fake.connections[c[1]].messages]
+    assert [struct.unpack_from(">I", m, 16)[0] for m in dumps] == [4, 3, 2]
+
+
+@pytest.mark.parametrize("reply", [b"\x80\x00\x00\x04abcd", b"\xff" * 40, b""])
+def test_rpcinfo_on_a_reply_that_is_no_dump_prints_nothing(nmaplike: Catalog, reply: bytes) -> None:
+    from sigscan.plugins import rpcinfo
+
+    def answer(message: bytes) -> Sequence[Step]:
+        dump = len(message) >= 28 and struct.unpack_from(">I", message, 24)[0] == 4
+        return (send(reply),) if reply and dump else ()
+
+    result, _ = scan(nmaplike, Server(Behaviour(answer=answer)), 111, plugins=(rpcinfo.PLUGIN,))
+    assert result.scripts == ()
+    assert not any("failed" in n for n in result.notes), result.notes
