@@ -3,11 +3,12 @@
 
 Every daemon runs inside the harness's network namespace (:mod:`tests.services.netns`) on its
 standard port (OpenSSH on 2222, a non-standard one), bound to 127.0.0.1 by its own config.
-rpcbind cannot be told where to listen (``-h 127.0.0.1`` crashes in Debian 12), so a small
-``LD_PRELOAD`` library compiled now (``bind_loopback.c``) turns its wildcard binds into loopback
-ones. rpcbind and sshd also get a private tmpfs on ``/run`` (their lock file, socket and privsep
-folder live there), mounted in the mount namespace ``ip netns exec`` makes for each command, so
-nothing of theirs is written to the machine's ``/run``.
+rpcbind cannot be told where to listen (``-h 127.0.0.1`` crashes in Debian 12), nor can
+strongSwan's charon, so a small ``LD_PRELOAD`` library compiled now (``bind_loopback.c``) turns
+their wildcard binds into loopback ones. rpcbind, charon and sshd also get a private tmpfs on
+``/run`` (their lock file, pid file, socket and privsep folder live there), mounted in the mount
+namespace ``ip netns exec`` makes for each command, so nothing of theirs is written to the
+machine's ``/run``.
 
 Each program is taken from the machine's own package, else from the private root where
 ``scripts/setup.sh`` unpacks a package that apt could install only by replacing one the machine
