@@ -25,6 +25,7 @@ from sigscan.bundle.loader import Bundle
 from sigscan.engine import Catalog, EngineConfig, Profile
 from sigscan.engine.results import PortResult
 from sigscan.net.driver import DEFAULT_MAX_PARALLEL
+from sigscan.plugins import selected
 from sigscan.scanning.plan import bundle_error, port_spec, ready_catalog, resolve_targets
 from sigscan.scanning.ports import MAX_PORT, PROTOCOLS, PortSpec, PortSpecError, ServiceTable
 from sigscan.scanning.scanner import Scanner, ScanOptions
@@ -41,7 +42,9 @@ async def scan(targets: str | Iterable[str], ports: str | int | Iterable[int], *
                max_host_parallel: int | None = None) -> AsyncIterator[PortResult]:
     """See :func:`sigscan.scan` (docs/api.md). Arguments are checked at the first step of the
     iteration, before any packet is sent."""
-    config = EngineConfig(intensity=intensity, profile=_profile(profile))
+    chosen = _profile(profile)
+    # the profile's version plugins, as the command runs them (rpc-grind among them)
+    config = EngineConfig(intensity=intensity, profile=chosen, plugins=selected(chosen))
     options = ScanOptions(max_parallel=_at_least_one("max_parallel", max_parallel) or DEFAULT_MAX_PARALLEL,
                           max_host_parallel=_at_least_one("max_host_parallel", max_host_parallel))
     scanned = _protocols(protocols)
