@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from sigscan.engine.catalog import Catalog
 from sigscan.engine.config import EngineConfig
 from sigscan.engine.events import Proto
+from sigscan.engine.plugin import Plugin
 from sigscan.engine.port import PortEngine
 from sigscan.engine.results import PortResult, PortState
+from sigscan.engine.scripts import Detection
 from sigscan.testing.fake import FakeTransport, Server
 
 HOST = "127.0.0.1"
@@ -16,13 +19,15 @@ HOST = "127.0.0.1"
 
 def scan(catalog: Catalog, server: Server, port: int, proto: Proto = Proto.TCP, *,
          state: PortState = PortState.OPEN, net_rtt: float = 0.001,
-         **config: Any) -> tuple[PortResult, FakeTransport]:
-    """Run one engine against ``server`` on the fake network; the result and the transport."""
+         plugins: Sequence[Plugin] = (), **config: Any) -> tuple[PortResult, FakeTransport]:
+    """Run one engine against ``server`` on the fake network (then ``plugins``, as a scan runs
+    them: :class:`~sigscan.engine.scripts.Detection`); the result and the transport."""
     fake = FakeTransport(server, rtt=net_rtt)
     engine = PortEngine(catalog, HOST, port, proto, state=state,
                         config=EngineConfig(**config))
-    result = fake.run(engine)
-    assert engine.done and engine.result is result
+    detection = Detection(engine, plugins) if plugins else engine
+    result = fake.run(detection)
+    assert detection.done and detection.result is result
     return result, fake
 
 

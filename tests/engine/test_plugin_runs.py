@@ -260,3 +260,23 @@ def test_without_a_matching_rule_the_probe_result_is_reported_as_is(small: Small
     both = FakeTransport(server).run(Detection(
         PortEngine(catalog, "127.0.0.1", 7000, Proto.TCP, config=CONFIG), (NEVER,)))
     assert replace(both, elapsed=0.0) == replace(plain, elapsed=0.0)
+
+
+def test_plugin_steps_are_traced_only_when_tracing() -> None:
+    from sigscan.engine.config import TraceLevel
+    from sigscan.engine.events import Trace
+
+    def lines(config: EngineConfig) -> list[str]:
+        run = PluginRun(_plugin(banner_plugin), VIEW, proto=Proto.TCP, first_conn=FIRST_CONN,
+                        config=config, unix_offset=0.0)
+        actions = [*run.start(0.0), *run.feed(Connected(FIRST_CONN, 0.5)),
+                   *run.feed(Data(FIRST_CONN, 0.7, b"World\r\n"))]
+        return [a.text for a in actions if isinstance(a, Trace)]
+
+    assert lines(CONFIG) == []
+    traced = lines(EngineConfig(trace=TraceLevel.EVENTS))
+    assert traced[0] == "NSE: Starting test-plugin against 127.0.0.1:80."
+    assert traced[-1] == "NSE: Finished test-plugin against 127.0.0.1:80."
+    assert "NSE: [test-plugin 127.0.0.1:80] sending 7 bytes on connection 1048576" in traced
+    assert "NSE: [test-plugin 127.0.0.1:80] read 7 bytes, data" in traced
+    assert any("sets the version (hardmatched): http |World|" in line for line in traced)

@@ -3,11 +3,12 @@
 
 Every daemon runs inside the harness's network namespace (:mod:`tests.services.netns`) on its
 standard port (OpenSSH on 2222, a non-standard one), bound to 127.0.0.1 by its own config.
-rpcbind cannot be told where to listen (``-h 127.0.0.1`` crashes in Debian 12), so a small
-``LD_PRELOAD`` library compiled now (``bind_loopback.c``) turns its wildcard binds into loopback
-ones. rpcbind and sshd also get a private tmpfs on ``/run`` (their lock file, socket and privsep
-folder live there), mounted in the mount namespace ``ip netns exec`` makes for each command, so
-nothing of theirs is written to the machine's ``/run``.
+rpcbind cannot be told where to listen (``-h 127.0.0.1`` crashes in Debian 12), nor can
+strongSwan's charon, so a small ``LD_PRELOAD`` library compiled now (``bind_loopback.c``) turns
+their wildcard binds into loopback ones. rpcbind, charon and sshd also get a private tmpfs on
+``/run`` (their lock file, pid file, socket and privsep folder live there), mounted in the mount
+namespace ``ip netns exec`` makes for each command, so nothing of theirs is written to the
+machine's ``/run``.
 
 Each program is taken from the machine's own package, else from the private root where
 ``scripts/setup.sh`` unpacks a package that apt could install only by replacing one the machine
@@ -62,10 +63,16 @@ MEMCACHED = Endpoint("memcached", Proto.TCP, 11211)
 RPCBIND_TCP = Endpoint("rpcbind-tcp", Proto.TCP, 111)
 RPCBIND_UDP = Endpoint("rpcbind-udp", Proto.UDP, 111)
 SNMP = Endpoint("snmp", Proto.UDP, 161)
+STUN = Endpoint("stun", Proto.UDP, 3478)  # coturn
+IKE = Endpoint("ike", Proto.UDP, 500)  # strongSwan's charon
+PPTP = Endpoint("pptp", Proto.TCP, 1723)  # pptpd
+MURMUR_TCP = Endpoint("murmur-tcp", Proto.TCP, 64738)  # mumble-server's murmurd
+MURMUR_UDP = Endpoint("murmur-udp", Proto.UDP, 64738)
 
 ENDPOINTS: tuple[Endpoint, ...] = (
     SSH, HTTP, HTTPS, SMTP, SMTPS, FTP, REDIS, DNS_TCP, DNS_UDP, MEMCACHED, RPCBIND_TCP,
     RPCBIND_UDP, SNMP,
+    STUN, IKE, PPTP, MURMUR_TCP, MURMUR_UDP,
 )
 
 
@@ -115,6 +122,11 @@ PROGRAMS: dict[str, Program] = {
     "ip": Program("/usr/sbin/ip", "iproute2"),
     "ss": Program("/usr/bin/ss", "iproute2"),
     "nmap": Program("/usr/bin/nmap", "nmap"),
+    "turnserver": Program("/usr/bin/turnserver", "coturn"),
+    "charon": Program("/usr/lib/ipsec/charon", "strongswan-charon"),
+    "swanctl": Program("/usr/sbin/swanctl", "strongswan-swanctl"),
+    "pptpd": Program("/usr/sbin/pptpd", "pptpd"),
+    "murmurd": Program("/usr/sbin/murmurd", "mumble-server"),
 }
 
 
@@ -430,6 +442,117 @@ key = {m.key}
     return Daemon("stunnel", (str(m.program("stunnel").path), str(config)), (SMTPS,))
 
 
+def coturn(m: Material) -> Daemon:
+    """coturn's STUN/TURN server on 3478 (UDP and TCP), no TLS/DTLS listener, no admin CLI, its
+    user database and pid file in the harness folder."""
+    folder = m.folder / "coturn"
+    folder.mkdir(parents=True, exist_ok=True)
+    return Daemon("coturn", (str(m.program("turnserver").path), "-n", "--listening-ip=127.0.0.1",
+                             f"--listening-port={STUN.port}", "--no-tls", "--no-dtls", "--no-cli",
+                             "--log-file=stdout", "--simple-log", f"--db={folder / 'turndb'}",
+                             f"--pidfile={folder / 'turnserver.pid'}"), (STUN,))
+
+
+def charon(m: Material) -> Daemon:
+    """strongSwan's IKE daemon with one IKEv1 connection (aggressive mode allowed, a PSK), so
+    that it answers Nmap's ike-version with an SA and its vendor IDs (``send_vendor_id``: its
+    strongSwan ID too). It binds the wildcard address (the preload library makes it loopback);
+    its pid file goes to a private ``/run``; the connection is loaded by ``swanctl`` as charon's
+    start script, over a vici socket in the harness folder."""
+    folder = m.folder / "charon"
+    vici = f"unix://{folder / 'charon.vici'}"
+    swanctl = _write(folder / "swanctl.conf", f"""\
+connections {{
+  ikev1 {{
+    version = 1
+    aggressive = yes
+    local_addrs = 127.0.0.1
+    proposals = aes256-sha1-modp1024,3des-sha1-modp1024,3des-md5-modp1024,des-md5-modp768
+    local {{
+      auth = psk
+      id = vpn.{CERT_NAME}
+    }}
+    remote {{
+      auth = psk
+    }}
+    children {{
+      net {{
+        local_ts = 127.0.0.1/32
+      }}
+    }}
+  }}
+}}
+secrets {{
+  ike-harness {{
+    secret = "sigscan-harness-psk"
+  }}
+}}
+""")
+    load = f"{m.program('swanctl').path} --load-all --uri {vici} --file {swanctl}"
+    config = _write(folder / "strongswan.conf", f"""\
+charon {{
+  port = {IKE.port}
+  port_nat_t = 4500
+  send_vendor_id = yes
+  install_routes = no
+  install_virtual_ip = no
+  filelog {{
+    stdout {{
+      default = 1
+    }}
+  }}
+  plugins {{
+    vici {{
+      socket = {vici}
+    }}
+  }}
+  start-scripts {{
+    load = {load}
+  }}
+}}
+""")
+    return Daemon("charon", (str(m.program("charon").path),), (IKE,),
+                  env=(("STRONGSWAN_CONF", str(config)), ("LD_PRELOAD", str(m.preload))),
+                  private_run=())
+
+
+def pptpd(m: Material) -> Daemon:
+    """pptpd on 127.0.0.1:1723 in the foreground (pppd is started only for a call)."""
+    folder = m.folder / "pptpd"
+    options = _write(folder / "options.pptpd", "name pptpd\n")
+    config = _write(folder / "pptpd.conf", f"option {options}\nlocalip 10.255.0.1\n"
+                                           "remoteip 10.255.0.2-9\n")
+    return Daemon("pptpd", (str(m.program("pptpd").path), "-f", "-c", str(config), "-l", "127.0.0.1",
+                            "-p", str(folder / "pptpd.pid")), (PPTP,))
+
+
+def murmurd(m: Material) -> Daemon:
+    """Mumble's server on 127.0.0.1:64738 (TCP control, UDP voice), running as the package's
+    user. Its ban of an address after failed handshakes (which Nmap's probes are) is made
+    certain: the first failure bans for an hour, so every scan of the TCP port after the first
+    connection sees the same server (one that closes at once), whatever ran before it."""
+    folder = m.folder / "murmurd"
+    folder.mkdir(parents=True, exist_ok=True)
+    owner = pwd.getpwnam("mumble-server")
+    os.chown(folder, owner.pw_uid, owner.pw_gid)
+    config = _write(folder / "murmur.ini", f"""\
+database={folder / "murmur.sqlite"}
+host=127.0.0.1
+port={MURMUR_TCP.port}
+ice=
+logfile=
+pidfile=
+uname=mumble-server
+registerName=
+autobanAttempts=1
+autobanTimeframe=3600
+autobanTime=3600
+""")
+    return Daemon("murmurd", (str(m.program("murmurd").path), "-fg", "-ini", str(config)),
+                  (MURMUR_TCP, MURMUR_UDP))
+
+
 DAEMONS: tuple[Callable[[Material], Daemon], ...] = (
     sshd, nginx, postfix, vsftpd, redis, dnsmasq, memcached, rpcbind, snmpd, stunnel,
+    coturn, charon, pptpd, murmurd,
 )

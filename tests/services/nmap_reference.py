@@ -1,7 +1,9 @@
 """The reference: the real ``nmap -sV`` over every harness port, and a parser of Nmap's XML.
 
 One TCP run and one UDP run (``-sU``, which needs root), each
-``nmap -sV --version-intensity 7 -n -Pn -oX - -p PORTS 127.0.0.1``: ``Reference.verdicts``.
+``nmap -sV --version-intensity 7 -n -Pn --script version -oX - -p PORTS 127.0.0.1``:
+``Reference.verdicts`` (``--script version`` runs the scripts ``-sV`` runs anyway, and makes Nmap
+write their output, which the plugins' outputs are compared with).
 
 ``-sV`` also runs Nmap's ``version``-category NSE scripts, and a few of them rewrite the verdict
 of the probes file (``rpcinfo`` on rpcbind, ``snmp-info`` on SNMP; nmap-semantics.md §12). So the
@@ -63,6 +65,7 @@ class PortVerdict:
     hostname: str = ""
     ostype: str = ""
     devicetype: str = ""
+    scripts: tuple[tuple[str, str], ...] = ()  # (script id, its output text), in document order
 
     def compared(self) -> dict[str, str]:
         """The fields the scan must reproduce exactly."""
@@ -110,15 +113,19 @@ def parse_xml(data: bytes | str) -> Verdicts:
             conf=attrs.get("conf", ""),
             cpe=tuple((c.text or "") for c in (() if service is None else service.iter("cpe"))),
             hostname=attrs.get("hostname", ""), ostype=attrs.get("ostype", ""),
-            devicetype=attrs.get("devicetype", ""))
+            devicetype=attrs.get("devicetype", ""),
+            scripts=tuple((x.attrib["id"], x.attrib.get("output", "")) for x in port.iter("script")))
     return verdicts
 
 
 def nmap_argv(proto: Proto, ports: Iterable[int], target: str = "127.0.0.1",
               no_scripts_datadir: str | None = None) -> list[str]:
-    """The reference command; with NO_SCRIPTS_DATADIR, ``--datadir`` that folder (see top)."""
+    """The reference command; with NO_SCRIPTS_DATADIR, ``--datadir`` that folder (see top);
+    without, ``--script version`` too, which runs the same scripts as ``-sV`` alone and makes
+    Nmap write their output."""
     scan = ["-sU"] if proto is Proto.UDP else []
-    datadir = [] if no_scripts_datadir is None else ["--datadir", no_scripts_datadir]
+    datadir = (["--script", "version"] if no_scripts_datadir is None
+               else ["--datadir", no_scripts_datadir])
     port_list = ",".join(str(p) for p in sorted(set(ports)))
     return [NMAP, *scan, "-sV", "--version-intensity", "7", "-n", "-Pn", *datadir, "-oX", "-",
             "-p", port_list, target]

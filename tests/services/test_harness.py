@@ -60,6 +60,13 @@ EXPECTED: dict[str, Expected] = {
     "rpcbind-tcp": Expected("rpcbind", "rpcbind", extrainfo=r"RPC #100000"),
     "rpcbind-udp": Expected("rpcbind", "rpcbind", extrainfo=r"RPC #100000"),
     "snmp": Expected("snmpd", "snmp", product=r"net-snmp"),
+    "stun": Expected("coturn", "stun", product=r"^Coturn-"),
+    "ike": Expected("charon", "isakmp", product=r"^strongSwan$"),
+    "pptp": Expected("pptpd", "pptp", product=r"^linux$"),
+    "murmur-tcp": Expected("murmurd", "murmur", product=r"^Murmur$", version_of="mumble-server",
+                           extrainfo=r"^control port; users: \d+"),
+    "murmur-udp": Expected("murmurd", "murmur", product=r"^Murmur$", version_of="mumble-server",
+                           extrainfo=r"^voice port; users: \d+"),
 }
 
 
@@ -99,7 +106,9 @@ def test_run_in_harness_reaches_the_daemons(run_in_harness: RunInHarness) -> Non
 
 
 # endpoint key -> the version-category NSE script that rewrites Nmap's probe-and-match verdict
-NSE_REWRITES = {"rpcbind-tcp": "rpcinfo", "rpcbind-udp": "rpcinfo", "snmp": "snmp-info"}
+NSE_REWRITES = {"rpcbind-tcp": "rpcinfo", "rpcbind-udp": "rpcinfo", "snmp": "snmp-info",
+                "stun": "stun-version", "ike": "ike-version", "pptp": "pptp-version",
+                "murmur-tcp": "murmur-version", "murmur-udp": "murmur-version"}
 
 
 def test_nmap_ran_once_per_protocol_with_and_without_version_scripts(nmap_reference: Reference) -> None:

@@ -5,73 +5,31 @@ the real ``nmap -sV`` run in the same session.
 Where one of Nmap's version-category NSE scripts rewrites the verdict of the probes file and
 sigscan does not do what that script does, the comparison is with Nmap's probe-and-match verdict
 (the same scan with those scripts off) and the script is named in ``WITHOUT_NSE``, as
-nmap-semantics.md §12 asks. rpcbind is not there: sigscan's SunRPC grinder does what
-``rpcinfo``/``rpc-grind`` do, so it is compared with plain ``nmap -sV``.
+nmap-semantics.md §12 asks. rpcbind, coturn, strongSwan and murmurd are not there: sigscan's
+plugins ``rpc-grind`` and ``rpcinfo``, ``stun-version``, ``ike-version`` and ``murmur-version``
+do what those scripts do, so they are compared with plain ``nmap -sV``.
 
-One ``sigscan scan --profile P -oX - -p PORT [-sU] 127.0.0.1`` per service and profile, run where
-the daemons are (``Harness.argv``), several at a time (they mostly wait on the services), once
-per session; each test compares one of them with Nmap's verdict for the same port.
+The scans are run by :mod:`tests.services.sigscan_runs`, in the background from the start of
+the session; each test compares one of them with Nmap's verdict for the same port.
 """
 
 from __future__ import annotations
 
-import subprocess
-import sys
-import time
-from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
-from pathlib import Path
-
 import pytest
 
+from sigscan.plugins import names as plugin_names
 from tests.services.daemons import ENDPOINTS, Endpoint
-from tests.services.harness import Harness
-from tests.services.netns import Proto
 from tests.services.nmap_reference import Reference, parse_xml
+from tests.services.sigscan_runs import PROFILES, SCAN_TIMEOUT, Background, ScanRun
 
-PROFILES = ("nmap", "fast")
-SCAN_TIMEOUT = 180.0  # seconds per sigscan run
-PARALLEL = 6  # sigscan runs at once
-SIGSCAN = Path(sys.executable).with_name("sigscan")
 # endpoint key -> the NSE script whose rewrite of Nmap's verdict sigscan does not reproduce
 WITHOUT_NSE = {"snmp": "snmp-info"}  # product "SNMPv1 server; net-snmp SNMPv3 server": SNMPv3 enterprise
 
 
-@dataclass(frozen=True)
-class ScanRun:
-    argv: tuple[str, ...]
-    returncode: int | None  # None: killed after SCAN_TIMEOUT
-    stdout: bytes
-    stderr: bytes
-    seconds: float
-
-
-def sigscan_argv(bundle: Path, profile: str, endpoint: Endpoint) -> list[str]:
-    udp = ["-sU"] if endpoint.proto is Proto.UDP else []
-    return [str(SIGSCAN), "scan", "--bundle", str(bundle), "--profile", profile, "-oX", "-",
-            "-p", str(endpoint.port), *udp, "127.0.0.1"]
-
-
-def _scan(harness: Harness, argv: list[str]) -> ScanRun:
-    began = time.monotonic()
-    try:
-        result = subprocess.run(harness.argv(argv), capture_output=True, timeout=SCAN_TIMEOUT,
-                                check=False)
-    except subprocess.TimeoutExpired as error:
-        return ScanRun(tuple(argv), None, error.stdout or b"", error.stderr or b"",
-                       time.monotonic() - began)
-    return ScanRun(tuple(argv), result.returncode, result.stdout, result.stderr,
-                   time.monotonic() - began)
-
-
 @pytest.fixture(scope="session")
-def sigscan_runs(harness: Harness, built: dict[tuple[str, str], Path]) -> dict[tuple[str, str], ScanRun]:
+def sigscan_runs(sigscan_background: Background) -> dict[tuple[str, str], ScanRun]:
     """Every (profile, endpoint key) scan, run once per session."""
-    bundle = built[("7.93", "db")]
-    jobs = [(profile, e) for profile in PROFILES for e in ENDPOINTS]
-    with ThreadPoolExecutor(max_workers=PARALLEL) as pool:
-        runs = list(pool.map(lambda job: _scan(harness, sigscan_argv(bundle, job[0], job[1])), jobs))
-    return {(profile, e.key): run for (profile, e), run in zip(jobs, runs, strict=True)}
+    return sigscan_background.results()
 
 
 @pytest.mark.parametrize("profile", PROFILES)
@@ -91,3 +49,31 @@ def test_scan_matches_nmap(endpoint: Endpoint, profile: str, nmap_reference: Ref
     assert got.state == "open", command
     assert got.normalized() == reference.normalized(), (
         f"{command}: sigscan says {got.summary()!r}, nmap says {reference.summary()!r}")
+
+
+@pytest.mark.parametrize("profile", PROFILES)
+@pytest.mark.parametrize("endpoint", ENDPOINTS, ids=lambda e: e.key)
+def test_plugin_output_matches_nmap(endpoint: Endpoint, profile: str, nmap_reference: Reference,
+                                    sigscan_runs: dict[tuple[str, str], ScanRun]) -> None:
+    """The output of every script sigscan has a plugin for (``rpcinfo`` on rpcbind,
+    ``ike-version`` on strongSwan…) is Nmap's, character for character (``--script version``
+    and ``--plugin-output``); scripts sigscan does not mirror are left out of Nmap's side."""
+    mirrored = set(plugin_names())
+    want = {k: v for k, v in nmap_reference.verdicts[(endpoint.proto, endpoint.port)].scripts
+            if k in mirrored}
+    run = sigscan_runs[(profile, endpoint.key)]
+    scanned = parse_xml(run.stdout) if run.returncode == 0 else {}
+    got = scanned.get((endpoint.proto, endpoint.port))
+    assert got is not None, " ".join(run.argv)
+    assert dict(got.scripts) == want, " ".join(run.argv)
+
+
+PRINTING = {("rpcbind-tcp", "rpcinfo"), ("rpcbind-udp", "rpcinfo"), ("ike", "ike-version")}
+
+
+def test_nmap_printed_what_the_plugins_are_compared_with(nmap_reference: Reference) -> None:
+    """The comparison above is not empty: Nmap printed the mirrored scripts that print."""
+    mirrored = set(plugin_names())
+    printed = {(e.key, script) for e in ENDPOINTS
+               for script, _ in nmap_reference.verdicts[(e.proto, e.port)].scripts if script in mirrored}
+    assert printed >= PRINTING

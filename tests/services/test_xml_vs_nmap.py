@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pytest
@@ -47,8 +48,20 @@ def documents(harness: Harness, nmap_reference: Reference, built: dict[tuple[str
     folder = tmp_path_factory.mktemp("xml")
     ours, theirs = folder / "sigscan.xml", folder / "nmap.xml"
     ours.write_text(steady(done.stdout.decode()))
-    theirs.write_text(steady(nmap_run.xml.decode()))
+    theirs.write_text(steady(without_scripts(nmap_run.xml)))
     return ours, theirs
+
+
+def without_scripts(document: bytes) -> str:
+    """Nmap's XML without its ``<script>`` elements: the reference run has ``--script version``
+    (so that the plugins' outputs can be compared), sigscan's here has no ``--plugin-output``,
+    and ndiff 7.93 fails on a port whose script results differ (a TypeError in its
+    ``script_result_diffs`` check)."""
+    root = ET.fromstring(document)
+    for parent in root.iter():
+        for script in parent.findall("script"):
+            parent.remove(script)
+    return ET.tostring(root, encoding="unicode")
 
 
 def test_sigscan_xml_of_the_real_services_validates(documents: tuple[Path, Path]) -> None:

@@ -47,9 +47,7 @@ class EngineConfig:
     capped to ``max(fast_min_wait, fast_rtt_factor * rtt)``. ``fast_spec_delay`` and
     ``fast_spec_rtt_factor``: FAST opens its second connection (the probe Nmap sends after NULL)
     ``max(fast_spec_delay, fast_spec_rtt_factor * rtt)`` after the NULL connection is up, and only
-    if no banner came by then (a banner makes that connection useless). ``rpc_grind``: run the SunRPC
-    grinder on ports identified as ``rpcbind`` (intensity 7 and above, as Nmap's rpc-grind.nse);
-    ``rpc_timeout`` is its wait per call. ``trace``: what the engine says in ``Trace`` actions
+    if no banner came by then (a banner makes that connection useless). ``trace``: what the engine says in ``Trace`` actions
     (:class:`TraceLevel`; none when ``OFF``, and then no line is even formatted). ``debugging``:
     Nmap's debug level (``-d``); from 1 up, a fingerprint keeps more of each response and grows
     longer, as Nmap's does (:data:`~sigscan.engine.fingerprint.DEBUG_LIMITS`). ``plugins``: the
@@ -70,8 +68,6 @@ class EngineConfig:
     fast_rtt_factor: float = 8.0
     fast_spec_delay: float = 0.01
     fast_spec_rtt_factor: float = 2.0
-    rpc_grind: bool = True
-    rpc_timeout: float = 5.0
     plugins: tuple[Plugin, ...] = ()
     trace: TraceLevel = TraceLevel.OFF
     debugging: int = 0

@@ -30,6 +30,7 @@ import enum
 from collections.abc import Callable, Generator
 from dataclasses import dataclass
 
+from sigscan.bundle.records import RpcRecord
 from sigscan.engine.results import Method, PortState, Service
 
 
@@ -49,7 +50,8 @@ class PortView:
 
     ``service`` is never None: a port with no name has ``Service(None, Method.TABLE, 3)``.
     ``service.name`` is what NSE calls ``port.service``. ``hostname`` is the name the user gave
-    for the host (None for an address)."""
+    for the host (None for an address). ``rpc_programs`` is the bundle's ``nmap-rpc`` table in
+    file order (what ``rpc-grind`` iterates and ``rpcinfo`` names programs by)."""
 
     host: str
     port: int
@@ -60,6 +62,7 @@ class PortView:
     intensity: int = 7
     excluded: bool = False
     hostname: str | None = None
+    rpc_programs: tuple[RpcRecord, ...] = ()
 
     @property
     def name(self) -> str | None:
@@ -77,9 +80,12 @@ class PortView:
 
 @dataclass(frozen=True, slots=True)
 class Open:
-    """Open a connection to the port (same protocol; TLS when ``tls``). Answer: :class:`Opened`."""
+    """Open a connection to the port (same protocol; TLS when ``tls``; UDP to the same port
+    number when ``udp``, as a script's ``comm.exchange(host, port.number, …, {proto="udp"})``).
+    Answer: :class:`Opened`."""
 
     tls: bool = False
+    udp: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -185,9 +191,10 @@ class Plugin:
 # --------------------------------------------------------------------------- helpers for plugin code
 
 
-def connect(tls: bool = False) -> Generator[Step, object, Opened]:
-    """Open a connection to the port."""
-    answer = yield Open(tls)
+def connect(tls: bool = False, *, udp: bool = False) -> Generator[Step, object, Opened]:
+    """Open a connection to the port (``udp``: a UDP socket to its number, whatever its
+    protocol)."""
+    answer = yield Open(tls, udp)
     assert isinstance(answer, Opened)
     return answer
 

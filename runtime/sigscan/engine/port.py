@@ -20,8 +20,8 @@ It reproduces Nmap 7.93's service scan of one port (``service_scan.cc``; nmap-se
 - **SSL.** A hard match ``ssl`` on a plain TCP port restarts detection through TLS (fields,
   softmatch and fingerprint cleared; ``sslports`` instead of ``ports``); ``ssl/NAME`` sets the
   tunnel and strips the prefix.
-- **RPC.** A port identified as ``rpcbind`` is then ground against ``nmap-rpc``
-  (:mod:`sigscan.engine.rpc`).
+- **Scripts.** What Nmap's version scripts do after this (``rpc-grind`` on an ``rpcbind``
+  port, …) is the plugins' work: :mod:`sigscan.engine.scripts` runs them after the engine reports.
 
 **Profile FAST** changes two things and keeps every decision above:
 
@@ -75,7 +75,6 @@ from sigscan.engine.events import (
 )
 from sigscan.engine.fingerprint import limits, service_fingerprint
 from sigscan.engine.results import PortResult, PortState
-from sigscan.engine.rpc import Grinder
 from sigscan.engine.run import READ_CAP, End, ProbeRun
 from sigscan.engine.selection import ProbeCursor, Skip, Skipped
 from sigscan.engine.verdicts import (
@@ -132,8 +131,6 @@ class PortEngine:
         self._spec: ProbeRun | None = None
         # FAST: the probe to open the second connection for, and when (None until NULL connects)
         self._plan: tuple[ProbeRecord, float | None] | None = None
-        self._grinder: Grinder | None = None
-        self._final: Final | None = None
         self._open: dict[int, float] = {}  # connection -> when its Connect was issued
         self._issued = 0
         self._rtt = config.rtt
@@ -341,11 +338,7 @@ class PortEngine:
             self._drop(run)
         self._main = self._spec = None
         self._plan = None
-        if self._should_grind(final):
-            self._final = final
-            self._grind(now)
-        else:
-            self._report(final, now)
+        self._report(final, now)
 
     # -- connections and events ----------------------------------------------------------------
 
@@ -388,9 +381,6 @@ class PortEngine:
         return None
 
     def _on_conn_event(self, event: ConnEvent) -> None:
-        if self._grinder is not None and event.conn == self._grinder.conn:
-            self._grind_event(event)
-            return
         run = self._run_of(event.conn)
         if run is None:
             return
@@ -459,67 +449,6 @@ class PortEngine:
                 break
             due[0].timer(now)
             self._ended(due[0], now)
-        grinder = self._grinder
-        if self._result is None and grinder is not None and not grinder.finished:
-            deadline = grinder.deadline if grinder.deadline is not None else grinder.connect_deadline
-            if deadline is not None and deadline <= now:
-                grinder.stop(f"no reply within {grinder.wait:g} s")
-                self._grind_done(now)
-
-    # -- the RPC grinder -----------------------------------------------------------------------
-
-    def _should_grind(self, final: Final) -> bool:
-        return (self.config.rpc_grind and self.config.intensity >= 7 and bool(self.catalog.rpc)
-                and final in (Final.HARDMATCHED, Final.SOFTMATCHED)
-                and self._deductions.name == "rpcbind" and self._tunnel is None)
-
-    def _grind(self, now: float) -> None:
-        conn = self._new_conn(now)
-        deadline = now + self.config.connect_timeout
-        self._out.append(Connect(conn, self.proto, False, deadline))
-        self._grinder = Grinder(self.catalog.rpc, conn, self.proto is Proto.TCP,
-                                self.config.wait(self.config.rpc_timeout, self._rtt),
-                                connect_deadline=deadline)
-        if self._tracing:
-            self._say(tracing.grinding(self._at, len(self.catalog.rpc)))
-
-    def _grind_event(self, event: ConnEvent) -> None:
-        grinder = self._grinder
-        assert grinder is not None
-        payload: bytes | None = None
-        if isinstance(event, Connected | TlsReady):
-            grinder.connect_deadline = None
-            self._sent.append("rpc-grind")
-            payload = grinder.next_call(event.now)
-        elif isinstance(event, Data):
-            payload = grinder.data(event.now, event.data)
-        elif isinstance(event, ConnectFailed | TlsFailed):
-            self._open.pop(event.conn, None)
-            grinder.stop(f"connect failed ({event.error})")
-        else:
-            grinder.stop("connection closed" if isinstance(event, Closed) else f"read error {event.error}")
-        if payload is not None:
-            self._out.append(Send(grinder.conn, payload))
-        elif grinder.finished:
-            self._grind_done(event.now)
-
-    def _grind_done(self, now: float) -> None:
-        grinder = self._grinder
-        assert grinder is not None and self._final is not None
-        self._close(grinder.conn)
-        found = grinder.found
-        summary = f"{grinder.calls} call(s); " + (
-            f"program {found.program.number} ({found.program.name})" if found else grinder.why)
-        self._notes.append(f"rpc-grind: {summary}")
-        if self._tracing:
-            self._say(tracing.ground(self._at, summary))
-        final = self._final
-        if found is not None:
-            self._deductions.name = found.program.name
-            self._deductions.fields["version"] = found.version
-            self._deductions.fields["extrainfo"] = found.extrainfo
-            final = Final.HARDMATCHED
-        self._report(final, now)
 
     # -- results -------------------------------------------------------------------------------
 
@@ -621,8 +550,5 @@ class PortEngine:
         deadlines = [run.deadline for run in (self._main, self._spec) if run is not None]
         if self._plan is not None:
             deadlines.append(self._plan[1])
-        grinder = self._grinder
-        if grinder is not None and not grinder.finished:
-            deadlines.append(grinder.deadline if grinder.deadline is not None else grinder.connect_deadline)
         present = [d for d in deadlines if d is not None]
         return min(present) if present else None

@@ -24,8 +24,9 @@ from collections import deque
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 
+from sigscan.engine import tracing
 from sigscan.engine.catalog import Catalog
-from sigscan.engine.config import EngineConfig
+from sigscan.engine.config import EngineConfig, TraceLevel
 from sigscan.engine.events import (
     Action,
     Close,
@@ -42,6 +43,7 @@ from sigscan.engine.events import (
     Timer,
     TlsFailed,
     TlsReady,
+    Trace,
     WaitUntil,
 )
 from sigscan.engine.plugin import (
@@ -113,6 +115,7 @@ class PluginRun:
         self.done = False
         self.next_conn = first_conn
         self._conns: dict[int, _Conn] = {}
+        self._tracing = config.trace is not TraceLevel.OFF
         self._gen: Exchange | None = None
         self._waiting: Open | Read | None = None
         self._waiting_conn: int | None = None
@@ -131,8 +134,18 @@ class PluginRun:
         times.extend(c.deadline for c in self._conns.values() if c.deadline is not None)
         return min(times)
 
+    def _say(self, what: str | None = None) -> None:
+        """A trace line (only called when tracing): the step ``what``, or the start."""
+        view = self.view
+        if what is None:
+            self._out.append(Trace(tracing.plugin_started(self.plugin.name, view.host, view.port)))
+        else:
+            self._out.append(Trace(tracing.plugin_step(self.plugin.name, view.host, view.port, what)))
+
     def start(self, now: float) -> list[Action]:
         self._end = now + self.plugin.timeout
+        if self._tracing:
+            self._say()
         try:
             self._gen = self.plugin.run(self.view)
         except Exception as error:  # plugin code: a bug or a hostile reply must not end the scan
@@ -205,6 +218,8 @@ class PluginRun:
     # -- the plugin's steps --------------------------------------------------------------------
 
     def _answer(self, answer: object, now: float) -> None:
+        if self._tracing:
+            self._say_answer(answer)
         self._waiting = self._waiting_conn = None
         self._read_deadline = None
         self._resume(answer, now)
@@ -230,8 +245,35 @@ class PluginRun:
             if self._waiting is not None:
                 return
 
+    def _say_answer(self, answer: object) -> None:
+        if isinstance(answer, Reply):
+            error = f" ({answer.error})" if answer.error else ""
+            self._say(f"read {len(answer.data)} bytes, {answer.end.value}{error}")
+        elif isinstance(answer, Opened):
+            self._say(f"connection {answer.conn} open" if answer.conn is not None
+                      else f"connection failed ({answer.error})")
+
     def _step(self, step: object, now: float) -> object:
         """Carry out ``step``; its answer, or None with :attr:`_waiting` set."""
+        if self._tracing:
+            self._say_step(step)
+        answer = self._do(step, now)
+        if self._tracing and self._waiting is None and isinstance(answer, Reply | Opened):
+            self._say_answer(answer)
+        return answer
+
+    def _say_step(self, step: object) -> None:
+        if isinstance(step, Write):
+            self._say(f"sending {len(step.data)} bytes on connection {step.conn}")
+        elif isinstance(step, Read):
+            self._say(f"reading connection {step.conn} (at least {step.at_least} bytes, "
+                      f"{step.timeout:g} s)")
+        elif isinstance(step, Open):
+            self._say(f"connecting{' (TLS)' if step.tls else ''}")
+        elif isinstance(step, Shut):
+            self._say(f"closing connection {step.conn}")
+
+    def _do(self, step: object, now: float) -> object:
         if isinstance(step, Write):
             if step.conn in self._conns and self._conns[step.conn].connected:
                 self._out.append(Send(step.conn, step.data))
@@ -251,8 +293,9 @@ class PluginRun:
             number = self.next_conn
             self.next_conn += 1
             timeout = self.config.ssl_connect_timeout if step.tls else self.config.connect_timeout
-            self._conns[number] = _Conn(self.proto is Proto.UDP, deadline=now + timeout)
-            self._out.append(Connect(number, self.proto, step.tls, now + timeout))
+            proto = Proto.UDP if step.udp else self.proto
+            self._conns[number] = _Conn(proto is Proto.UDP, deadline=now + timeout)
+            self._out.append(Connect(number, proto, step.tls, now + timeout))
             self._waiting, self._waiting_conn = step, number
             return None
         if isinstance(step, Shut):
@@ -299,6 +342,16 @@ class PluginRun:
         self._end_run()
 
     def _end_run(self) -> None:
+        if self._tracing:
+            outcome = self.outcome
+            if outcome is not None and outcome.version is not None:
+                v = outcome.version
+                self._say(f"sets the version ({outcome.probestate.value}): {v.name} "
+                          f"|{v.product or ''}|{v.version or ''}|{v.extrainfo or ''}|")
+            if outcome is not None and outcome.state is not None:
+                self._say(f"sets the state {outcome.state.value}")
+            view = self.view
+            self._out.append(Trace(tracing.plugin_finished(self.plugin.name, view.host, view.port)))
         self.done = True
         self._waiting = self._waiting_conn = None
         self._read_deadline = None
@@ -419,7 +472,7 @@ class Detection:
         view = PortView(result.host, result.port, result.proto, result.state, result.reason,
                         result.service or NO_SERVICE, intensity=self._config.intensity,
                         excluded=self._catalog.excluded(result.port, Proto(result.proto)),
-                        hostname=self.hostname)
+                        hostname=self.hostname, rpc_programs=self._catalog.rpc)
         self._view = view
         notes: list[str] = []
         for plugin in self.plugins:

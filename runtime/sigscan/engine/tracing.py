@@ -16,7 +16,7 @@ style, for what Nmap leaves to its nsock log (each read and its length, timeouts
 errors, the TLS handshake) or does not say at all: how many lines of a probe a response was
 tried against and what the prefilter kept, each candidate line and why it was skipped
 (:attr:`~sigscan.engine.config.TraceLevel.LINES`), probes passed over after a softmatch or for
-their rarity, the SSL restart, the fast profile's parallel probe, the RPC grinder, and how the
+their rarity, the SSL restart, the fast profile's parallel probe, the version plugins' steps, and how the
 port ended.
 
 Another part of the engine that wants to say something (a plugin step, say) returns a
@@ -154,12 +154,18 @@ def parallel_dropped(probe: str, at: str, why: str) -> str:
     return f"Service scan dropping the parallel run of probe {probe} to {at}: {why} (profile fast)"
 
 
-def grinding(at: str, programs: int) -> str:
-    return f"Service scan rpc-grind {at}: trying {programs} RPC programs"
+def plugin_started(plugin: str, host: str, port: int) -> str:
+    """Nmap's ``-d`` line for a script starting on a port."""
+    return f"NSE: Starting {plugin} against {host}:{port}."
 
 
-def ground(at: str, summary: str) -> str:
-    return f"Service scan rpc-grind {at}: {summary}"
+def plugin_finished(plugin: str, host: str, port: int) -> str:
+    return f"NSE: Finished {plugin} against {host}:{port}."
+
+
+def plugin_step(plugin: str, host: str, port: int, what: str) -> str:
+    """One step of a plugin's exchange (sigscan's words, in the form of Nmap's script lines)."""
+    return f"NSE: [{plugin} {host}:{port}] {what}"
 
 
 def finished(at: str, state: str, name: str | None, probes: int, elapsed: float) -> str:

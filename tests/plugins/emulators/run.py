@@ -18,7 +18,8 @@ class _Udp(asyncio.DatagramProtocol):
         self.transport: asyncio.DatagramTransport | None = None
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        # the selector loop's datagram transport does not derive from DatagramTransport
+        # Python 3.11's selector datagram transport does not derive from DatagramTransport
+        # (it has its sendto all the same): no isinstance check here.
         self.transport = cast(asyncio.DatagramTransport, transport)
 
     def datagram_received(self, data: bytes, addr: tuple[str, int]) -> None:
