@@ -51,19 +51,22 @@ class Plc:
         header = bytes((0xC0, 0x00, 0x02, sna, sa1, sa2, dna, da1, da2, sid))
         return header + frame[10:12] + self.end_code + self.data
 
+    def reply_tcp(self, message: bytes) -> bytes | None:
+        """The answer to one FINS/TCP message, None to end the connection."""
+        if len(message) < 16 or message[:4] != b"FINS":
+            return None
+        length, command = struct.unpack(">II", message[4:12])
+        body = message[16:8 + length]
+        if command == 0 and len(body) == 4:
+            node = struct.unpack(">I", body)[0] or CLIENT_NODE
+            return fins_tcp(1, struct.pack(">II", node, SERVER_NODE))
+        response = self.response(body) if command == 2 else None
+        return None if response is None else fins_tcp(2, response)
+
     async def handle_tcp(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         for _ in range(8):
-            message = await read_some(reader, timeout=10.0)
-            if len(message) < 16 or message[:4] != b"FINS":
-                return
-            length, command = struct.unpack(">II", message[4:12])
-            body = message[16:8 + length]
-            if command == 0 and len(body) == 4:
-                node = struct.unpack(">I", body)[0] or CLIENT_NODE
-                reply = fins_tcp(1, struct.pack(">II", node, SERVER_NODE))
-            elif command == 2 and (response := self.response(body)) is not None:
-                reply = fins_tcp(2, response)
-            else:
+            reply = self.reply_tcp(await read_some(reader, timeout=10.0))
+            if reply is None:
                 return
             writer.write(reply)
             await writer.drain()

@@ -55,19 +55,21 @@ class Cpu:
         fixed = b"\xd0" + request[4:6] + b"\x00\x01\x00"  # the caller's reference, ours, class 0
         return tpkt(bytes((len(fixed) + len(echoed),)) + fixed + echoed)
 
+    def reply(self, payload: bytes) -> bytes | None:
+        """The answer to one TPKT's payload (a COTP TPDU), None to end the connection."""
+        if len(payload) < 2 or payload[0] + 1 > len(payload):
+            return None
+        if payload[1] == 0xE0 and payload[0] >= 6:
+            return self.confirm(payload)
+        if payload[1] == 0xF0:
+            return answer(self, payload[1 + payload[0]:])
+        return None
+
     async def handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         pending = b""
         for _ in range(16):  # a session of a few requests
             payload, pending = await read_tpkt(reader, pending)
-            if payload is None or len(payload) < 2 or payload[0] + 1 > len(payload):
-                return
-            kind = payload[1]
-            if kind == 0xE0 and payload[0] >= 6:
-                reply = self.confirm(payload)
-            elif kind == 0xF0:
-                reply = answer(self, payload[1 + payload[0]:])
-            else:
-                reply = None
+            reply = None if payload is None else self.reply(payload)
             if reply is None:
                 return
             writer.write(reply)

@@ -49,12 +49,12 @@ def unpack_uint(data: bytes, pos: int, size: int, *, big: bool) -> tuple[int, in
 
 
 def unpack_z(data: bytes, pos: int) -> tuple[bytes, int]:
-    """``string.unpack("z", data, pos)``: the bytes up to the next NUL (an error when there is
-    none), and the position after the NUL."""
+    """``string.unpack("z", data, pos)``: the bytes up to the next NUL, or to the end when none
+    follows (Nmap 7.93's Lua reads up to the NUL that ends every Lua string), and the position
+    after it."""
     start = _start(data, pos)
     end = data.find(b"\0", start)
-    if end < 0:
-        raise ScriptError("bad argument #2 to 'unpack' (unfinished string for format 'z')")
+    end = len(data) if end < 0 else end
     return data[start:end], end + 2
 
 
