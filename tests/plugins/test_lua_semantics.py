@@ -6,8 +6,8 @@ Covered: ``ipOps.ip_to_str`` as a test for an address (fox-info's host name), Lu
 ``tonumber`` (openlookup-info's netstring sizes), ``unicode.transcode`` from UTF-16BE
 (bacnet-info's UCS-2 strings), ``ipOps.str_to_ip``, ``stdnse.tohex``/``format_mac``,
 ``string.format("%#0.Nx")``, an ``output_table`` whose empty entries a ``pairs`` loop removes
-(s7-info), ``string.unpack`` of ``z`` and ``s1`` past the end, and how NSE renders a returned
-table (``format_table``)."""
+(s7-info), ``string.unpack`` of ``z`` and ``s1`` past the end, how NSE renders a returned
+table (``format_table``) and how it escapes the bytes of an output."""
 
 from __future__ import annotations
 
@@ -117,12 +117,24 @@ action = function()
 end
 """
 
+BYTES_SCRIPT = """
+description = "sigscan: output escaping"
+categories = {"safe"}
+prerule = function() return true end
+action = function()
+  local bytes = {}
+  for i = 0, 255 do bytes[#bytes+1] = string.char(i) end
+  return "all: " .. table.concat(bytes)
+end
+"""
+
 TABLE = {"first": "one", "with space": 42, "list": ["a", "b"],
          "nested": {"mac": ["10.0.0.1"], "empty": ""}, "last": "end"}
 
 
 def _nmap_outputs(folder: Path) -> dict[str, str]:
     first, second = folder / "sigscan-lua.nse", folder / "sigscan-table.nse"
+    third = folder / "sigscan-bytes.nse"
     first.write_text(SCRIPT % {
         "ips": lua_list([s.encode() for s in IP_CASES]),
         "numbers": lua_list([s.encode() for s in NUMBER_CASES]),
@@ -131,7 +143,8 @@ def _nmap_outputs(folder: Path) -> dict[str, str]:
         "empties": "{" + ", ".join(lua_list([v.encode() for v in c]) for c in EMPTY_CASES) + "}",
         "unpacks": "{" + ", ".join(f"{{{lua_string(d)}, {p}}}" for d, p in UNPACK_CASES) + "}"})
     second.write_text(TABLE_SCRIPT)
-    done = subprocess.run([NMAP, "-n", "--script", f"{first},{second}", "-oX", "-"],
+    third.write_text(BYTES_SCRIPT)
+    done = subprocess.run([NMAP, "-n", "--script", f"{first},{second},{third}", "-oX", "-"],
                           capture_output=True, timeout=60, check=True)
     root = ET.fromstring(done.stdout)
     return {s.attrib["id"]: s.attrib["output"] for s in root.iter("script")}
@@ -142,7 +155,8 @@ def nmap_lua(tmp_path_factory: pytest.TempPathFactory) -> dict[str, list[str]]:
     if shutil.which(NMAP) is None:
         pytest.skip("nmap is missing: bash scripts/setup.sh installs it")
     outputs = _nmap_outputs(tmp_path_factory.mktemp("lua"))
-    found: dict[str, list[str]] = {"table": [outputs["sigscan-table"]]}
+    found: dict[str, list[str]] = {"table": [outputs["sigscan-table"]],
+                                   "bytes": [outputs["sigscan-bytes"]]}
     for item in outputs["sigscan-lua"].split(";"):
         kind, _, value = item.partition(" ")
         found.setdefault(kind, []).append(value)
@@ -209,3 +223,7 @@ def test_unpack_past_the_end(nmap_lua: dict[str, list[str]]) -> None:
 
 def test_format_table(nmap_lua: dict[str, list[str]]) -> None:
     assert lua.format_table(TABLE) == nmap_lua["table"][0]
+
+
+def test_output_escaping(nmap_lua: dict[str, list[str]]) -> None:
+    assert lua.escape_output("all: " + bytes(range(256)).decode("latin-1")) == nmap_lua["bytes"][0]

@@ -8,7 +8,8 @@ bacnet, enip, fox, ubiquiti, netbus, openlookup), written from the same specific
   script fails after setting the port); 9600/udp: one in RUN mode, refusing with end code 2201.
 - 47808/udp: a BACnet device that answers even the object-identifier read with an Error PDU.
 - 44818/tcp: an adapter whose ListIdentity answer is cut after the socket address (the script
-  fails); 44818/udp: one with a vendor and device type no table knows, an empty name, zeros.
+  fails); 44818/udp: one with a vendor and device type no table knows, zeros, and a product
+  name with a tab, a carriage return, control and non-ASCII bytes (NSE escapes them).
 - 1911/tcp: a Fox workbench: its host name is an address, its time zone comes twice, the
   second time with no name, and it reports a fatal error.
 - 10001/udp: a Ubiquiti radio whose address TLV holds 5 bytes (the script fails after setting
@@ -46,7 +47,7 @@ REFUSING_BACNET = bacnet.Device(7, {})
 CUT_ENIP = enip.Adapter(enip.CONTROLLOGIX.item, size=40)
 UNKNOWN_ENIP = enip.Adapter(enip.identity_item(
     vendor=65000, device_type=999, product_code=0, revision=(1, 0), status=0, serial=0,
-    name=b"", state=0, address=bytes((10, 0, 0, 9))))
+    name=b"\xb5PLC\t1\r\x00\x7f\\x", state=0, address=bytes((10, 0, 0, 9))))
 WORKBENCH = fox.hello((("fox.version", "s:1.0"), ("id", "i:2"), ("hostName", "s:192.168.1.50"),
                        ("app.name", "s:Workbench"), ("app.version", "s:3.7.106"),
                        ("timeZone", "s:UTC;0;0"), ("os.name", "s:Windows 7"),

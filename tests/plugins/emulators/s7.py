@@ -30,8 +30,9 @@ ORDER_NUMBER = b"6ES7 315-2EH14-0AB0 "  # 20 characters, blank-padded
 
 @dataclass(frozen=True)
 class Cpu:
-    """What the CPU serves: the called TSAPs it accepts (None: any), SZL 0x0011's records
-    (index, order number, module type, two version words) and SZL 0x001C's (index, text)."""
+    """What the CPU serves: the called TSAPs it accepts (None: any; a connection request that
+    names none addresses no module and is refused), SZL 0x0011's records (index, order number,
+    module type, two version words) and SZL 0x001C's (index, text)."""
 
     modules: tuple[tuple[int, bytes, int, int, int], ...]
     components: tuple[tuple[int, bytes], ...]
@@ -45,11 +46,10 @@ class Cpu:
         return None
 
     def confirm(self, request: bytes) -> bytes | None:
-        """The CC for a CR TPDU (``request`` from its length byte on), None when its called
-        TSAP is refused."""
+        """The CC for a CR TPDU (``request`` from its length byte on), None when it is refused."""
         params = parameters(request[7:1 + request[0]])
-        if params is None or (self.tsaps is not None
-                              and int.from_bytes(params.get(0xC2, b""), "big") not in self.tsaps):
+        if params is None or 0xC2 not in params or (
+                self.tsaps is not None and int.from_bytes(params[0xC2], "big") not in self.tsaps):
             return None
         echoed = b"".join(bytes((code, len(value))) + value for code, value in params.items())
         fixed = b"\xd0" + request[4:6] + b"\x00\x01\x00"  # the caller's reference, ours, class 0

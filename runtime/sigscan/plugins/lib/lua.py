@@ -74,6 +74,16 @@ def text(data: bytes) -> str:
     return data.decode("latin-1")
 
 
+def escape_output(output: str) -> str:
+    """What NSE does to a script's output before any format shows it (seen in Nmap 7.93's
+    normal and XML output alike): every byte other than printable ASCII, tab, carriage return
+    and line feed becomes ``\\xHH``. A character stands for a byte, as :func:`text` decodes."""
+    return "".join(c if " " <= c <= "~" or c in "\t\r\n" else
+                   "".join(f"\\x{b:02X}" for b in (bytes((ord(c),)) if ord(c) < 256
+                                                   else c.encode("utf-8")))
+                   for c in output)
+
+
 def tohex(data: bytes) -> str:
     """``stdnse.tohex``: lower-case hex digits. (``stdnse.format_mac`` gives the same in Nmap
     7.93: its separator is computed and thrown away.)"""

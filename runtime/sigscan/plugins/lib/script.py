@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 from sigscan.engine.plugin import Exchange, Outcome, PortView, ProbeState, Step
 from sigscan.engine.results import PortState, Service
-from sigscan.plugins.lib.lua import SCRIPT_ERROR, ScriptError
+from sigscan.plugins.lib.lua import SCRIPT_ERROR, ScriptError, escape_output
 
 ScriptBody = Callable[[PortView, "Script"], Generator[Step, object, str | None]]
 
@@ -48,10 +48,13 @@ class Script:
         self.state = state
 
     def outcome(self, output: str | None, note: str | None = None) -> Outcome | None:
+        """The Outcome of the script's run with ``output`` as it returned it (escaped here as
+        NSE escapes it)."""
         if output is None and self.version is None and self.state is None and note is None:
             return None
-        return Outcome(output=output, version=self.version, probestate=self.probestate,
-                       state=self.state, note=note)
+        return Outcome(output=None if output is None else escape_output(output),
+                       version=self.version, probestate=self.probestate, state=self.state,
+                       note=note)
 
 
 def nse_script(body: ScriptBody) -> Callable[[PortView], Exchange]:
