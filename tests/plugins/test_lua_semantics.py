@@ -7,7 +7,8 @@ Covered: ``ipOps.ip_to_str`` as a test for an address (fox-info's host name), Lu
 (bacnet-info's UCS-2 strings), ``ipOps.str_to_ip``, ``stdnse.tohex``/``format_mac``,
 ``string.format("%#0.Nx")``, an ``output_table`` whose empty entries a ``pairs`` loop removes
 (s7-info), ``string.unpack`` of ``z`` and ``s1`` past the end, how NSE renders a returned
-table (``format_table``) and how it escapes the bytes of an output."""
+table (``format_table``), how it escapes the bytes of an output, and the vendor and device
+tables sigscan reads out of the installed scripts (Lua evaluates the same text)."""
 
 from __future__ import annotations
 
@@ -20,7 +21,7 @@ from pathlib import Path
 
 import pytest
 
-from sigscan.plugins.lib import ipops, lua, s7
+from sigscan.plugins.lib import ipops, lua, nmap_tables, s7
 from sigscan.plugins.lib.bacnet import utf16be_to_utf8
 from sigscan.plugins.openlookup_info import tonumber
 
@@ -128,13 +129,40 @@ action = function()
 end
 """
 
+TABLES_SCRIPT = """
+local nmap = require "nmap"
+local stdnse = require "stdnse"
+description = "sigscan: the scripts' tables"
+categories = {"safe"}
+prerule = function() return true end
+local function dump(script, name)
+  local stream = io.open(nmap.fetchfile("scripts/" .. script .. ".nse"))
+  local text = stream:read("a")
+  stream:close()
+  local head = "local " .. name .. " = {"
+  local first = text:find(head, 1, true)
+  local last = text:find("\\n}", first, true)
+  local entries = load("return " .. text:sub(first + #head - 1, last + 1))()
+  local keys = {}
+  for key in pairs(entries) do keys[#keys+1] = key end
+  table.sort(keys)
+  local out = {}
+  for _, key in ipairs(keys) do out[#out+1] = key .. "=" .. stdnse.tohex(entries[key]) end
+  return table.concat(out, ",")
+end
+action = function()
+  return dump("bacnet-info", "vendor_id") .. ";" .. dump("enip-info", "vendor_id") .. ";"
+    .. dump("enip-info", "device_type")
+end
+"""
+
 TABLE = {"first": "one", "with space": 42, "list": ["a", "b"],
          "nested": {"mac": ["10.0.0.1"], "empty": ""}, "last": "end"}
 
 
 def _nmap_outputs(folder: Path) -> dict[str, str]:
     first, second = folder / "sigscan-lua.nse", folder / "sigscan-table.nse"
-    third = folder / "sigscan-bytes.nse"
+    third, fourth = folder / "sigscan-bytes.nse", folder / "sigscan-tables.nse"
     first.write_text(SCRIPT % {
         "ips": lua_list([s.encode() for s in IP_CASES]),
         "numbers": lua_list([s.encode() for s in NUMBER_CASES]),
@@ -144,7 +172,8 @@ def _nmap_outputs(folder: Path) -> dict[str, str]:
         "unpacks": "{" + ", ".join(f"{{{lua_string(d)}, {p}}}" for d, p in UNPACK_CASES) + "}"})
     second.write_text(TABLE_SCRIPT)
     third.write_text(BYTES_SCRIPT)
-    done = subprocess.run([NMAP, "-n", "--script", f"{first},{second},{third}", "-oX", "-"],
+    fourth.write_text(TABLES_SCRIPT)
+    done = subprocess.run([NMAP, "-n", "--script", f"{first},{second},{third},{fourth}", "-oX", "-"],
                           capture_output=True, timeout=60, check=True)
     root = ET.fromstring(done.stdout)
     return {s.attrib["id"]: s.attrib["output"] for s in root.iter("script")}
@@ -156,7 +185,8 @@ def nmap_lua(tmp_path_factory: pytest.TempPathFactory) -> dict[str, list[str]]:
         pytest.skip("nmap is missing: bash scripts/setup.sh installs it")
     outputs = _nmap_outputs(tmp_path_factory.mktemp("lua"))
     found: dict[str, list[str]] = {"table": [outputs["sigscan-table"]],
-                                   "bytes": [outputs["sigscan-bytes"]]}
+                                   "bytes": [outputs["sigscan-bytes"]],
+                                   "tables": outputs["sigscan-tables"].split(";")}
     for item in outputs["sigscan-lua"].split(";"):
         kind, _, value = item.partition(" ")
         found.setdefault(kind, []).append(value)
@@ -227,3 +257,11 @@ def test_format_table(nmap_lua: dict[str, list[str]]) -> None:
 
 def test_output_escaping(nmap_lua: dict[str, list[str]]) -> None:
     assert lua.escape_output("all: " + bytes(range(256)).decode("latin-1")) == nmap_lua["bytes"][0]
+
+
+def test_tables_read_from_the_installed_scripts(nmap_lua: dict[str, list[str]]) -> None:
+    ours = [",".join(f"{k}={v.encode().hex()}" for k, v in sorted(nmap_tables.table(*which).items()))
+            for which in (("bacnet-info", "vendor_id"), ("enip-info", "vendor_id"),
+                          ("enip-info", "device_type"))]
+    assert ours == nmap_lua["tables"]
+    assert all(ours)
