@@ -60,3 +60,11 @@ async def send_and_close(writer: asyncio.StreamWriter, data: bytes) -> None:
         pass
     finally:
         writer.close()
+
+
+# What a UDP emulation sends back for a datagram it does not serve. A UDP port Nmap cannot name
+# costs its probe phase the whole wait of every UDP probe (5 s each, about 100 s at intensity
+# 7), reply or not; one 0xFF byte is matched by Nmap's first UDP probe (RPCCheck) as
+# ``lantronix-config`` ("Lantronix DSTni networking chip configuration", the network module of
+# many serial-to-Ethernet devices, whose firmware answers so), and the probe phase ends there.
+UDP_NAK = b"\xff"
