@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import sys
+from typing import cast
 
 from tests.plugins.emulators import address_of, modules
 from tests.plugins.emulators.base import Server, UdpHandler
@@ -17,8 +18,8 @@ class _Udp(asyncio.DatagramProtocol):
         self.transport: asyncio.DatagramTransport | None = None
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        assert isinstance(transport, asyncio.DatagramTransport)
-        self.transport = transport
+        # asyncio's selector datagram transport subclasses DatagramTransport only from 3.12 on
+        self.transport = cast(asyncio.DatagramTransport, transport)
 
     def datagram_received(self, data: bytes, addr: tuple[str, int]) -> None:
         assert self.transport is not None
