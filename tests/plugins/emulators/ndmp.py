@@ -15,7 +15,7 @@ import asyncio
 import struct
 import time
 
-from tests.plugins.emulators.base import tcp
+from tests.plugins.emulators.base import TcpHandler, tcp
 
 PLUGINS = ("ndmp-version",)
 SILENT = ("ndmp-version",)
@@ -33,7 +33,7 @@ def message(seq: int, kind: int, code: int, reply_seq: int, error: int, body: by
     return struct.pack(">I", 0x80000000 | (len(header) + len(body))) + header + body
 
 
-def server(vendor: bytes, host: tuple[bytes, bytes, bytes, bytes] | None):  # type: ignore[no-untyped-def]
+def server(vendor: bytes, host: tuple[bytes, bytes, bytes, bytes] | None) -> TcpHandler:
     async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         seq = 1
         writer.write(message(seq, 0, CONNECTION_STATUS, 0, 0, struct.pack(">II", 0, 4) + xdr(b"")))

@@ -15,7 +15,7 @@ from __future__ import annotations
 import asyncio
 import struct
 
-from tests.plugins.emulators.base import read_some, send_and_close, tcp
+from tests.plugins.emulators.base import TcpHandler, read_some, send_and_close, tcp
 
 PLUGINS = ("oracle-tns-version",)
 SILENT = ("oracle-tns-version",)
@@ -28,7 +28,7 @@ def refuse(description: bytes) -> bytes:
     return struct.pack(">HHBBH", 8 + len(data), 0, REFUSE, 0, 0) + data
 
 
-def listener(vsnnum: int, error: int):  # type: ignore[no-untyped-def]
+def listener(vsnnum: int, error: int) -> TcpHandler:
     description = (b"(DESCRIPTION=(TMP=)(VSNNUM=%d)(ERR=%d)(ERROR_STACK=(ERROR=(CODE=%d)(EMFI=4))))"
                    % (vsnnum, error, error))
 

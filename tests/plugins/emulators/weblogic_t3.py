@@ -12,14 +12,14 @@ from __future__ import annotations
 
 import asyncio
 
-from tests.plugins.emulators.base import read_some, read_until, send_and_close, tcp
+from tests.plugins.emulators.base import TcpHandler, read_some, read_until, send_and_close, tcp
 
 PLUGINS = ("weblogic-t3-info",)
 NOT_FOUND = (b"HTTP/1.1 404 Not Found\r\nConnection: close\r\nContent-Type: text/html\r\n"
              b"Content-Length: 0\r\n\r\n")
 
 
-def server(answer: bytes):  # type: ignore[no-untyped-def]
+def server(answer: bytes) -> TcpHandler:
     async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         first = await read_some(reader, 10.0)
         if first.startswith(b"t3 "):
