@@ -15,6 +15,7 @@ mirrored scripts' output, and Nmap must show each script at work."""
 
 from __future__ import annotations
 
+import os
 import selectors
 import shutil
 import subprocess
@@ -61,17 +62,19 @@ def _launch(namespace: Namespace, argv: list[str], cwd: Path) -> subprocess.Pope
 
 
 def _wait_for(process: subprocess.Popen[bytes], marker: bytes, end: float) -> None:
-    """Read the process's output until ``marker``; RuntimeError if it does not come by ``end``."""
+    """Read the process's output until ``marker``; RuntimeError if it does not come by ``end``.
+    (Unbuffered reads: a buffered readline could hold the marker where select cannot see it.)"""
     assert process.stdout is not None
+    fd = process.stdout.fileno()
     seen = b""
     with selectors.DefaultSelector() as selector:
-        selector.register(process.stdout, selectors.EVENT_READ)
+        selector.register(fd, selectors.EVENT_READ)
         while marker not in seen and time.monotonic() < end:
             if selector.select(max(end - time.monotonic(), 0.0)):
-                line = process.stdout.readline()
-                if not line:
+                chunk = os.read(fd, 4096)
+                if not chunk:
                     break
-                seen += line
+                seen += chunk
     if marker not in seen:
         raise RuntimeError(f"{process.args!r} did not start: {seen.decode(errors='replace')[-1500:]}")
 
