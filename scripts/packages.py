@@ -45,6 +45,9 @@ DEV = ("ndiff", "libxml2-utils", "openssh-server", "openssh-client", "nginx", "p
        "redis-server", "dnsmasq", "memcached", "rpcbind", "snmpd", "stunnel4", "iproute2", "gcc",
        "libc6-dev", "openssl",
        "coturn", "strongswan-charon", "strongswan-swanctl", "pptpd", "mumble-server")
+# --dev, the real servers of tests/plugins/test_java_servers.py: the JVM (its JDWP agent, and
+# javac for the source launcher) and Apache Derby's network server (DRDA).
+DEV += ("openjdk-17-jdk-headless", "libderby-java")
 
 STATUS = Path("/var/lib/dpkg/status")
 APT_ARCHIVES = Path("/var/cache/apt/archives")

@@ -119,7 +119,9 @@ def scans(emulations: tuple[Namespace, list[Emulation]],
     namespace, items = emulations
     bundle = built[("7.93", "db")]
     jobs: list[tuple[str, str, list[str]]] = []
-    for item in items:
+    # UDP emulations first: Nmap's UDP probe phase waits out every probe a silent service
+    # leaves unanswered (about 100 s), so those scans start before the short TCP ones
+    for item in sorted(items, key=lambda i: all(proto != "udp" for proto, _ in i.ports)):
         jobs.append(("reference", item.name, [NMAP, "-sV", "-Pn", "-n", "--script", "version",
                                          "-oX", "-", *item.port_args(), item.address]))
         for profile in PROFILES:
