@@ -77,9 +77,12 @@ class PortView:
 
 @dataclass(frozen=True, slots=True)
 class Open:
-    """Open a connection to the port (same protocol; TLS when ``tls``). Answer: :class:`Opened`."""
+    """Open a connection to the port (same protocol; TLS when ``tls``; UDP to the same port
+    number when ``udp``, as a script's ``comm.exchange(host, port.number, …, {proto="udp"})``).
+    Answer: :class:`Opened`."""
 
     tls: bool = False
+    udp: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -185,9 +188,10 @@ class Plugin:
 # --------------------------------------------------------------------------- helpers for plugin code
 
 
-def connect(tls: bool = False) -> Generator[Step, object, Opened]:
-    """Open a connection to the port."""
-    answer = yield Open(tls)
+def connect(tls: bool = False, *, udp: bool = False) -> Generator[Step, object, Opened]:
+    """Open a connection to the port (``udp``: a UDP socket to its number, whatever its
+    protocol)."""
+    answer = yield Open(tls, udp)
     assert isinstance(answer, Opened)
     return answer
 

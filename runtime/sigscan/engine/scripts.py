@@ -251,8 +251,9 @@ class PluginRun:
             number = self.next_conn
             self.next_conn += 1
             timeout = self.config.ssl_connect_timeout if step.tls else self.config.connect_timeout
-            self._conns[number] = _Conn(self.proto is Proto.UDP, deadline=now + timeout)
-            self._out.append(Connect(number, self.proto, step.tls, now + timeout))
+            proto = Proto.UDP if step.udp else self.proto
+            self._conns[number] = _Conn(proto is Proto.UDP, deadline=now + timeout)
+            self._out.append(Connect(number, proto, step.tls, now + timeout))
             self._waiting, self._waiting_conn = step, number
             return None
         if isinstance(step, Shut):

@@ -101,7 +101,10 @@ class _PortIO:
     def perform(self, actions: list[Action], connects: asyncio.TaskGroup) -> PortResult | None:
         for action in actions:
             if isinstance(action, Connect):
-                conn = self.network.connection(action.conn, self.endpoint, action.tls, self.events.put_nowait)
+                endpoint = self.endpoint
+                if action.proto is not endpoint.proto:  # a plugin's UDP socket on a TCP port
+                    endpoint = replace(endpoint, proto=action.proto)
+                conn = self.network.connection(action.conn, endpoint, action.tls, self.events.put_nowait)
                 self.conns[action.conn] = conn
                 connects.create_task(conn.open(action.deadline))
             elif isinstance(action, Send):

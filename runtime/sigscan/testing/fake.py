@@ -142,6 +142,7 @@ class FakeTransport:
         self.now = 0.0
         self.log: list[tuple[float, Event | Action]] = []
         self.connections: dict[int, Connection] = {}
+        self._protos: dict[int, Proto] = {}  # each connection's protocol (a plugin may open UDP on a TCP port)
         self._queue: list[tuple[float, int, Event]] = []
         self._seq = 0
         self._timer: float | None = None
@@ -178,7 +179,7 @@ class FakeTransport:
             if isinstance(action, Connect):
                 self._connect(action)
             elif isinstance(action, Send):
-                self._receive(engine.proto, action)
+                self._receive(self._protos.get(action.conn, engine.proto), action)
             elif isinstance(action, Close):
                 self.connections[action.conn].closed_by_engine = self.now
                 self._queue = [item for item in self._queue if _conn(item[2]) != action.conn]
@@ -207,6 +208,7 @@ class FakeTransport:
         behaviour, refused = self._behaviour(action.tls)
         record = Connection(action.conn, action.tls, self.now, behaviour or Behaviour())
         self.connections[action.conn] = record
+        self._protos[action.conn] = action.proto
         if action.proto is Proto.UDP:
             record.connected = True
             self._deliver(self.now, Connected(action.conn, self.now))
