@@ -40,6 +40,7 @@ from sigscan.output.common import (
     TextStream,
     all_ports,
     ctime,
+    escape_for_screen,
     hosts_summary,
     ignored_states,
     plural,
@@ -184,13 +185,6 @@ def script_lines(script: ScriptOutput) -> str:
         lines.pop()
     return "\n".join(("|_" if i == len(lines) - 1 else "| ") + (f"{script.id}: " if i == 0 else "")
                      + line for i, line in enumerate(lines))
-
-
-def escape_for_screen(text: str) -> str:
-    """Nmap's ``escape_for_screen``: characters other than printable ASCII, tab and newline
-    become ``\\xHH``."""
-    return "".join(c if " " <= c <= "~" or c in "\t\n" else
-                   "".join(f"\\x{b:02X}" for b in c.encode("utf-8")) for c in text)
 
 
 def table(rows: Sequence[Sequence[str]]) -> list[str]:

@@ -30,6 +30,7 @@ from sigscan.output.common import (
     ctime,
     hosts_summary,
     ignored_states,
+    protect_xml,
 )
 from sigscan.output.service import ServiceView, view
 from sigscan.scanning.ports import compact
@@ -164,7 +165,7 @@ def port_element(port: PortResult) -> str:
     """One ``<port>`` with its ``<state>`` and ``<service>``, and its line break."""
     state = _attrs([("state", port.state.value), ("reason", port.reason), ("reason_ttl", 0)])
     head = _attrs([("protocol", port.proto), ("portid", port.port)])
-    scripts = "".join(f"<script{_attrs([('id', s.id), ('output', s.output)])}/>"
+    scripts = "".join(f"<script{_attrs([('id', s.id), ('output', protect_xml(s.output))])}/>"
                       for s in port.scripts)
     return f"<port{head}><state{state}/>{service_element(view(port))}{scripts}</port>\n"
 
