@@ -26,15 +26,15 @@ indented under them.
 Where the script's Lua fails (a packet shorter than its header, a malformed field pattern, a
 channel or client with no ``NAME`` field at the point of printing, a ``clients`` field), the
 plugin gives the output Nmap prints for a failed script, with the changes the script made
-before failing (the open UDP port; the version, when printing failed). Lua reports a malformed
-pattern when a search reaches it; here it is reported when the field is first searched for.
+before failing (the open UDP port; the version, when printing failed).
 
 Differences: Nmap runs the exchange once per port number and shares the answer between the TCP
 and UDP ports (a registry under a mutex); here each port's run asks on its own. Nmap's TCP run
 also sets the UDP port ``open`` when that port is in the scan; a plugin changes only its own
 port. Where the script would loop forever (``CHANNEL:`` lines none of whose fields is found) or
-search without end (a field name with quantifiers, a search or an output past the bounds
-below), the plugin stops with a note.
+search without end (a field name with quantifiers; searches or an output past the bounds
+below), or a field name holds what the pattern translation does not carry (``%b``, ``()``),
+the plugin stops with a note.
 """
 
 from __future__ import annotations

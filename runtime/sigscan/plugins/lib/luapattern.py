@@ -10,11 +10,11 @@ a plain character, ``]`` first in a set is a member, ``^`` anchors only at the p
 matches in the same order (greedy ``*``, ``+`` and ``?``, lazy ``-``, left to right), so the
 results are Lua's.
 
-:class:`PatternError` is raised for what Lua rejects (a ``%`` at the end, a set without ``]``,
-a ``)`` without ``(``, an open ``(``), :class:`Untranslated` for what is not carried over
-(``%b``, ``%f``, back references, position captures ``()``). Lua raises its errors only when the matcher reaches the
-bad item, and an open ``(`` only when the rest matched; here every error is raised before
-searching, whatever the subject.
+:func:`find` raises :class:`PatternError` where Lua raises one, and when it does: a malformed
+item (a ``%`` at the end, a set without ``]``, a ``)`` without ``(``, a bad back reference,
+``%f`` without a set) when a match gets as far as that item, a ``(`` never closed when a match
+succeeds. ``%f[set]`` frontiers and ``%1``-``%9`` back references are carried over;
+:func:`compile_pattern` raises :class:`Untranslated` for ``%b`` and position captures ``()``.
 """
 
 from __future__ import annotations
@@ -93,7 +93,8 @@ def _set(pattern: bytes, at: int) -> tuple[frozenset[int], int]:
 
 
 def _single(pattern: bytes, at: int) -> tuple[frozenset[int], int]:
-    """The byte class of the item at ``at``, and where its quantifier would be."""
+    """The byte class of the item at ``at`` (not ``%b``, ``%f``, ``%0``-``%9``), and where its
+    quantifier would be."""
     code = pattern[at]
     if code == ord("."):
         return _ALL, at + 1
@@ -102,10 +103,7 @@ def _single(pattern: bytes, at: int) -> tuple[frozenset[int], int]:
     if code == ord("%"):
         if at + 1 >= len(pattern):
             raise PatternError("malformed pattern (ends with '%')")
-        following = pattern[at + 1]
-        if following in b"bf" or 48 <= following <= 57:
-            raise Untranslated(f"%{chr(following)} is not translated")
-        return _escaped(following), at + 2
+        return _escaped(pattern[at + 1]), at + 2
     return frozenset({code}), at + 1
 
 
@@ -125,59 +123,116 @@ def _render(members: frozenset[int]) -> bytes:
     return b"[" + b"".join(parts) + b"]"
 
 
+def _frontier(members: frozenset[int]) -> bytes:
+    """``%f[set]``: the byte before (a NUL at the start) is not in the set, the byte at the
+    position (a NUL at the end) is."""
+    inside, outside = _render(members), _render(_ALL - members)
+    before = b"(?<=" + outside + b")" if 0 in members else b"(?<!" + inside + b")"
+    after = b"(?!" + outside + b")" if 0 in members else b"(?=" + inside + b")"
+    return before + after
+
+
 @dataclass(frozen=True, slots=True)
 class LuaPattern:
     """A translated pattern: the expression, whether it is anchored (``^``), how many single
     items it has and how many of them carry a quantifier (what a search can cost: without
-    quantifiers a try at one position costs at most ``items`` steps)."""
+    quantifiers a try at one position costs at most ``items`` steps). A malformed pattern
+    keeps Lua's ``error`` and ``expression`` is the part before the bad item: Lua raises the
+    error when a match gets that far. ``unfinished``: a capture is never closed, which Lua
+    says when a match succeeds."""
 
     source: bytes
     expression: re.Pattern[bytes]
     anchored: bool
     items: int
     quantified: int
+    error: str | None = None
+    unfinished: bool = False
+
+
+class _Translation:
+    """One pass over a pattern, item by item (Lua's ``do_match`` cases)."""
+
+    def __init__(self, pattern: bytes) -> None:
+        self.pattern = pattern
+        self.out: list[bytes] = []
+        self.open: list[int] = []  # the numbers of the captures not closed yet
+        self.groups = self.items = self.quantified = 0
+
+    def item(self, at: int) -> int:
+        """Translate the item at ``at``; where the next one starts."""
+        pattern, end = self.pattern, len(self.pattern)
+        code = pattern[at]
+        following = pattern[at + 1] if at + 1 < end else -1
+        if code == ord("("):
+            if following == ord(")"):
+                raise Untranslated("position captures are not translated")
+            self.groups += 1
+            self.open.append(self.groups)
+            self.out.append(b"(")
+            return at + 1
+        if code == ord(")"):
+            if not self.open:
+                raise PatternError("invalid pattern capture")
+            self.open.pop()
+            self.out.append(b")")
+            return at + 1
+        if code == ord("$") and at == end - 1:
+            self.out.append(rb"\Z")
+            return at + 1
+        if code == ord("%") and following == ord("b"):
+            raise Untranslated("%b is not translated")
+        if code == ord("%") and following == ord("f"):
+            if at + 2 >= end or pattern[at + 2] != ord("["):
+                raise PatternError("missing '[' after '%f' in pattern")
+            members, after = _set(pattern, at + 3)
+            self.out.append(_frontier(members))
+            return after
+        if code == ord("%") and 48 <= following <= 57:
+            number = following - 48
+            if number == 0 or number > self.groups or number in self.open:
+                raise PatternError(f"invalid capture index %{number}")
+            self.out.append(b"(?:\\%d)" % number)
+            self.items += 1
+            return at + 2
+        members, after = _single(pattern, at)
+        self.out.append(_render(members))
+        self.items += 1
+        if after < end and pattern[after] in _QUANTIFIERS:
+            self.out.append(_QUANTIFIERS[pattern[after]])
+            self.quantified += 1
+            after += 1
+        return after
 
 
 @lru_cache(maxsize=256)
 def compile_pattern(pattern: bytes) -> LuaPattern:
-    """The translation of a Lua pattern (:class:`PatternError` for a bad one). A pattern with
-    none of Lua's special characters is searched for as plain text, as ``string.find`` does
-    (a lone ``)`` is then no error)."""
+    """The translation of a Lua pattern (:class:`Untranslated` for what it does not carry). A
+    pattern with none of Lua's special characters is searched for as plain text, as
+    ``string.find`` does (a lone ``)`` is then no error)."""
     if not any(code in _SPECIALS for code in pattern):
         return LuaPattern(pattern, re.compile(re.escape(pattern)), False, len(pattern), 0)
     anchored = pattern.startswith(b"^")
-    at, end, depth, items, quantified = int(anchored), len(pattern), 0, 0, 0
-    out: list[bytes] = []
-    while at < end:
-        code = pattern[at]
-        if code == ord("("):
-            if at + 1 < end and pattern[at + 1] == ord(")"):
-                raise Untranslated("position captures are not translated")
-            out.append(b"(")
-            depth, at = depth + 1, at + 1
-        elif code == ord(")"):
-            if depth == 0:
-                raise PatternError("invalid pattern capture")
-            out.append(b")")
-            depth, at = depth - 1, at + 1
-        elif code == ord("$") and at == end - 1:
-            out.append(rb"\Z")
-            at += 1
-        else:
-            members, at = _single(pattern, at)
-            out.append(_render(members))
-            items += 1
-            if at < end and pattern[at] in _QUANTIFIERS:
-                out.append(_QUANTIFIERS[pattern[at]])
-                quantified, at = quantified + 1, at + 1
-    if depth:
-        raise PatternError("unfinished capture")
-    return LuaPattern(pattern, re.compile(b"".join(out)), anchored, items, quantified)
+    work = _Translation(pattern)
+    at, error = int(anchored), None
+    while at < len(pattern):
+        try:
+            at = work.item(at)
+        except Untranslated:
+            raise
+        except PatternError as bad:
+            error = str(bad)
+            break
+    source = b"".join(work.out) + b")" * len(work.open)
+    return LuaPattern(pattern, re.compile(source), anchored, work.items, work.quantified,
+                      error, bool(work.open) and error is None)
 
 
 def find(subject: bytes, pattern: LuaPattern, init: int = 1) -> tuple[int, int, bytes | None] | None:
     """``string.find(subject, pattern, init)``: one-based start and end of the match, and its
-    first capture (None without captures); None when nothing matches."""
+    first capture (None without captures); None when nothing matches. :class:`PatternError`
+    where Lua raises one: a match reaching a malformed item, or succeeding with a capture left
+    open."""
     if init < 0:
         init = max(len(subject) + init + 1, 1)
     init = max(init, 1)
@@ -188,5 +243,9 @@ def find(subject: bytes, pattern: LuaPattern, init: int = 1) -> tuple[int, int, 
     found = search(subject, init - 1)
     if found is None:
         return None
+    if pattern.error is not None:
+        raise PatternError(pattern.error)
+    if pattern.unfinished:
+        raise PatternError("unfinished capture")
     capture = found.group(1) if expression.groups else None
     return found.start() + 1, found.end(), capture
