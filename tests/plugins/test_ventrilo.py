@@ -293,7 +293,7 @@ def _random_cases(count: int) -> list[tuple[bytes, bytes, int]]:
         pattern = bytes(rng.choice(pattern_bytes) for _ in range(rng.randrange(1, 7)))
         subject = bytes(rng.choice(subject_bytes) for _ in range(rng.randrange(0, 13)))
         cases.append((subject, pattern, rng.randrange(-3, 15)))
-    subjects = [b"xx NAME: Caf\xe9\nCID=12,PID=0\n", b"a]b-c%d", b"", b"aaa=bb,\n(ab)"]
+    subjects = [b"xx NAME: Caf\xe9\nCID=12,PID=0\n", b"a]b-c%d", b"", b"aaa=bb,\n(ab)", b"a\x00z"]
     cases += [(s, p, i) for p in _FIXED_PATTERNS for s in subjects for i in (0, 1, 4)]
     return cases
 

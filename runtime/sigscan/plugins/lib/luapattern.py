@@ -46,8 +46,7 @@ class PatternError(ValueError):
 
 
 class Untranslated(PatternError):
-    """A pattern Lua takes that this translation does not carry (``%b``, ``%f``, back
-    references, position captures)."""
+    """A pattern Lua takes that this translation does not carry (``%b``, position captures)."""
 
 
 def _escaped(code: int) -> frozenset[int]:
