@@ -230,6 +230,16 @@ def test_a_reply_that_takes_too_many_searches_ends_with_a_note() -> None:
     assert outcome is not None and outcome.note is not None and "too many searches" in outcome.note
 
 
+def test_a_full_size_reply_with_a_field_missing_from_every_line_is_read_whole() -> None:
+    clients = b"".join(b"CLIENT: ADMIN=0,CID=2,PHAN=0,PING=9,SEC=%d,NAME=user%d\n" % (i, i)
+                       for i in range(1200))
+    text = (STATUS.split(b"CLIENT: ")[0] + clients)[:65000]
+    outcome, _ = _drive(UDP, _split(text, 492))
+    assert outcome is not None and outcome.output is not None and outcome.note is None
+    last = text.rsplit(b"NAME=", 1)[1].split(b"\n")[0].decode()
+    assert f"\n  {last} (ADMIN: 0, PHAN: 0, PING: 9, SEC: " in outcome.output
+
+
 def test_a_malformed_field_pattern_is_the_script_error() -> None:
     text = STATUS.replace(b"CID,PID,PROT,NAME,COMM", b"CID,P(ID,NAME")
     outcome, _ = _drive(UDP, _split(text, 492))
