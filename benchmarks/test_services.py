@@ -16,6 +16,7 @@ pass for speed.
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 import time
@@ -31,7 +32,7 @@ from tests.services.harness import Harness, harness_session, unavailable
 from tests.services.netns import Proto
 from tests.services.nmap_reference import NMAP, parse_xml, scriptless_datadir
 
-ROUNDS = 3
+ROUNDS = int(os.environ.get("SIGSCAN_BENCH_ROUNDS", "3"))  # a round is one whole scan per tool
 TIMEOUT = 300.0  # seconds per scan at most
 SIGSCAN = Path(sys.executable).with_name("sigscan")
 TCP = sorted({e.port for e in ENDPOINTS if e.proto is Proto.TCP})

@@ -165,6 +165,27 @@ def printable(text: str) -> str:
     return "".join(c if " " <= c <= "~" else "." for c in text)
 
 
+def _escape_bytes(text: str, keep: str) -> str:
+    """``text`` with each byte outside printable ASCII and ``keep`` written ``\\xHH``. Script
+    output holds a byte per character (plugins decode replies as Latin-1, as Lua strings are
+    bytes); a character past U+00FF, text a plugin decoded itself, stands for its UTF-8 bytes."""
+    return "".join(c if " " <= c <= "~" or c in keep else
+                   f"\\x{ord(c):02X}" if c <= "\xff" else
+                   "".join(f"\\x{b:02X}" for b in c.encode("utf-8")) for c in text)
+
+
+def escape_for_screen(text: str) -> str:
+    """Nmap's ``escape_for_screen``, applied to a script's output in text: bytes other than
+    printable ASCII, tab and newline become ``\\xHH``."""
+    return _escape_bytes(text, "\t\n")
+
+
+def protect_xml(text: str) -> str:
+    """Nmap's ``protect_xml``, applied to a script's output in XML before the XML escaping:
+    bytes other than printable ASCII, tab, carriage return and newline become ``\\xHH``."""
+    return _escape_bytes(text, "\t\r\n")
+
+
 def ctime(unix_time: float) -> str:
     """C's ``ctime`` in the local zone, without the newline: ``Mon Nov 23 06:56:39 2026``."""
     when = datetime.datetime.fromtimestamp(unix_time)

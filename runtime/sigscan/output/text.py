@@ -52,6 +52,7 @@ from sigscan.output.common import (
     TextStream,
     all_ports,
     ctime,
+    escape_for_screen,
     hosts_summary,
     ignored_states,
     notes_output,
@@ -226,17 +227,11 @@ def script_lines(script: str, output: str) -> list[str]:
     """Nmap's ``formatScriptOutput``: ``| id: first line``, ``| next``, …, ``|_last``, the
     output's bytes outside printable ASCII, tab and line break written as ``\\xHH``; a final
     line break ends the last line, as in Nmap."""
-    lines = screen(output).split("\n")
+    lines = escape_for_screen(output).split("\n")
     if len(lines) > 1 and lines[-1] == "":
         lines.pop()
     return [("| " if i < len(lines) - 1 else "|_") + (f"{script}: " if i == 0 else "") + line
             for i, line in enumerate(lines)]
-
-
-def screen(text: str) -> str:
-    """Nmap's ``escape_for_screen`` (on the text's UTF-8 bytes)."""
-    return "".join(chr(b) if b in (9, 10) or 0x20 <= b <= 0x7E else f"\\x{b:02X}"
-                   for b in text.encode("utf-8", "replace"))
 
 
 def table(rows: Sequence[Sequence[str]]) -> list[str]:

@@ -38,6 +38,7 @@ from sigscan.output.common import (
     ignored_states,
     notes_output,
     possibly_open,
+    protect_xml,
 )
 from sigscan.output.progress import Status
 from sigscan.output.service import ServiceView, view
@@ -183,7 +184,7 @@ def port_element(port: PortResult, *, notes: bool = False) -> str:
     and its line break."""
     state = _attrs([("state", port.state.value), ("reason", port.reason), ("reason_ttl", 0)])
     head = _attrs([("protocol", port.proto), ("portid", port.port)])
-    scripts = "".join(f"<script{_attrs([('id', s.id), ('output', s.output)])}/>"
+    scripts = "".join(f"<script{_attrs([('id', s.id), ('output', protect_xml(s.output))])}/>"
                       for s in port.scripts)
     said = notes_element(port.notes) if notes else ""
     return f"<port{head}><state{state}/>{service_element(view(port))}{scripts}{said}</port>\n"
