@@ -28,6 +28,7 @@ class Request:
     headers: dict[str, str] = field(default_factory=dict)  # lower-cased names
     body: bytes = b""
     local: str = ""  # the address the client connected to
+    remote: tuple[str, int] = ("", 0)  # the client's address and port
 
     def header(self, name: str) -> str | None:
         return self.headers.get(name.lower())
@@ -48,7 +49,8 @@ class Silent(Exception):
     """The client sent nothing (Nmap's NULL probe waits for a banner): close without a word."""
 
 
-async def read_request(reader: asyncio.StreamReader, local: str) -> Request | None:
+async def read_request(reader: asyncio.StreamReader, local: str,
+                       remote: tuple[str, int] = ("", 0)) -> Request | None:
     """The request on the connection, or None when what came is no HTTP request
     (:class:`Silent` when nothing came: longer than Nmap's NULL probe waits, or a close)."""
     data = await read_some(reader, timeout=SILENCE)
@@ -74,7 +76,7 @@ async def read_request(reader: asyncio.StreamReader, local: str) -> Request | No
             break
         body += more
     method, path, version = (g.decode("latin-1") for g in line.groups())
-    return Request(method, path, version, headers, body, local)
+    return Request(method, path, version, headers, body, local, remote)
 
 
 Route = Callable[[Request | None], bytes]
@@ -83,9 +85,9 @@ Route = Callable[[Request | None], bytes]
 def serve(route: Route) -> Callable[[asyncio.StreamReader, asyncio.StreamWriter], object]:
     """A TCP handler that answers each connection's request with ``route(request)``."""
     async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        local = writer.get_extra_info("sockname")[0]
+        local, remote = writer.get_extra_info("sockname")[0], writer.get_extra_info("peername")[:2]
         try:
-            request = await read_request(reader, local)
+            request = await read_request(reader, local, remote)
         except Silent:
             writer.close()
             return

@@ -22,8 +22,8 @@ from tests.plugins.httpkit import BAD_REQUEST, Request, response, serve
 
 PLUGINS = ("https-redirect",)
 SILENT = ("https-redirect",)  # it changes the tunnel and prints nothing
-EFFECTS: dict[tuple[str, int], str] = {}
-TLS_PORTS = (80, 8080, 8180)  # where nmap must say ssl/… (test_https_redirect_effects)
+EFFECTS = {("tcp", 80): {"tunnel": "ssl", "product": "nginx"}, ("tcp", 8080): {"tunnel": "ssl"},
+           ("tcp", 8180): {"tunnel": "ssl"}, ("tcp", 8000): {"tunnel": ""}, ("tcp", 8088): {"tunnel": ""}}
 BODY = b"<html><body>Moved</body></html>\n"
 
 

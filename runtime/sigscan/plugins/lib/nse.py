@@ -1,5 +1,6 @@
 """What NSE does with the Lua values scripts read and print: Lua 5.3's number conversions
-(``tonumber``, ``tostring``) and ``nse_main``'s layout of a table a script returns.
+(``tonumber``, ``tostring``), and values made ready for NSE's layout of a table a script
+returns (:mod:`sigscan.plugins.lib.output`).
 
 Lua strings are bytes; here they are ``str`` with one character per byte (Latin-1), which is
 also how script output reaches the XML writer (bytes past 0x7F written as ``&#xNN;``, as Nmap
@@ -101,14 +102,20 @@ def lua_string(value: Value | None) -> str | None:
     return tostring(value)
 
 
-def format_table(value: Value, indent: str = "  ") -> str:
-    """``nse_main``'s ``format_table``: each list item on a new line at ``indent``, then each
-    key as ``key: value``; nested tables two spaces deeper."""
+def protect(text: str) -> str:
+    """Script output as Nmap writes it out: each byte that is not printable ASCII, a tab, a
+    new line or a carriage return as ``\\xHH`` (Nmap's XML keeps those three; its screen
+    output escapes the carriage return too, which sigscan's text writer does)."""
+    return "".join(c if " " <= c <= "~" or c in "\t\n\r" else f"\\x{ord(c):02X}" for c in text)
+
+
+def printable(value: Value) -> object:
+    """``value`` ready for :func:`sigscan.plugins.lib.output.format_table`: scalars as Lua's
+    ``tostring`` writes them, :data:`NULL` as the empty table it is."""
     if isinstance(value, dict):
-        return "".join(f"\n{indent}{key}: {format_table(item, indent + '  ')}"
-                       for key, item in value.items())
+        return {key: printable(item) for key, item in value.items()}
     if isinstance(value, list):
-        return "".join(f"\n{indent}{format_table(item, indent + '  ')}" for item in value)
+        return [printable(item) for item in value]
     if isinstance(value, _Null):
-        return ""
+        return {}
     return tostring(value)
