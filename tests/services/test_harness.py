@@ -60,6 +60,7 @@ EXPECTED: dict[str, Expected] = {
     "rpcbind-tcp": Expected("rpcbind", "rpcbind", extrainfo=r"RPC #100000"),
     "rpcbind-udp": Expected("rpcbind", "rpcbind", extrainfo=r"RPC #100000"),
     "snmp": Expected("snmpd", "snmp", product=r"net-snmp"),
+    "https-redirect": Expected("nginx", "http", tunnel="ssl", product=r"nginx", version_of="nginx"),
 }
 
 
@@ -99,7 +100,8 @@ def test_run_in_harness_reaches_the_daemons(run_in_harness: RunInHarness) -> Non
 
 
 # endpoint key -> the version-category NSE script that rewrites Nmap's probe-and-match verdict
-NSE_REWRITES = {"rpcbind-tcp": "rpcinfo", "rpcbind-udp": "rpcinfo", "snmp": "snmp-info"}
+NSE_REWRITES = {"rpcbind-tcp": "rpcinfo", "rpcbind-udp": "rpcinfo", "snmp": "snmp-info",
+                "https-redirect": "https-redirect"}
 
 
 def test_nmap_ran_once_per_protocol_with_and_without_version_scripts(nmap_reference: Reference) -> None:
