@@ -82,6 +82,8 @@ def test_entries_after_one_that_does_not_parse_are_not_read() -> None:
     assert responses(broken) == {"NULL": b"first one"}
     assert render(responses(broken)) == "\n  NULL: \n    first one"
     assert responses("no entries here") == {}
+    with pytest.raises(FingerprintError):  # parse_fp's nil: the script fails
+        drive(PLUGIN.run(view(40123, servicefp='SF-Port40123-TCP:V=7.93%r(,1,"x")')), Server(lambda s: b""))
 
 
 def test_an_x_escape_without_hex_digits_is_an_error_as_in_nmap() -> None:

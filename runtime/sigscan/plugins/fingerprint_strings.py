@@ -6,13 +6,15 @@ traffic sent) it reads each probe's response back out of the fingerprint (``pars
 its quirks: :mod:`sigscan.plugins.lib.fingerprint`), keeps the runs of at least four printable
 characters (runs of spaces and tabs count as one character and print as one space; whatever
 lies between runs becomes a new line), groups the probes whose strings are the same, and
-prints each group under its probe names, sorted. The verdict is not changed.
+prints each group under its probe names, sorted. The verdict is not changed. A fingerprint
+Nmap's reader fails on (a ``\\x`` without hex digits, no entry that parses) fails the script, as
+in Nmap.
 """
 
 from __future__ import annotations
 
 from sigscan.engine.plugin import Exchange, Outcome, Plugin, PortView
-from sigscan.plugins.lib.fingerprint import responses
+from sigscan.plugins.lib.fingerprint import FingerprintError, responses
 
 MIN_LENGTH = 4  # the script's fingerprint-strings.n default
 INDENT = b"\n    "
@@ -104,7 +106,10 @@ def rule(view: PortView) -> bool:
 
 def run(view: PortView) -> Exchange:
     assert view.service.servicefp is not None
-    output = render(responses(view.service.servicefp))
+    found = responses(view.service.servicefp)
+    if not found:  # parse_fp gives nil, and the script fails on it
+        raise FingerprintError("no response could be read out of the fingerprint")
+    output = render(found)
     if output is None:
         return None
     return Outcome(output=output)

@@ -30,6 +30,7 @@ EFFECTS = {
     ("tcp", 80): {"name": "http", "product": "Tracer SC ", "version": "v4.40.1211 (release) "},
     ("tcp", 8080): {"product": "VMware ESXi SOAP API", "version": "6.7.0"},
     ("tcp", 7080): {"product": "Apache httpd"},
+    ("tcp", 631): {"name": "ipp", "product": ""},  # the script would say hnap, Linksys E1200 if it could
 }
 HTML = (("Content-Type", "text/html"),)
 XML = (("Content-Type", "text/xml; charset=utf-8"),)
