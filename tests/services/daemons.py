@@ -53,6 +53,9 @@ class Endpoint:
 SSH = Endpoint("ssh", Proto.TCP, 2222)
 HTTP = Endpoint("http", Proto.TCP, 80)
 HTTPS = Endpoint("https", Proto.TCP, 443)
+# nginx's TLS port that answers plain HTTP with a redirect to HTTPS on itself (error_page 497):
+# Nmap's probes see plain HTTP, its https-redirect script makes it ssl/http
+HTTPS_REDIRECT = Endpoint("https-redirect", Proto.TCP, 8080)
 SMTP = Endpoint("smtp", Proto.TCP, 25)
 SMTPS = Endpoint("smtps-stunnel", Proto.TCP, 465)  # stunnel4 in front of Postfix
 FTP = Endpoint("ftp", Proto.TCP, 21)
@@ -71,7 +74,7 @@ MURMUR_UDP = Endpoint("murmur-udp", Proto.UDP, 64738)
 
 ENDPOINTS: tuple[Endpoint, ...] = (
     SSH, HTTP, HTTPS, SMTP, SMTPS, FTP, REDIS, DNS_TCP, DNS_UDP, MEMCACHED, RPCBIND_TCP,
-    RPCBIND_UDP, SNMP,
+    RPCBIND_UDP, SNMP, HTTPS_REDIRECT,
     STUN, IKE, PPTP, MURMUR_TCP, MURMUR_UDP,
 )
 
@@ -262,10 +265,18 @@ http {{
         ssl_certificate_key {m.key};
         root {prefix / "html"};
     }}
+    server {{
+        listen 127.0.0.1:{HTTPS_REDIRECT.port} ssl;
+        server_name 127.0.0.1;
+        ssl_certificate {m.cert};
+        ssl_certificate_key {m.key};
+        error_page 497 =301 https://$host:$server_port$request_uri;
+        root {prefix / "html"};
+    }}
 }}
 """)
     return Daemon("nginx", (str(m.program("nginx").path), "-e", "stderr", "-p", str(prefix), "-c",
-                            str(config)), (HTTP, HTTPS))
+                            str(config)), (HTTP, HTTPS, HTTPS_REDIRECT))
 
 
 _POSTFIX_QUEUE = ("active", "bounce", "corrupt", "defer", "deferred", "flush", "hold", "incoming",

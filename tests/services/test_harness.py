@@ -67,6 +67,7 @@ EXPECTED: dict[str, Expected] = {
                            extrainfo=r"^control port; users: \d+"),
     "murmur-udp": Expected("murmurd", "murmur", product=r"^Murmur$", version_of="mumble-server",
                            extrainfo=r"^voice port; users: \d+"),
+    "https-redirect": Expected("nginx", "http", tunnel="ssl", product=r"nginx", version_of="nginx"),
 }
 
 
@@ -108,7 +109,8 @@ def test_run_in_harness_reaches_the_daemons(run_in_harness: RunInHarness) -> Non
 # endpoint key -> the version-category NSE script that rewrites Nmap's probe-and-match verdict
 NSE_REWRITES = {"rpcbind-tcp": "rpcinfo", "rpcbind-udp": "rpcinfo", "snmp": "snmp-info",
                 "stun": "stun-version", "ike": "ike-version", "pptp": "pptp-version",
-                "murmur-tcp": "murmur-version", "murmur-udp": "murmur-version"}
+                "murmur-tcp": "murmur-version", "murmur-udp": "murmur-version",
+                "https-redirect": "https-redirect"}
 
 
 def test_nmap_ran_once_per_protocol_with_and_without_version_scripts(nmap_reference: Reference) -> None:

@@ -178,7 +178,9 @@ before the point where it fails returns ``Outcome(output=SCRIPT_ERROR, state=…
 class Plugin:
     """One version plugin. ``name`` is the Nmap script it mirrors (``snmp-info``); ``nmap`` says
     whether Nmap 7.93's ``-sV`` runs that script (``--profile nmap`` runs exactly those);
-    ``timeout`` bounds a whole run in seconds, whatever the server does."""
+    ``timeout`` bounds a whole run in seconds, whatever the server does. ``dependencies`` are
+    the script's: plugins that run before it when both are selected (NSE's runlevels), so that
+    its rule and run see what they changed."""
 
     name: str
     rule: Callable[[PortView], bool]
@@ -186,6 +188,7 @@ class Plugin:
     nmap: bool = True
     timeout: float = 30.0
     summary: str = ""
+    dependencies: tuple[str, ...] = ()
 
 
 # --------------------------------------------------------------------------- helpers for plugin code

@@ -5,10 +5,12 @@ its version scripts after the service scan.
 terms: its steps become :class:`~sigscan.engine.events.Connect`/``Send``/``Close`` actions and a
 deadline, the driver's events become its answers. :class:`Detection` puts a
 :class:`~sigscan.engine.port.PortEngine` and the plugins together behind the same
-``start``/``feed`` interface: when the probe phase reports, it shows the result to every
-plugin's rule (all rules see that same result, as NSE evaluates every port rule before any
-script runs), runs the accepted ones one after the other, applies each outcome as
-``nmap.set_port_version`` does (:func:`set_port_version`) and reports the port.
+``start``/``feed`` interface: when the probe phase reports, it runs the plugins by runlevel
+(:func:`runlevels`: a plugin runs after those it depends on, as NSE orders scripts). At the
+start of each level it shows the port as it stands to the level's rules (they all see that
+same port, as NSE evaluates a level's port rules before any of its scripts runs), runs the
+accepted ones one after the other, applies each outcome as ``nmap.set_port_version`` does
+(:func:`set_port_version`), and after the last level reports the port.
 
 Under ``Profile.FAST`` a plugin's read timeouts are capped as the probes' waits are
 (:meth:`~sigscan.engine.config.EngineConfig.wait`). Whatever a plugin does, the port ends: each run is bounded by its plugin's ``timeout``, by a
@@ -412,6 +414,24 @@ def apply_outcome(result: PortResult, plugin: Plugin, outcome: Outcome,
                    notes=tuple(notes))
 
 
+def runlevels(plugins: Sequence[Plugin]) -> list[list[Plugin]]:
+    """``plugins`` grouped by NSE's runlevel: 1, or one more than the highest level among the
+    plugins it depends on that are there too; each group in the given order."""
+    by_name = {p.name: p for p in plugins}
+    levels: dict[str, int] = {}
+
+    def level(plugin: Plugin, seen: frozenset[str]) -> int:
+        if plugin.name not in levels:
+            deps = [by_name[d] for d in plugin.dependencies if d in by_name and d not in seen]
+            levels[plugin.name] = 1 + max((level(d, seen | {plugin.name}) for d in deps), default=0)
+        return levels[plugin.name]
+
+    grouped: dict[int, list[Plugin]] = {}
+    for plugin in plugins:
+        grouped.setdefault(level(plugin, frozenset()), []).append(plugin)
+    return [grouped[n] for n in sorted(grouped)]
+
+
 class Detection:
     """A port's probe phase (:class:`PortEngine`) and then its script phase, behind the
     engine's ``start``/``feed`` interface (see the module's docstring)."""
@@ -423,6 +443,7 @@ class Detection:
         self._config: EngineConfig = engine.config
         self._result: PortResult | None = None  # the report, once everything is done
         self._probed: PortResult | None = None  # the probe phase's result
+        self._levels: deque[list[Plugin]] = deque(runlevels(self.plugins))
         self._queue: deque[Plugin] = deque()
         self._run: PluginRun | None = None
         self._view: PortView | None = None
@@ -464,18 +485,20 @@ class Detection:
         if report is None:
             return actions
         out = [a for a in actions if not isinstance(a, Report)]
-        self._scripts(report.result, now)
+        self._probed = report.result
         return out + self._continue([], now)
 
-    def _scripts(self, result: PortResult, now: float) -> None:
-        self._probed = result
+    def _next_level(self) -> None:
+        """Show the port as it stands to the next runlevel's rules; queue the accepted."""
+        result = self._probed
+        assert result is not None
         view = PortView(result.host, result.port, result.proto, result.state, result.reason,
                         result.service or NO_SERVICE, intensity=self._config.intensity,
                         excluded=self._catalog.excluded(result.port, Proto(result.proto)),
                         hostname=self.hostname, rpc_programs=self._catalog.rpc)
         self._view = view
         notes: list[str] = []
-        for plugin in self.plugins:
+        for plugin in self._levels.popleft():
             try:
                 if plugin.rule(view):
                     self._queue.append(plugin)
@@ -497,6 +520,9 @@ class Detection:
             if run is not None:
                 self._collect(run)
                 self._run = None
+            if not self._queue and self._levels:
+                self._next_level()
+                continue
             if not self._queue:
                 out.append(Report(self._report(now)))
                 return out

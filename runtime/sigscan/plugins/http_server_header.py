@@ -60,4 +60,5 @@ def run(view: PortView) -> Exchange:
                    probestate=ProbeState.SOFTMATCHED)
 
 
-PLUGIN = Plugin("http-server-header", rule, run, summary="the HTTP Server header")
+PLUGIN = Plugin("http-server-header", rule, run, summary="the HTTP Server header",
+                dependencies=("https-redirect",))

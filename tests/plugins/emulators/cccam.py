@@ -30,4 +30,5 @@ async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> 
     await read_some(reader, 1.0)  # anything a client sends ends the session, as a bad login
 
 
+UNCOMPARED = ("fingerprint-strings",)  # the strings of random bytes, different for each scanner
 SERVERS = (tcp(12000, handle),)

@@ -15,6 +15,8 @@ BODY = b"<html><body>cobblestone</body></html>\n"
 
 async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
     request = await read_some(reader)  # answered at once: Nmap's other probes end quickly
+    if not request:  # Nmap's NULL probe waits for a banner: none comes, the connection ends
+        return
     if not request.startswith((b"GET ", b"HEAD ")):
         await send_and_close(writer, b"HTTP/1.0 400 Bad Request\r\nServer: Cobblestone/4.2 "
                                      b"(sigscan test)\r\nContent-Length: 0\r\n\r\n")

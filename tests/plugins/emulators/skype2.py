@@ -24,4 +24,5 @@ async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> 
         writer.close()
 
 
+UNCOMPARED = ("fingerprint-strings",)  # the strings of random bytes, different for each scanner
 SERVERS = (tcp(80, handle),)
