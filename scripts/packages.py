@@ -43,7 +43,10 @@ BASE = ("nmap", "python3", "python3-venv")
 # LD_PRELOAD shim; openssl and openssh-client: its certificate and SSH host key).
 DEV = ("ndiff", "libxml2-utils", "openssh-server", "openssh-client", "nginx", "postfix", "vsftpd",
        "redis-server", "dnsmasq", "memcached", "rpcbind", "snmpd", "stunnel4", "iproute2", "gcc",
-       "libc6-dev", "openssl")
+       "libc6-dev", "openssl",
+       # the daemons of the version plugins' harness tests (mqtt-subscribe, amqp-info,
+       # xmpp-info, rfc868-time: xinetd's built-in Time service)
+       "mosquitto", "rabbitmq-server", "prosody", "xinetd")
 
 STATUS = Path("/var/lib/dpkg/status")
 APT_ARCHIVES = Path("/var/cache/apt/archives")

@@ -6,7 +6,12 @@ Where one of Nmap's version-category NSE scripts rewrites the verdict of the pro
 sigscan does not do what that script does, the comparison is with Nmap's probe-and-match verdict
 (the same scan with those scripts off) and the script is named in ``WITHOUT_NSE``, as
 nmap-semantics.md §12 asks. rpcbind is not there: sigscan's SunRPC grinder does what
-``rpcinfo``/``rpc-grind`` do, so it is compared with plain ``nmap -sV``.
+``rpcinfo``/``rpc-grind`` do, so it is compared with plain ``nmap -sV``; nor are the ports whose
+scripts sigscan's version plugins mirror (snmp-info, mqtt-subscribe, amqp-info, xmpp-info,
+rfc868-time).
+
+The plugins' output is compared too: on every port, each script a sigscan plugin mirrors prints
+in ``sigscan scan --plugin-output`` what it prints in ``nmap -sV --script version``.
 
 One ``sigscan scan --profile P -oX - -p PORT [-sU] 127.0.0.1`` per service and profile, run where
 the daemons are (``Harness.argv``), several at a time (they mostly wait on the services), once
@@ -15,26 +20,29 @@ per session; each test compares one of them with Nmap's verdict for the same por
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 
 import pytest
 
+from sigscan.plugins import names as plugin_names
 from tests.services.daemons import ENDPOINTS, Endpoint
 from tests.services.harness import Harness
 from tests.services.netns import Proto
-from tests.services.nmap_reference import Reference, parse_xml
+from tests.services.nmap_reference import Reference, parse_outputs, parse_xml
 
 PROFILES = ("nmap", "fast")
 SCAN_TIMEOUT = 180.0  # seconds per sigscan run
 PARALLEL = 6  # sigscan runs at once
 SIGSCAN = Path(sys.executable).with_name("sigscan")
 # endpoint key -> the NSE script whose rewrite of Nmap's verdict sigscan does not reproduce
-WITHOUT_NSE = {"snmp": "snmp-info"}  # product "SNMPv1 server; net-snmp SNMPv3 server": SNMPv3 enterprise
+WITHOUT_NSE: dict[str, str] = {}
 
 
 @dataclass(frozen=True)
@@ -48,8 +56,8 @@ class ScanRun:
 
 def sigscan_argv(bundle: Path, profile: str, endpoint: Endpoint) -> list[str]:
     udp = ["-sU"] if endpoint.proto is Proto.UDP else []
-    return [str(SIGSCAN), "scan", "--bundle", str(bundle), "--profile", profile, "-oX", "-",
-            "-p", str(endpoint.port), *udp, "127.0.0.1"]
+    return [str(SIGSCAN), "scan", "--bundle", str(bundle), "--profile", profile, "--plugin-output",
+            "-oX", "-", "-p", str(endpoint.port), *udp, "127.0.0.1"]
 
 
 def _scan(harness: Harness, argv: list[str]) -> ScanRun:
@@ -91,3 +99,75 @@ def test_scan_matches_nmap(endpoint: Endpoint, profile: str, nmap_reference: Ref
     assert got.state == "open", command
     assert got.normalized() == reference.normalized(), (
         f"{command}: sigscan says {got.summary()!r}, nmap says {reference.summary()!r}")
+
+
+# -- the version plugins' output -------------------------------------------------------------------
+
+# endpoint key -> the script Nmap must be seen running there (a comparison that cannot tell a
+# plugin from its absence proves nothing)
+PLUGIN_AT_WORK = {"snmp": "snmp-info", "mqtt": "mqtt-subscribe", "amqp": "amqp-info",
+                  "xmpp-client": "xmpp-info", "xmpp-server": "xmpp-info",
+                  "time-tcp": "rfc868-time", "time-udp": "rfc868-time"}
+# Scripts whose output Nmap lays out in a Lua hash order, which changes from run to run: their
+# lines are compared as a tree whose siblings are sorted (the plugins sort or keep the order the
+# script writes). Every other output is compared as it is.
+UNORDERED = frozenset({"mqtt-subscribe", "xmpp-info"})
+# What changes between two scans of the same daemon: an SNMP engine's uptime, an XMPP stream
+# ID, and which of Mosquitto's $SYS topics a subscriber gets: each statistic is published
+# (retained) when it changes and expires 60 s later, so the set depends on the moment; only the
+# static one, the broker's version, is always there.
+OUTPUT_VOLATILE = ((re.compile(r"(?m)^(  snmpEngineTime: ).+$"), r"\1T"),
+                   (re.compile(r"stream_id: [0-9a-f-]{36}$", re.MULTILINE), "stream_id: ID"),
+                   (re.compile(r"\n    \$SYS/broker/(?!version:).*"), ""))
+# rfc868-time prints the server's clock: the two scans' times must be this close (seconds)
+CLOCK_SLACK = 600
+TIMESTAMP = "%Y-%m-%dT%H:%M:%S"
+
+
+Node = tuple[str, list["Node"]]
+
+
+def tree(text: str) -> list[Node]:
+    """Output lines as a tree by indentation, each level's lines sorted."""
+    root: list[Node] = []
+    stack: list[tuple[int, list[Node]]] = [(-1, root)]
+    for line in text.split("\n"):
+        depth = len(line) - len(line.lstrip(" "))
+        while stack[-1][0] >= depth:
+            stack.pop()
+        children: list[Node] = []
+        stack[-1][1].append((line.lstrip(" "), children))
+        stack.append((depth, children))
+
+    def ordered(level: list[Node]) -> list[Node]:
+        return sorted((line, ordered(kids)) for line, kids in level)
+
+    return ordered(root)
+
+
+def comparable(script: str, text: str) -> object:
+    for pattern, replacement in OUTPUT_VOLATILE:
+        text = pattern.sub(replacement, text)
+    return tree(text) if script in UNORDERED else text
+
+
+@pytest.mark.parametrize("profile", PROFILES)
+@pytest.mark.parametrize("endpoint", ENDPOINTS, ids=lambda e: e.key)
+def test_plugin_outputs_match_nmap(endpoint: Endpoint, profile: str, nmap_reference: Reference,
+                                   sigscan_runs: dict[tuple[str, str], ScanRun]) -> None:
+    mirrored = set(plugin_names())
+    want = {k: v for k, v in nmap_reference.outputs[(endpoint.proto, endpoint.port)].items()
+            if k in mirrored}
+    if endpoint.key in PLUGIN_AT_WORK:
+        assert PLUGIN_AT_WORK[endpoint.key] in want, f"nmap ran no {PLUGIN_AT_WORK[endpoint.key]}"
+    run = sigscan_runs[(profile, endpoint.key)]
+    assert run.returncode == 0, run.stderr.decode(errors="replace")
+    have = parse_outputs(run.stdout).get((endpoint.proto, endpoint.port), {})
+    assert sorted(have) == sorted(want), " ".join(run.argv)
+    if "rfc868-time" in want:
+        ours, theirs = (datetime.strptime(have.pop("rfc868-time"), TIMESTAMP),
+                        datetime.strptime(want.pop("rfc868-time"), TIMESTAMP))
+        assert abs((ours - theirs).total_seconds()) < CLOCK_SLACK, (ours, theirs)
+    for script, text in want.items():
+        assert comparable(script, have[script]) == comparable(script, text), (
+            f"{script} on {endpoint.key}: sigscan printed {have[script]!r}, nmap {text!r}")
