@@ -8,7 +8,9 @@ Connections are named by small integers the engine chooses (``conn``), unique pe
 driver answers each :class:`Connect` with exactly one of :class:`Connected`, :class:`TlsReady`
 (for ``tls=True``), :class:`ConnectFailed` or :class:`TlsFailed`; after that it reports bytes
 (:class:`Data`), the peer's orderly close (:class:`Closed`) or an error (:class:`Reset`) for that
-connection until the engine sends :class:`Close`. A :class:`Timer` event is delivered at (or
+connection until the engine sends :class:`Close`. A :class:`StartTls` on a plain TCP connection
+(a version plugin's STARTTLS) is answered with :class:`TlsReady` or :class:`TlsFailed` (the
+connection is then dead) for that connection; bytes after it come through TLS. A :class:`Timer` event is delivered at (or
 after) the latest :class:`WaitUntil` deadline; the engine ignores stale timers.
 """
 
@@ -117,6 +119,14 @@ class Connect:
 
 
 @dataclass(frozen=True, slots=True)
+class StartTls:
+    """Start TLS on the plain TCP connection ``conn`` (STARTTLS), giving up at ``deadline``."""
+
+    conn: int
+    deadline: float
+
+
+@dataclass(frozen=True, slots=True)
 class Send:
     conn: int
     data: bytes
@@ -142,4 +152,4 @@ class Report:
     result: PortResult
 
 
-Action = Connect | Send | Close | WaitUntil | Report
+Action = Connect | StartTls | Send | Close | WaitUntil | Report

@@ -39,6 +39,7 @@ from sigscan.engine.events import (
     Event,
     Report,
     Send,
+    StartTls,
     Timer,
     WaitUntil,
 )
@@ -104,6 +105,8 @@ class _PortIO:
                 conn = self.network.connection(action.conn, self.endpoint, action.tls, self.events.put_nowait)
                 self.conns[action.conn] = conn
                 connects.create_task(conn.open(action.deadline))
+            elif isinstance(action, StartTls):
+                connects.create_task(self.conns[action.conn].start_tls(action.deadline))
             elif isinstance(action, Send):
                 self.conns[action.conn].send(action.data)
             elif isinstance(action, Close):

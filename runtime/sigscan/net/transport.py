@@ -25,6 +25,9 @@ datagrams, new ones are dropped, as a full socket buffer would. An empty datagra
 request) is sent, too: asyncio's ``sendto`` drops empty data before Python 3.13, so it goes out
 on the socket itself.
 
+A plain connection can become TLS (:meth:`Connection.start_tls`, a version plugin's STARTTLS):
+asyncio's ``start_tls`` wraps the open transport, and reads go on through TLS.
+
 TLS uses the stdlib ``ssl`` module with no verification and the widest choice of protocol versions
 and ciphers OpenSSL allows (Nmap's "maximum speed, no verification" client). The peer
 certificate's subject is read from its DER form (:mod:`sigscan.net.cert`). Nmap resumes the TLS session
@@ -162,6 +165,39 @@ class Connection:
                 await self._open_tcp(deadline)
         finally:
             self._opening = None
+
+    async def start_tls(self, deadline: float) -> None:
+        """STARTTLS: a TLS handshake over this open TCP connection by ``deadline``, reported as
+        :class:`TlsReady` (bytes from then on are decrypted) or :class:`TlsFailed` (the
+        connection is dead; the engine closes it)."""
+        loop = asyncio.get_running_loop()
+        transport = self._transport
+        if self._closed:
+            return
+        if self.tls or self._ended or not isinstance(transport, asyncio.Transport) or transport.is_closing():
+            self._emit(TlsFailed(self.conn, loop.time(), "EBADF"))
+            return
+        self._opening = asyncio.current_task()
+        try:
+            async with asyncio.timeout_at(deadline):
+                upgraded = await loop.start_tls(
+                    transport, transport.get_protocol(), self.network.tls_context,
+                    server_hostname=self.endpoint.server_name or "",
+                    ssl_handshake_timeout=max(deadline - loop.time(), 0.0) + HANDSHAKE_SLACK)
+        except (OSError, TimeoutError) as exc:  # ssl.SSLError is an OSError
+            self._ended = True
+            self._emit(TlsFailed(self.conn, loop.time(), errno_name(exc)))
+            return
+        finally:
+            self._opening = None
+        if upgraded is None:  # the connection went away meanwhile
+            self._ended = True
+            self._emit(TlsFailed(self.conn, loop.time(), "ECONNRESET"))
+            return
+        self.tls, self._transport, self._paused = True, upgraded, False
+        tls = upgraded.get_extra_info("ssl_object")
+        der = tls.getpeercert(binary_form=True) if tls is not None else None
+        self._emit(TlsReady(self.conn, loop.time(), subject(der), tls.version() if tls is not None else None))
 
     def send(self, data: bytes) -> None:
         transport = self._transport
