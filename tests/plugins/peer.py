@@ -2,8 +2,9 @@
 virtual clock, with no engine and no socket.
 
 :class:`Peer` says what the server does: ``greet(n)`` the chunks sent when connection ``n``
-(0-based) opens, ``answer(n, data)`` the chunks sent back for what the plugin sent on it. A chunk
-of None closes the connection. A read gets every chunk queued for its connection (TCP; UDP: one
+(0-based) opens, ``answer(n, data)`` the chunks sent back for what the plugin sent on it, and
+``starttls(n)`` whether a STARTTLS handshake on it works (after one, ``Transcript.tls`` says
+so). A chunk of None closes the connection. A read gets every chunk queued for its connection (TCP; UDP: one
 datagram); with nothing queued it times out, and the clock moves on by its timeout.
 :func:`talk` runs a plugin to its end and returns the outcome and what was sent.
 """
@@ -24,6 +25,7 @@ from sigscan.engine.plugin import (
     Read,
     Reply,
     ReplyEnd,
+    Secure,
     Shut,
     Write,
 )
@@ -38,6 +40,7 @@ class Peer:
     greet: Callable[[int], Chunks] = lambda n: ()
     answer: Callable[[int, bytes], Chunks] = lambda n, data: ()
     refuse: Callable[[int, bool], bool] = lambda n, tls: False  # (connection, tls) -> refused
+    starttls: Callable[[int], bool] = lambda n: False
     udp: bool = False
 
 
@@ -86,6 +89,14 @@ def talk(run: Callable[[PortView], Exchange], view: PortView, peer: Peer) -> tup
                 queues[index].extend(peer.answer(index, step.data))
         elif isinstance(step, Read):
             answer = _read(queues[step.conn - 1], step, peer.udp, log)
+        elif isinstance(step, Secure):
+            index = step.conn - 1
+            if index in log.closed or not peer.starttls(index):
+                log.closed.add(index)
+                answer = Opened(None, "EIO")
+            else:
+                log.tls[index] = True
+                answer = Opened(step.conn)
         elif isinstance(step, Shut):
             log.closed.add(step.conn - 1)
         elif isinstance(step, Clock):

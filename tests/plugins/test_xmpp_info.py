@@ -84,6 +84,47 @@ def test_features_and_the_ejabberd_capabilities_node() -> None:
         "\n      weird")
 
 
+def test_starttls_compares_the_streams_before_and_after() -> None:
+    before = (b"<stream:features><starttls xmlns='urn:ietf:params:xml:ns:xmpp-tls'/><mechanisms>"
+              b"<mechanism>PLAIN</mechanism></mechanisms><register/></stream:features>")
+    after = (b"<stream:features><mechanisms><mechanism>PLAIN</mechanism><mechanism>EXTERNAL"
+             b"</mechanism></mechanisms><register/><bind/></stream:features>")
+    secured: set[int] = set()
+
+    def server(n: int, data: bytes) -> list[bytes | None]:
+        if b"to='.'" in data:
+            return [header("a1"), HOST_UNKNOWN, None]
+        if b"<starttls" in data:
+            secured.add(n)
+            return [header("s1"), before, b"<proceed xmlns='urn:ietf:params:xml:ns:xmpp-tls'/>"]
+        if n in secured:
+            return [header("s2", " xml:lang='de'"), after]
+        return [header("p1"), before]
+
+    outcome, log = talk(run, view(hostname="chat.example"), Peer(answer=server, starttls=lambda n: True))
+    assert log.tls == [False, False, True]
+    assert log.sent[2][1].startswith(b"<?xml version='1.0'?><stream:stream ")  # again, over TLS
+    assert outcome is not None and outcome.version is None
+    assert outcome.output == (
+        "\n  Respects server name\n  info: \n    xmpp: \n      version: 1.0\n    capabilities: "
+        "\n    features: \n      In-Band Registration\n    auth_mechanisms: \n      PLAIN"
+        "\n  pre_tls: \n    xmpp: \n      lang: en\n    capabilities: \n    features: \n      TLS"
+        "\n  post_tls: \n    xmpp: \n      lang: de\n    capabilities: \n    features: "
+        "\n      Resource Binding\n    auth_mechanisms: \n      EXTERNAL")
+
+
+def test_a_failed_handshake_is_a_failed_starttls() -> None:
+    def server(n: int, data: bytes) -> list[bytes | None]:
+        if b"<starttls" in data:
+            return [header("s1"), b"<stream:features/><proceed/>"]
+        return [header("p1"), b"<stream:features/>"]
+
+    outcome, log = talk(run, view(), Peer(answer=server))
+    assert log.tls == [False, False, False] and log.closed == {0, 1, 2}
+    assert outcome is not None and outcome.output is not None
+    assert outcome.output.startswith("\n  Ignores server name\n  STARTTLS Failed\n  info: ")
+
+
 def test_a_server_that_ignores_the_name() -> None:
     outcome, _ = talk(run, view(), Peer(answer=lambda n, data: [header("x1"), b"<stream:features/>"]))
     assert outcome is not None and outcome.output is not None

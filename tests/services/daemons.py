@@ -475,8 +475,9 @@ def rabbitmq(m: Material) -> Daemon:
 
 
 def prosody(m: Material) -> Daemon:
-    """Prosody serving ``sigscan.test`` (the shared certificate) on the client and server ports
-    only. A scan by address names no host: Prosody answers ``host-unknown``."""
+    """Prosody on the client and server ports only, serving ``localhost`` (STARTTLS with the
+    shared certificate). A scan by address names no host (``to=''``): Prosody answers
+    ``host-unknown``; a scan of ``localhost`` opens streams to it, STARTTLS included."""
     folder = m.folder / "prosody"
     (folder / "data").mkdir(parents=True, exist_ok=True)
     config = _write(folder / "prosody.cfg.lua", f"""\
@@ -496,7 +497,7 @@ modules_disabled = {{ "posix" }}
 log = {{ {{ levels = {{ min = "info" }}, to = "console" }} }}
 ssl = {{ certificate = "{m.cert}", key = "{m.key}" }}
 authentication = "internal_hashed"
-VirtualHost "{CERT_NAME}"
+VirtualHost "localhost"
 """)
     return Daemon("prosody", (str(m.program("prosody").path), "--config", str(config), "-F"),
                   (XMPP_CLIENT, XMPP_SERVER))

@@ -13,18 +13,16 @@ The namespace is ``jabber:client`` on a port named ``xmpp-client``, else ``jabbe
 The two stream IDs of 1 and 2 are matched against the script's table of server IDs (Prosody,
 ejabberd, Openfire, …); a hit becomes the product, hard matched, as does an ejabberd
 capabilities node. The output says whether the server minded the name, and what stream 2
-found (``info``).
+found (``info``); or, when STARTTLS worked, what streams 2 and 3 had in common (``info``) and
+what only one of them had (``pre_tls``, ``post_tls``).
 
 Differences from Nmap, each where Nmap's own output is not reproducible or not reachable:
 
-- the keys of ``info`` follow Lua's hash order in Nmap, which changes from run to run; the
-  plugin keeps the order the script writes them in;
-- the plugin steps cannot turn an open connection into TLS: a server that answers STARTTLS
-  with ``<proceed/>`` is reported as ``STARTTLS Failed``, where Nmap goes on over TLS and
-  prints what the streams before and after STARTTLS had in common (``info``) and not
-  (``pre_tls``, ``post_tls``);
-- the host's name: Nmap uses the reverse DNS name of an address given without ``-n``;
-  sigscan resolves no names, so it uses the name given, or none (as ``nmap -n``).
+- the keys of ``info`` without STARTTLS, and the items of each list compared across
+  STARTTLS, follow Lua's hash order in Nmap, which changes from run to run; the plugin keeps
+  the order the script writes them in;
+- the host's name: for an address given without ``-n``, Nmap uses its reverse DNS name;
+  sigscan does no reverse lookups, so it uses the name given, or none (as ``nmap -n``).
 """
 
 from __future__ import annotations
@@ -33,7 +31,7 @@ import re
 from collections.abc import Callable, Generator
 from dataclasses import dataclass, field, replace
 
-from sigscan.engine.plugin import Exchange, Outcome, Plugin, PortView, Step
+from sigscan.engine.plugin import Exchange, Outcome, Plugin, PortView, Step, starttls
 from sigscan.plugins import rules
 from sigscan.plugins.lib.nsock import Failed, Socket, open_socket
 from sigscan.plugins.lib.stdnse import Table, format_table
@@ -42,6 +40,8 @@ SOCKET_TIMEOUT = 10.0  # seconds, the script's client:set_timeout
 TAG_LIMIT = 256  # bytes read for a tag at most (match.pattern_limit(">", 256))
 MAX_TAGS = 10_000  # tags read from one stream at most (a bound of ours; Nmap reads on)
 ALT_SERVER_NAME = "."
+KEYED_GROUPS = ("xmpp", "capabilities")
+LIST_GROUPS = ("features", "compression_methods", "auth_mechanisms", "errors", "unknown")
 KNOWN_FEATURES = frozenset({"starttls", "compression", "mechanisms", "register", "dialback",
                             "session", "auth", "bind", "c", "sm", "amp", "ver"})
 FEATURE_NAMES = {"ver": "Roster Versioning", "dialback": "Server Dialback",
@@ -220,20 +220,23 @@ class _Reader:
 
 
 def _starttls(sock: Socket, server_name: str, xmlns: str) -> Generator[Step, object, bool]:
-    """The script's connect_tls: STARTTLS asked in a first stream. True only if the
-    connection became TLS, which the plugin steps cannot do (see the module's docstring)."""
+    """The script's connect_tls: STARTTLS asked in a first stream; True once the connection
+    is TLS (the server said ``<proceed/>`` and the handshake worked)."""
     yield from sock.send(request(server_name, xmlns) + b"<starttls xmlns='urn:ietf:params:xml:ns:xmpp-tls'/>")
     for _ in range(MAX_TAGS):
         tag = yield from _receive_tag(sock)
-        if tag is None or (tag.name == "proceed" and tag.finish) or tag.name == "failure":
-            break
+        if tag is None or tag.name == "failure":
+            return False
+        if tag.name == "proceed" and tag.finish:
+            opened = yield from starttls(sock.conn)
+            return opened.conn is not None
     return False
 
 
 def scan(view: PortView, server_name: str, tls: bool,
          version: _Version) -> Generator[Step, object, StreamResult | None]:
     """One stream (the script's ``scan``): None when it could not be opened, or, with
-    ``tls``, when STARTTLS did not give a TLS connection (see the module's docstring)."""
+    ``tls``, when STARTTLS did not give a TLS connection."""
     xmlns = "'jabber:client'" if view.name == "xmpp-client" else "'jabber:server'"
     sock = yield from open_socket(SOCKET_TIMEOUT)
     if isinstance(sock, Failed):
@@ -317,6 +320,72 @@ def server_software(alt_id: str | None, plain_id: str | None) -> str | None:
     return None
 
 
+# -- the streams before and after STARTTLS (the script's factor) ----------------------------------
+
+
+def _entries(value: Table | dict[str, str]) -> list[tuple[int | str, object]]:
+    """A keyed group's entries in order: list items under their positions, then the keys."""
+    if isinstance(value, Table):
+        return [*enumerate(value.items, 1), *value.keys.items()]
+    return list(value.items())
+
+
+def _put(table: Table, key: int | str, value: object) -> None:
+    if isinstance(key, int):
+        table.items.append(value)
+    else:
+        table.keys[key] = value
+
+
+def _compare_keyed(first: Table | dict[str, str],
+                   second: Table | dict[str, str]) -> tuple[Table, Table, Table]:
+    one, two = dict(_entries(first)), dict(_entries(second))
+    both, only_one, only_two = Table(), Table(), Table()
+    for key, value in one.items():
+        if key in two and two[key] == value:
+            _put(both, key, value)
+        else:
+            _put(only_one, key, value)
+            if key in two:
+                _put(only_two, key, two[key])
+    for key, value in two.items():
+        if key not in one:
+            _put(only_two, key, value)
+    return both, only_one, only_two
+
+
+def _same(a: object, b: object) -> bool:
+    """Lua's ``==``: strings by value, tables by identity."""
+    return a is b if isinstance(a, dict) or isinstance(b, dict) else a == b
+
+
+def _compare_lists(one: list[object], two: list[object]) -> tuple[list[object], list[object], list[object]]:
+    seen: list[object] = []  # the script's union: each value of the first list once
+    for value in one:
+        if not any(_same(value, v) for v in seen):
+            seen.append(value)
+    in_both = [v for v in seen if any(_same(v, w) for w in two)]
+    only_one = [v for v in seen if not any(_same(v, w) for w in two)]
+    only_two = [w for w in two if not any(_same(v, w) for v in seen)]
+    return in_both, only_one, only_two
+
+
+def factor(first: StreamResult, second: StreamResult) -> tuple[Table, Table, Table]:
+    """What two streams had in common, and what only the first and only the second had."""
+    both, only_one, only_two = Table(), Table(), Table()
+    tables = (both, only_one, only_two)
+    for name in KEYED_GROUPS:
+        for table, part in zip(tables, _compare_keyed(getattr(first, name), getattr(second, name)),
+                               strict=True):
+            table.keys[name] = part
+    for name in LIST_GROUPS:
+        for table, items in zip(tables, _compare_lists(getattr(first, name), getattr(second, name)),
+                                strict=True):
+            if items:
+                table.keys[name] = items
+    return both, only_one, only_two
+
+
 # -- the run ---------------------------------------------------------------------------------------
 
 
@@ -346,15 +415,17 @@ def _streams(view: PortView, version: _Version) -> Generator[Step, object, Table
     product = server_software(alt.stream_id, plain.stream_id)
     if product is not None:
         version.set_product(product)
-    # STARTTLS is asked for as the script asks; it never gives TLS here (see the docstring)
-    yield from scan(view, server_name, True, version)
+    secured = yield from scan(view, server_name, True, version)
     output = Table()
     if not alt.errors and not plain.errors:
         output.items.append("Ignores server name")
     elif len(alt.errors) != len(plain.errors):
         output.items.append("Respects server name")
-    output.items.append("STARTTLS Failed")
-    output.keys["info"] = plain.table()
+    if secured is None:
+        output.items.append("STARTTLS Failed")
+        output.keys["info"] = plain.table()
+    else:
+        output.keys["info"], output.keys["pre_tls"], output.keys["post_tls"] = factor(plain, secured)
     return output
 
 
