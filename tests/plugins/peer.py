@@ -7,6 +7,8 @@ virtual clock, with no engine and no socket.
 so). A chunk of None closes the connection. A read gets every chunk queued for its connection (TCP; UDP: one
 datagram); with nothing queued it times out, and the clock moves on by its timeout.
 :func:`talk` runs a plugin to its end and returns the outcome and what was sent.
+:func:`silent_run` runs one through the engine's ``PluginRun`` against a silent server, so
+that its timeouts and the run's own bound play as in a scan.
 """
 
 from __future__ import annotations
@@ -15,12 +17,15 @@ from collections import deque
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
+from sigscan.engine.config import EngineConfig
+from sigscan.engine.events import Action, Connect, Connected, Proto, Timer
 from sigscan.engine.plugin import (
     Clock,
     Exchange,
     Open,
     Opened,
     Outcome,
+    Plugin,
     PortView,
     Read,
     Reply,
@@ -29,6 +34,7 @@ from sigscan.engine.plugin import (
     Shut,
     Write,
 )
+from sigscan.engine.scripts import FIRST_CONN, PluginRun
 
 Chunks = Iterable[bytes | None]
 MAX_STEPS = 100_000
@@ -121,3 +127,25 @@ def _read(queue: deque[bytes | None], step: Read, udp: bool, log: Transcript) ->
         return Reply(data, ReplyEnd.EOF)
     log.now += step.timeout
     return Reply(data, ReplyEnd.TIMEOUT)
+
+
+def silent_run(plugin: Plugin, view: PortView) -> tuple[Outcome | None, float, list[str]]:
+    """``plugin`` through the engine's :class:`PluginRun` against a server that accepts every
+    connection and never sends a byte: the outcome, when the run ended, and its notes. The run's
+    own bound (``Plugin.timeout``) applies, as in a scan."""
+    run = PluginRun(plugin, view, proto=Proto(view.proto), first_conn=FIRST_CONN,
+                    config=EngineConfig(), unix_offset=START)
+    actions: list[Action] = run.start(0.0)
+    now = 0.0
+    for _ in range(MAX_STEPS):
+        if run.done:
+            return run.outcome, now, run.notes
+        connects = [a for a in actions if isinstance(a, Connect)]
+        if connects:
+            actions = run.feed(Connected(connects[0].conn, now))
+            continue
+        deadline = run.deadline
+        assert deadline is not None
+        now = deadline
+        actions = run.feed(Timer(now))
+    raise AssertionError(f"the run took more than {MAX_STEPS} steps")

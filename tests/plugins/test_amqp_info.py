@@ -9,8 +9,8 @@ import pytest
 
 from sigscan.engine.plugin import PortView
 from sigscan.engine.results import Method, PortState, Service
-from sigscan.plugins.amqp_info import PROTOCOL_HEADER, rule, run
-from tests.plugins.peer import Peer, talk
+from sigscan.plugins.amqp_info import PLUGIN, PROTOCOL_HEADER, rule, run
+from tests.plugins.peer import Peer, silent_run, talk
 
 
 def short(text: bytes) -> bytes:
@@ -144,3 +144,10 @@ def test_deep_tables_end_the_handshake() -> None:
 ])
 def test_the_port_rule(port: int, name: str | None, state: PortState, accepted: bool) -> None:
     assert rule(view(name, port, state)) is accepted
+
+
+def test_a_silent_server_through_the_engine_prints_the_error_after_30_s() -> None:
+    outcome, ended, notes = silent_run(PLUGIN, view())
+    assert notes == [] and 30.0 <= ended < PLUGIN.timeout
+    assert outcome is not None
+    assert outcome.output == "ERROR: AMQP:handshake connection closed unexpectedly while reading frame header"

@@ -9,8 +9,8 @@ import pytest
 
 from sigscan.engine.plugin import PortView
 from sigscan.engine.results import Method, PortState, Service
-from sigscan.plugins.xmpp_info import parse_tag, rule, run, server_software
-from tests.plugins.peer import Peer, talk
+from sigscan.plugins.xmpp_info import PLUGIN, parse_tag, rule, run, server_software
+from tests.plugins.peer import Peer, silent_run, talk
 
 UUID = "c6455cc7-6ca5-4d88-8c58-a4ef7167f778"
 
@@ -202,3 +202,10 @@ def test_server_software(alt: str | None, plain: str | None, product: str | None
 ])
 def test_the_port_rule(port: int, name: str | None, accepted: bool) -> None:
     assert rule(view(name, port)) is accepted
+
+
+def test_a_silent_server_through_the_engine_gets_its_three_timeouts() -> None:
+    outcome, ended, notes = silent_run(PLUGIN, view())
+    assert notes == [] and 30.0 <= ended < PLUGIN.timeout
+    assert outcome is not None and outcome.output is not None
+    assert outcome.output.startswith("\n  STARTTLS Failed\n  info: ")

@@ -142,4 +142,7 @@ def run(view: PortView) -> Exchange:
     return Outcome(output=format_output(found.lines), version=version)
 
 
-PLUGIN = Plugin("amqp-info", rule, run, summary="an AMQP server's properties, product and version")
+# A silent server costs Nmap one NSE read timeout (30 s) before it prints its error line: the
+# run's bound leaves room for that and the connect.
+PLUGIN = Plugin("amqp-info", rule, run, timeout=NSE_TIMEOUT + 10.0,
+                summary="an AMQP server's properties, product and version")

@@ -440,4 +440,7 @@ def run(view: PortView) -> Exchange:
     return version.outcome(format_table(output))
 
 
-PLUGIN = Plugin("xmpp-info", rule, run, summary="an XMPP server's stream features and software")
+# A silent server costs Nmap one tag timeout (10 s) per stream, three streams, before it prints
+# its "(timeout)" errors: the run's bound leaves room for that and the connects.
+PLUGIN = Plugin("xmpp-info", rule, run, timeout=3 * SOCKET_TIMEOUT + 10.0,
+                summary="an XMPP server's stream features and software")
