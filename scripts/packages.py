@@ -44,7 +44,10 @@ BASE = ("nmap", "python3", "python3-venv")
 DEV = ("ndiff", "libxml2-utils", "openssh-server", "openssh-client", "nginx", "postfix", "vsftpd",
        "redis-server", "dnsmasq", "memcached", "rpcbind", "snmpd", "stunnel4", "iproute2", "gcc",
        "libc6-dev", "openssl",
-       "coturn", "strongswan-charon", "strongswan-swanctl", "pptpd", "mumble-server")
+       "coturn", "strongswan-charon", "strongswan-swanctl", "pptpd", "mumble-server",
+       # the daemons of the version plugins' harness tests (mqtt-subscribe, amqp-info,
+       # xmpp-info, rfc868-time: xinetd's built-in Time service)
+       "mosquitto", "rabbitmq-server", "prosody", "xinetd")
 # --dev, the real servers of tests/plugins/test_java_servers.py: the JVM (its JDWP agent, and
 # javac for the source launcher) and Apache Derby's network server (DRDA).
 DEV += ("openjdk-17-jdk-headless", "libderby-java")

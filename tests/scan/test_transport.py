@@ -195,6 +195,22 @@ def test_udp_datagrams_and_port_unreachable(servers: ServerThread, loopback: str
     asyncio.run(run())
 
 
+def test_an_empty_datagram_is_sent(servers: ServerThread, loopback: str) -> None:
+    """RFC 868 Time's request (rfc868-time sends it): asyncio's own sendto would drop it."""
+    port, _ = servers.serve_udp(loopback, reply=b"TIME")
+
+    async def run() -> None:
+        conn, sink = connection(loopback, port, proto=Proto.UDP)
+        await conn.open(asyncio.get_running_loop().time() + 5)
+        conn.send(b"")
+        events = await sink.until(lambda ev: len(ev) == 2)
+        assert isinstance(events[1], Data) and events[1].data == b"TIME"
+        conn.close()
+        conn.send(b"")  # after close: nothing, no error
+
+    asyncio.run(run())
+
+
 def test_a_flood_is_held_back_until_the_driver_consumes(servers: ServerThread) -> None:
     port, stats = servers.serve(flood)
 

@@ -71,11 +71,18 @@ IKE = Endpoint("ike", Proto.UDP, 500)  # strongSwan's charon
 PPTP = Endpoint("pptp", Proto.TCP, 1723)  # pptpd
 MURMUR_TCP = Endpoint("murmur-tcp", Proto.TCP, 64738)  # mumble-server's murmurd
 MURMUR_UDP = Endpoint("murmur-udp", Proto.UDP, 64738)
+MQTT = Endpoint("mqtt", Proto.TCP, 1883)
+AMQP = Endpoint("amqp", Proto.TCP, 5672)
+XMPP_CLIENT = Endpoint("xmpp-client", Proto.TCP, 5222)
+XMPP_SERVER = Endpoint("xmpp-server", Proto.TCP, 5269)
+TIME_TCP = Endpoint("time-tcp", Proto.TCP, 37)
+TIME_UDP = Endpoint("time-udp", Proto.UDP, 37)
 
 ENDPOINTS: tuple[Endpoint, ...] = (
     SSH, HTTP, HTTPS, SMTP, SMTPS, FTP, REDIS, DNS_TCP, DNS_UDP, MEMCACHED, RPCBIND_TCP,
     RPCBIND_UDP, SNMP, HTTPS_REDIRECT,
     STUN, IKE, PPTP, MURMUR_TCP, MURMUR_UDP,
+    MQTT, AMQP, XMPP_CLIENT, XMPP_SERVER, TIME_TCP, TIME_UDP,
 )
 
 
@@ -120,6 +127,10 @@ PROGRAMS: dict[str, Program] = {
     "rpcbind": Program("/usr/sbin/rpcbind", "rpcbind"),
     "snmpd": Program("/usr/sbin/snmpd", "snmpd"),
     "stunnel": Program("/usr/bin/stunnel4", "stunnel4"),
+    "mosquitto": Program("/usr/sbin/mosquitto", "mosquitto"),
+    "rabbitmq": Program("/usr/lib/rabbitmq/bin/rabbitmq-server", "rabbitmq-server"),
+    "prosody": Program("/usr/bin/prosody", "prosody"),
+    "xinetd": Program("/usr/sbin/xinetd", "xinetd"),
     "openssl": Program("/usr/bin/openssl", "openssl"),
     "gcc": Program("/usr/bin/gcc", "gcc"),
     "ip": Program("/usr/sbin/ip", "iproute2"),
@@ -563,7 +574,89 @@ autobanTime=3600
                   (MURMUR_TCP, MURMUR_UDP))
 
 
+def mosquitto(m: Material) -> Daemon:
+    """Mosquitto updates its ``$SYS`` topics every second (``sys_interval 1``; the default is
+    10 s): a subscriber then gets a message at least every second (the uptime), so
+    mqtt-subscribe, which listens 5 s but waits up to 7 s for each next message, ends after its
+    5 s instead of waiting for the next 10 s update."""
+    config = _write(m.folder / "mosquitto" / "mosquitto.conf", f"""\
+listener {MQTT.port} 127.0.0.1
+allow_anonymous true
+persistence false
+sys_interval 1
+log_dest stdout
+""")
+    return Daemon("mosquitto", (str(m.program("mosquitto").path), "-c", str(config)), (MQTT,))
+
+
+def rabbitmq(m: Material) -> Daemon:
+    """RabbitMQ with its node's files (Mnesia, logs, the Erlang cookie in HOME) in the harness
+    folder, no plugins (no management listener), AMQP on loopback; the Erlang port mapper and
+    the distribution port bound to loopback too."""
+    folder = m.folder / "rabbitmq"
+    for name in ("home", "mnesia", "log"):
+        (folder / name).mkdir(parents=True, exist_ok=True)
+    plugins = _write(folder / "enabled_plugins", "[].\n")
+    config = _write(folder / "rabbitmq.conf", f"listeners.tcp.default = 127.0.0.1:{AMQP.port}\n")
+    env = (("HOME", str(folder / "home")), ("RABBITMQ_MNESIA_BASE", str(folder / "mnesia")),
+           ("RABBITMQ_LOG_BASE", str(folder / "log")), ("RABBITMQ_LOGS", "-"),
+           ("RABBITMQ_ENABLED_PLUGINS_FILE", str(plugins)), ("RABBITMQ_CONFIG_FILE", str(config)),
+           ("RABBITMQ_CONF_ENV_FILE", "/dev/null"), ("RABBITMQ_NODENAME", "rabbit@localhost"),
+           ("RABBITMQ_NODE_IP_ADDRESS", "127.0.0.1"), ("ERL_EPMD_ADDRESS", "127.0.0.1"),
+           ("RABBITMQ_SERVER_ADDITIONAL_ERL_ARGS", "-kernel inet_dist_use_interface {127,0,0,1}"))
+    return Daemon("rabbitmq", (str(m.program("rabbitmq").path),), (AMQP,), env=env)
+
+
+def prosody(m: Material) -> Daemon:
+    """Prosody on the client and server ports only, serving ``localhost`` (STARTTLS with the
+    shared certificate). A scan by address names no host (``to=''``): Prosody answers
+    ``host-unknown``; a scan of ``localhost`` opens streams to it, STARTTLS included."""
+    folder = m.folder / "prosody"
+    (folder / "data").mkdir(parents=True, exist_ok=True)
+    config = _write(folder / "prosody.cfg.lua", f"""\
+run_as_root = true
+pidfile = "{folder / "prosody.pid"}"
+data_path = "{folder / "data"}"
+plugin_paths = {{ }}
+interfaces = {{ "127.0.0.1" }}
+c2s_ports = {{ {XMPP_CLIENT.port} }}
+s2s_ports = {{ {XMPP_SERVER.port} }}
+c2s_direct_tls_ports = {{ }}
+s2s_direct_tls_ports = {{ }}
+http_ports = {{ }}
+https_ports = {{ }}
+modules_enabled = {{ "disco", "roster", "saslauth", "tls", "dialback", "ping", "register" }}
+modules_disabled = {{ "posix" }}
+log = {{ {{ levels = {{ min = "info" }}, to = "console" }} }}
+ssl = {{ certificate = "{m.cert}", key = "{m.key}" }}
+authentication = "internal_hashed"
+VirtualHost "localhost"
+""")
+    return Daemon("prosody", (str(m.program("prosody").path), "--config", str(config), "-F"),
+                  (XMPP_CLIENT, XMPP_SERVER))
+
+
+def xinetd(m: Material) -> Daemon:
+    """xinetd's built-in RFC 868 Time service, over TCP and UDP."""
+    services = "".join(f"""\
+service time
+{{
+    type = INTERNAL
+    id = time-{kind}
+    socket_type = {kind}
+    protocol = {proto}
+    user = root
+    wait = {wait}
+    bind = 127.0.0.1
+}}
+""" for kind, proto, wait in (("stream", "tcp", "no"), ("dgram", "udp", "yes")))
+    config = _write(m.folder / "xinetd" / "xinetd.conf", f"defaults\n{{\n}}\n{services}")
+    return Daemon("xinetd", (str(m.program("xinetd").path), "-dontfork", "-f", str(config)),
+                  (TIME_TCP, TIME_UDP))
+
+
 DAEMONS: tuple[Callable[[Material], Daemon], ...] = (
     sshd, nginx, postfix, vsftpd, redis, dnsmasq, memcached, rpcbind, snmpd, stunnel,
     coturn, charon, pptpd, murmurd,
+    mosquitto, rabbitmq, prosody, xinetd,
 )

@@ -31,7 +31,9 @@ from tests.services.daemons import (
 )
 from tests.services.netns import Listener, Namespace, Proto
 
-START_TIMEOUT = 20.0  # seconds for every daemon to be bound and accept connections
+# seconds for every daemon to be bound and accept connections: RabbitMQ boots in about 6 s on
+# an idle machine, several times that on a busy one; the wait ends as soon as all are up
+START_TIMEOUT = 60.0
 STOP_TIMEOUT = 5.0  # seconds a daemon gets after SIGTERM before SIGKILL
 POLL = 0.05
 

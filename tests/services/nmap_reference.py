@@ -9,8 +9,9 @@ write their output, which the plugins' outputs are compared with).
 of the probes file (``rpcinfo`` on rpcbind, ``snmp-info`` on SNMP; nmap-semantics.md §12). So the
 same two runs are made again with those scripts off (``--datadir`` pointing at a folder whose
 ``scripts/script.db`` is empty; every other file still comes from the installed database):
-``Reference.probe_verdicts``, the probe-and-match verdicts. The four runs go at the same time;
-they mostly wait on the services.
+``Reference.probe_verdicts``, the probe-and-match verdicts. ``Reference.outputs`` has each
+port's script outputs (``<script id output>``) from the runs with the scripts on. The four runs
+go at the same time; they mostly wait on the services.
 
 The same parser reads ``sigscan scan -oX`` output, which follows Nmap's XML format.
 """
@@ -25,7 +26,7 @@ import xml.etree.ElementTree as ET
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from tests.services.netns import Proto
@@ -127,8 +128,8 @@ def nmap_argv(proto: Proto, ports: Iterable[int], target: str = "127.0.0.1",
     datadir = (["--script", "version"] if no_scripts_datadir is None
                else ["--datadir", no_scripts_datadir])
     port_list = ",".join(str(p) for p in sorted(set(ports)))
-    return [NMAP, *scan, "-sV", "--version-intensity", "7", "-n", "-Pn", *datadir, "-oX", "-",
-            "-p", port_list, target]
+    return [NMAP, *scan, "-sV", "--version-intensity", "7", "-n", "-Pn", *datadir,
+            "-oX", "-", "-p", port_list, target]
 
 
 @dataclass(frozen=True)
@@ -137,6 +138,7 @@ class NmapRun:
     scripts: bool  # whether the version-category NSE scripts ran
     seconds: float
     xml: bytes
+    outputs: bool = False  # run with --script version: the scripts' outputs are in the XML
 
 
 @dataclass(frozen=True)
@@ -145,13 +147,26 @@ class Reference:
     probe_verdicts: Verdicts  # the same with the version-category NSE scripts off
     runs: tuple[NmapRun, ...]
     seconds: float  # wall time of the runs together (they run at the same time)
+    outputs: ScriptOutputs = field(default_factory=dict)  # the --script version runs' outputs
 
 
 class NmapError(RuntimeError):
     pass
 
 
-def _run(argv: list[str], scripts: bool, timeout: float) -> NmapRun:
+ScriptOutputs = dict[tuple[Proto, int], dict[str, str]]
+
+
+def parse_outputs(data: bytes | str) -> ScriptOutputs:
+    """Every port's script outputs (``<script id="…" output="…">``) in an XML document."""
+    outputs: ScriptOutputs = {}
+    for port in ET.fromstring(data).iter("port"):
+        key = (Proto(port.attrib["protocol"]), int(port.attrib["portid"]))
+        outputs[key] = {s.attrib["id"]: s.attrib.get("output", "") for s in port.iter("script")}
+    return outputs
+
+
+def _run(argv: list[str], scripts: bool, timeout: float, outputs: bool = False) -> NmapRun:
     began = time.monotonic()
     try:
         result = subprocess.run(argv, capture_output=True, timeout=timeout, check=False)
@@ -160,7 +175,7 @@ def _run(argv: list[str], scripts: bool, timeout: float) -> NmapRun:
     if result.returncode != 0:
         raise NmapError(f"{' '.join(argv)} exited {result.returncode}: "
                         f"{result.stderr.decode(errors='replace')}")
-    return NmapRun(tuple(argv), scripts, time.monotonic() - began, result.stdout)
+    return NmapRun(tuple(argv), scripts, time.monotonic() - began, result.stdout, outputs)
 
 
 @contextmanager
@@ -176,8 +191,8 @@ def scriptless_datadir() -> Iterator[str]:
 
 def run_reference(wrap: Wrap, ports: Iterable[tuple[Proto, int]],
                   timeout: float = NMAP_TIMEOUT) -> Reference:
-    """Run nmap per protocol over PORTS, with and without the version scripts (the four at
-    once), each command passed through WRAP."""
+    """Run nmap per protocol over PORTS, with the version scripts (and ``--script version``:
+    their outputs) and without them (the four at once), each command passed through WRAP."""
     by_proto: dict[Proto, set[int]] = {}
     for proto, port in ports:
         by_proto.setdefault(proto, set()).add(port)
@@ -187,10 +202,13 @@ def run_reference(wrap: Wrap, ports: Iterable[tuple[Proto, int]],
                 for proto, numbers in sorted(by_proto.items()) for scripts in (True, False)]
         began = time.monotonic()
         with ThreadPoolExecutor(max_workers=max(len(jobs), 1)) as pool:
-            runs = tuple(pool.map(lambda job: _run(job[0], job[1], timeout), jobs))
+            runs = tuple(pool.map(lambda job: _run(job[0], job[1], timeout, job[1]), jobs))
         seconds = time.monotonic() - began
     verdicts: Verdicts = {}
     probe_verdicts: Verdicts = {}
+    outputs: ScriptOutputs = {}
     for run in runs:
         (verdicts if run.scripts else probe_verdicts).update(parse_xml(run.xml))
-    return Reference(verdicts, probe_verdicts, runs, seconds)
+        if run.outputs:
+            outputs.update(parse_outputs(run.xml))
+    return Reference(verdicts, probe_verdicts, runs, seconds, outputs)

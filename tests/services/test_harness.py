@@ -44,6 +44,15 @@ class Expected:
     product: str | None = None
     version_of: str | None = None  # a Debian package whose upstream version Nmap must report
     extrainfo: str | None = None
+    method: str = "probed"  # "table": no probe line knows the daemon (name from nmap-services)
+    name_version_of: str | None = None  # a package whose upstream version ends the name
+
+
+def expected_name(expected: Expected) -> str:
+    """The service name Nmap must give: mqtt-subscribe makes it the broker's version string."""
+    if expected.name_version_of is None:
+        return expected.name
+    return f"{expected.name} {upstream_version(expected.name_version_of)}"
 
 
 EXPECTED: dict[str, Expected] = {
@@ -68,6 +77,13 @@ EXPECTED: dict[str, Expected] = {
     "murmur-udp": Expected("murmurd", "murmur", product=r"^Murmur$", version_of="mumble-server",
                            extrainfo=r"^voice port; users: \d+"),
     "https-redirect": Expected("nginx", "http", tunnel="ssl", product=r"nginx", version_of="nginx"),
+    "mqtt": Expected("mosquitto", "mosquitto version", name_version_of="mosquitto"),
+    "amqp": Expected("rabbitmq", "amqp", product=r"^RabbitMQ$", version_of="rabbitmq-server",
+                     extrainfo=r"^0-9$"),
+    "xmpp-client": Expected("prosody", "xmpp-client", method="table"),
+    "xmpp-server": Expected("prosody", "xmpp-server", method="table"),
+    "time-tcp": Expected("xinetd", "time", extrainfo=r"^32 bits$"),
+    "time-udp": Expected("xinetd", "time", extrainfo=r"^32 bits$"),
 }
 
 
@@ -110,15 +126,19 @@ def test_run_in_harness_reaches_the_daemons(run_in_harness: RunInHarness) -> Non
 NSE_REWRITES = {"rpcbind-tcp": "rpcinfo", "rpcbind-udp": "rpcinfo", "snmp": "snmp-info",
                 "stun": "stun-version", "ike": "ike-version", "pptp": "pptp-version",
                 "murmur-tcp": "murmur-version", "murmur-udp": "murmur-version",
-                "https-redirect": "https-redirect"}
+                "https-redirect": "https-redirect",
+                "mqtt": "mqtt-subscribe", "amqp": "amqp-info"}
 
 
 def test_nmap_ran_once_per_protocol_with_and_without_version_scripts(nmap_reference: Reference) -> None:
-    assert sorted(("-sU" in run.argv, run.scripts) for run in nmap_reference.runs) == [
-        (False, False), (False, True), (True, False), (True, True)]
+    """Per protocol: with the version scripts (their outputs printed), and without."""
+    assert sorted(("-sU" in run.argv, run.scripts, run.outputs) for run in nmap_reference.runs) == [
+        (False, False, False), (False, True, True), (True, False, False), (True, True, True)]
+    assert all(("--script" in run.argv) == run.outputs for run in nmap_reference.runs)
     every = {(e.proto, e.port) for e in ENDPOINTS}
     assert every <= set(nmap_reference.verdicts)
     assert every <= set(nmap_reference.probe_verdicts)
+    assert every <= set(nmap_reference.outputs)
 
 
 def test_version_scripts_rewrite_only_the_known_ports(nmap_reference: Reference) -> None:
@@ -133,8 +153,8 @@ def test_nmap_identifies(endpoint: Endpoint, nmap_reference: Reference) -> None:
     verdict = nmap_reference.verdicts[(endpoint.proto, endpoint.port)]
     expected = EXPECTED[endpoint.key]
     assert verdict.state == "open"
-    assert (verdict.name, verdict.tunnel) == (expected.name, expected.tunnel), verdict.summary()
-    assert verdict.method == "probed", verdict.summary()
+    assert (verdict.name, verdict.tunnel) == (expected_name(expected), expected.tunnel), verdict.summary()
+    assert verdict.method == expected.method, verdict.summary()
     if expected.product is not None:
         assert re.search(expected.product, verdict.product), verdict.summary()
     if expected.extrainfo is not None:

@@ -8,7 +8,9 @@ Connections are named by small integers the engine chooses (``conn``), unique pe
 driver answers each :class:`Connect` with exactly one of :class:`Connected`, :class:`TlsReady`
 (for ``tls=True``), :class:`ConnectFailed` or :class:`TlsFailed`; after that it reports bytes
 (:class:`Data`), the peer's orderly close (:class:`Closed`) or an error (:class:`Reset`) for that
-connection until the engine sends :class:`Close`. A :class:`Timer` event is delivered at (or
+connection until the engine sends :class:`Close`. A :class:`StartTls` on a plain TCP connection
+(a version plugin's STARTTLS) is answered with :class:`TlsReady` or :class:`TlsFailed` (the
+connection is then dead) for that connection; bytes after it come through TLS. A :class:`Timer` event is delivered at (or
 after) the latest :class:`WaitUntil` deadline; the engine ignores stale timers.
 
 :class:`Trace` is the engine's one channel for saying what it does (``--version-trace``): a
@@ -122,6 +124,14 @@ class Connect:
 
 
 @dataclass(frozen=True, slots=True)
+class StartTls:
+    """Start TLS on the plain TCP connection ``conn`` (STARTTLS), giving up at ``deadline``."""
+
+    conn: int
+    deadline: float
+
+
+@dataclass(frozen=True, slots=True)
 class Send:
     conn: int
     data: bytes
@@ -154,4 +164,4 @@ class Trace:
     text: str
 
 
-Action = Connect | Send | Close | WaitUntil | Report | Trace
+Action = Connect | StartTls | Send | Close | WaitUntil | Report | Trace

@@ -16,7 +16,8 @@ the same thing on the engine's terms:
 
 Plugin code is written with the step helpers: ``conn = yield from connect()``,
 ``yield from send(conn, data)``, ``reply = yield from receive(conn, 5.0)``,
-``reply = yield from exchange(data, 5.0)`` (Nmap's ``comm.exchange``).
+``reply = yield from exchange(data, 5.0)`` (Nmap's ``comm.exchange``),
+``opened = yield from starttls(conn)`` (NSE's ``reconnect_ssl``: TLS on the open connection).
 
 An :class:`Outcome` says what the script would set: ``version`` is the port's version table
 after the script's changes (``nmap.set_port_version``: the whole record replaces the old one,
@@ -114,11 +115,20 @@ class Shut:
 
 
 @dataclass(frozen=True, slots=True)
+class Secure:
+    """Start TLS on the open TCP connection ``conn`` (STARTTLS; NSE's ``reconnect_ssl``).
+    Answer: :class:`Opened` with ``conn`` (now TLS), or with None and the error, the
+    connection then closed."""
+
+    conn: int
+
+
+@dataclass(frozen=True, slots=True)
 class Clock:
     """Answer: the wall-clock time, Unix seconds (a float)."""
 
 
-Step = Open | Write | Read | Shut | Clock
+Step = Open | Write | Read | Shut | Secure | Clock
 
 
 # --------------------------------------------------------------------------- answers (runner → plugin)
@@ -214,6 +224,13 @@ def receive(conn: int, timeout: float, at_least: int = 1) -> Generator[Step, obj
 
 def close(conn: int) -> Generator[Step, object, None]:
     yield Shut(conn)
+
+
+def starttls(conn: int) -> Generator[Step, object, Opened]:
+    """TLS on the open connection ``conn`` (see :class:`Secure`)."""
+    answer = yield Secure(conn)
+    assert isinstance(answer, Opened)
+    return answer
 
 
 def clock() -> Generator[Step, object, float]:

@@ -42,6 +42,7 @@ from sigscan.engine.events import (
     Report,
     Reset,
     Send,
+    StartTls,
     Timer,
     TlsFailed,
     TlsReady,
@@ -62,6 +63,7 @@ from sigscan.engine.plugin import (
     Read,
     Reply,
     ReplyEnd,
+    Secure,
     Shut,
     Write,
 )
@@ -119,7 +121,7 @@ class PluginRun:
         self._conns: dict[int, _Conn] = {}
         self._tracing = config.trace is not TraceLevel.OFF
         self._gen: Exchange | None = None
-        self._waiting: Open | Read | None = None
+        self._waiting: Open | Secure | Read | None = None
         self._waiting_conn: int | None = None
         self._read_deadline: float | None = None
         self._end: float = 0.0
@@ -174,11 +176,14 @@ class PluginRun:
         if isinstance(event, Connected | TlsReady):
             conn.connected, conn.deadline = True, None
             subject = event.subject if isinstance(event, TlsReady) else None
-            if self._waiting_conn == number and isinstance(self._waiting, Open):
+            if self._waiting_conn == number and isinstance(self._waiting, Open | Secure):
                 self._answer(Opened(number, subject=subject), now)
         elif isinstance(event, ConnectFailed | TlsFailed):
-            del self._conns[number]
-            if self._waiting_conn == number and isinstance(self._waiting, Open):
+            if isinstance(event, TlsFailed) and conn.connected:  # a STARTTLS that failed
+                self._shut(number)
+            else:
+                del self._conns[number]
+            if self._waiting_conn == number and isinstance(self._waiting, Open | Secure):
                 self._answer(Opened(None, event.error), now)
         elif isinstance(event, Data):
             conn.add(event.data)
@@ -205,7 +210,7 @@ class PluginRun:
             if conn.deadline is not None and conn.deadline <= now:
                 del self._conns[number]
                 self._out.append(Close(number))
-                if self._waiting_conn == number and isinstance(self._waiting, Open):
+                if self._waiting_conn == number and isinstance(self._waiting, Open | Secure):
                     self._answer(Opened(None, "ETIMEDOUT"), now)
                     if self.done:
                         return
@@ -300,12 +305,24 @@ class PluginRun:
             self._out.append(Connect(number, proto, step.tls, now + timeout))
             self._waiting, self._waiting_conn = step, number
             return None
+        if isinstance(step, Secure):
+            return self._secure(step, now)
         if isinstance(step, Shut):
             self._shut(step.conn)
             return None
         if isinstance(step, Clock):
             return now + self.unix_offset
         raise TypeError(f"a plugin yielded {step!r}, which is not a step")
+
+    def _secure(self, step: Secure, now: float) -> Opened | None:
+        """STARTTLS on an open TCP connection: the answer waits for the handshake."""
+        conn = self._conns.get(step.conn)
+        if conn is None or conn.udp or not conn.connected or conn.deadline is not None:
+            return Opened(None, "EBADF")
+        conn.deadline = now + self.config.ssl_connect_timeout
+        self._out.append(StartTls(step.conn, conn.deadline))
+        self._waiting, self._waiting_conn = step, step.conn
+        return None
 
     def _reply(self, step: Read, conn: _Conn, *, timed_out: bool) -> Reply | None:
         """The answer to ``step`` now, or None if it must wait."""

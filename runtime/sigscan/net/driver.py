@@ -44,6 +44,7 @@ from sigscan.engine.events import (
     Event,
     Report,
     Send,
+    StartTls,
     Timer,
     Trace,
     WaitUntil,
@@ -136,6 +137,8 @@ class _PortIO:
                 conn = self.network.connection(action.conn, endpoint, action.tls, self.events.put_nowait)
                 self.conns[action.conn] = conn
                 connects.create_task(conn.open(action.deadline))
+            elif isinstance(action, StartTls):
+                connects.create_task(self.conns[action.conn].start_tls(action.deadline))
             elif isinstance(action, Send):
                 self.conns[action.conn].send(action.data)
             elif isinstance(action, Close):

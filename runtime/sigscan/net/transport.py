@@ -21,7 +21,12 @@ engine stops a probe once it holds 4096 bytes). At most :data:`MAX_PENDING` read
 wait for the driver at any time: past that, reading pauses until the driver has consumed one
 (:meth:`Connection.consumed`), so a peer that sends without end is held back by TCP flow control
 instead of filling memory. UDP has no flow control: past :data:`MAX_PENDING_DATAGRAMS` waiting
-datagrams, new ones are dropped, as a full socket buffer would.
+datagrams, new ones are dropped, as a full socket buffer would. An empty datagram (RFC 868's
+request) is sent, too: asyncio's ``sendto`` drops empty data before Python 3.13, so it goes out
+on the socket itself.
+
+A plain connection can become TLS (:meth:`Connection.start_tls`, a version plugin's STARTTLS):
+asyncio's ``start_tls`` wraps the open transport, and reads go on through TLS.
 
 TLS uses the stdlib ``ssl`` module with no verification and the widest choice of protocol versions
 and ciphers OpenSSL allows (Nmap's "maximum speed, no verification" client). The peer
@@ -138,6 +143,7 @@ class Connection:
         self._ended = False  # the peer closed or failed (TCP): no more reads or writes
         self._pending = 0
         self._paused = False
+        self._udp_socket: socket.socket | None = None  # ours, for empty datagrams
 
     @property
     def closed(self) -> bool:
@@ -160,14 +166,63 @@ class Connection:
         finally:
             self._opening = None
 
+    async def start_tls(self, deadline: float) -> None:
+        """STARTTLS: a TLS handshake over this open TCP connection by ``deadline``, reported as
+        :class:`TlsReady` (bytes from then on are decrypted) or :class:`TlsFailed` (the
+        connection is dead; the engine closes it)."""
+        loop = asyncio.get_running_loop()
+        transport = self._transport
+        if self._closed:
+            return
+        if self.tls or self._ended or not isinstance(transport, asyncio.Transport) or transport.is_closing():
+            self._emit(TlsFailed(self.conn, loop.time(), "EBADF"))
+            return
+        self._opening = asyncio.current_task()
+        try:
+            async with asyncio.timeout_at(deadline):
+                upgraded = await loop.start_tls(
+                    transport, transport.get_protocol(), self.network.tls_context,
+                    server_hostname=self.endpoint.server_name or "",
+                    ssl_handshake_timeout=max(deadline - loop.time(), 0.0) + HANDSHAKE_SLACK)
+        except (OSError, TimeoutError) as exc:  # ssl.SSLError is an OSError
+            self._ended = True
+            self._emit(TlsFailed(self.conn, loop.time(), errno_name(exc)))
+            return
+        finally:
+            self._opening = None
+        if upgraded is None:  # the connection went away meanwhile
+            self._ended = True
+            self._emit(TlsFailed(self.conn, loop.time(), "ECONNRESET"))
+            return
+        self.tls, self._transport, self._paused = True, upgraded, False
+        tls = upgraded.get_extra_info("ssl_object")
+        der = tls.getpeercert(binary_form=True) if tls is not None else None
+        self._emit(TlsReady(self.conn, loop.time(), subject(der), tls.version() if tls is not None else None))
+
     def send(self, data: bytes) -> None:
         transport = self._transport
         if self._closed or self._ended or transport is None or transport.is_closing():
             return
-        if self.endpoint.proto is Proto.UDP:  # asyncio's datagram transport is no DatagramTransport
+        if self.endpoint.proto is Proto.UDP and not data:
+            self._send_empty_datagram()
+        elif self.endpoint.proto is Proto.UDP:  # asyncio's datagram transport is no DatagramTransport
             cast(asyncio.DatagramTransport, transport).sendto(data)
         else:
             cast(asyncio.WriteTransport, transport).write(data)
+
+    def _send_empty_datagram(self) -> None:
+        """An empty datagram (RFC 868's request, a plugin's ``send(conn, b"")``): asyncio's
+        ``sendto`` drops empty data before Python 3.13, so it goes out on the socket itself; a
+        failure is what a failed read would report."""
+        sock = self._udp_socket
+        if sock is None:
+            return
+        try:
+            sock.send(b"")
+        except BlockingIOError:
+            pass  # a full send buffer drops it, as the kernel drops datagrams
+        except OSError as exc:
+            self._error(exc)
 
     def consumed(self) -> None:
         """The driver took one :class:`Data` event of this connection."""
@@ -217,6 +272,7 @@ class Connection:
         sock: socket.socket | None = None
         try:
             sock = await _connected(self.endpoint, socket.SOCK_DGRAM, deadline)
+            self._udp_socket = sock
             await loop.create_datagram_endpoint(lambda: _Datagram(self), sock=sock)
         except OSError as exc:
             _close(sock)

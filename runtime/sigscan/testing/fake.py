@@ -10,7 +10,9 @@ and time is virtual, so a 6-second Nmap wait costs nothing. Usage::
 The server is described per connection (:class:`Behaviour`): steps on connect (a banner after a
 delay, a close, a reset), rules that answer when the bytes received match a pattern, an optional
 function that computes answers, a refused or slow connect. TLS connections use
-:attr:`Server.tls` once the handshake succeeds (None: every handshake fails). Every step's bytes
+:attr:`Server.tls` once the handshake succeeds (None: every handshake fails); so does a plain
+connection after a :class:`~sigscan.engine.events.StartTls` (what it received before is
+forgotten, as a new TLS stream starts). Every step's bytes
 reach the engine ``rtt / 2`` after the server acts; connects take ``rtt`` (TLS: twice that).
 
 For UDP, ``Behaviour.rules`` are matched against each datagram on its own (and may fire again),
@@ -37,6 +39,7 @@ from sigscan.engine.events import (
     Report,
     Reset,
     Send,
+    StartTls,
     Timer,
     TlsFailed,
     TlsReady,
@@ -178,6 +181,8 @@ class FakeTransport:
             self.log.append((self.now, action))
             if isinstance(action, Connect):
                 self._connect(action)
+            elif isinstance(action, StartTls):
+                self._start_tls(action)
             elif isinstance(action, Send):
                 self._receive(self._protos.get(action.conn, engine.proto), action)
             elif isinstance(action, Close):
@@ -228,6 +233,20 @@ class FakeTransport:
                             else Connected(action.conn, done))
             self._deliver(done, ready)
             self._steps(record, done - self.rtt / 2, record.behaviour.banner)
+
+    def _start_tls(self, action: StartTls) -> None:
+        record = self.connections[action.conn]
+        done = self.now + self.rtt
+        if record.server_closed is not None:
+            return
+        if self.server.tls is None or done > action.deadline:
+            record.server_closed = done
+            failed = min(done, action.deadline)
+            self._deliver(failed, TlsFailed(action.conn, failed, "handshake failed"))
+            return
+        record.tls, record.behaviour = True, self.server.tls
+        record.received, record.fired = bytearray(), set()
+        self._deliver(done, TlsReady(action.conn, done, self.server.subject, "TLSv1.3"))
 
     def _receive(self, proto: Proto, action: Send) -> None:
         record = self.connections[action.conn]
