@@ -86,7 +86,8 @@ def test_sigscan_matches_nmap(case: tuple[str, str, int], profile: str, scans: S
 def test_nmap_shows_each_plugin_at_work(module: str, scans: Scans) -> None:
     """Each plugin a module is there for printed something in Nmap's run, or changed the
     verdict (``SILENT``: plugins that set a version and print nothing; the module states what
-    Nmap must then show as ``EFFECTS``, ``{(proto, port): {field: value}}``)."""
+    Nmap must then show as ``EFFECTS``, ``{(proto, port): {field: value}}``, or the product
+    alone as a string)."""
     item = MODULES[module]
     ports = scans.nmap[module]
     assert ports, scans.raw[("reference", module)]
@@ -95,6 +96,7 @@ def test_nmap_shows_each_plugin_at_work(module: str, scans: Scans) -> None:
         printed = any(plugin in verdict.scripts for verdict in ports.values())
         assert printed or plugin in getattr(item, "SILENT", ()), (
             f"nmap ran no {plugin} on {module}'s ports: {scans.raw[('reference', module)]}")
-    for (proto, port), fields in effects.items():
+    for (proto, port), stated in effects.items():
+        fields = {"product": stated} if isinstance(stated, str) else stated  # a str: the product
         verdict = ports[(proto, port)]
         assert {k: getattr(verdict, k) for k in fields} == fields, verdict

@@ -32,6 +32,10 @@ from tests.plugins.emulators.openlookup import netstring, nson
 PLUGINS = ("s7-info", "omron-info", "bacnet-info", "enip-info", "fox-info",
            "ubiquiti-discovery", "netbus-version", "openlookup-info")
 SILENT = ("netbus-version",)
+# The NetBus port greets and closes at once: which of a scanner's probes get the greeting and
+# which a reset (the close racing the probe's send) is TCP timing, so the fingerprint, and what
+# fingerprint-strings reads from it, differ from one scan to the next, Nmap's included.
+UNCOMPARED = ("fingerprint-strings",)
 EFFECTS = {("tcp", 12345): "NetBuster"}
 
 CPU_1200 = s7.Cpu(
