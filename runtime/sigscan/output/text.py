@@ -219,7 +219,9 @@ def port_table(ports: Sequence[PortResult], *, reason: bool = False,
             if script.output:
                 out.extend(script_lines(script.id, script.output))
         if notes and port.notes:
-            out.extend(script_lines(NOTES_ID, notes_output(port.notes)))
+            # notes are text (a certificate subject in UTF-8): shown as its bytes, as Nmap would
+            text = notes_output(port.notes).encode("utf-8", "replace").decode("latin-1")
+            out.extend(script_lines(NOTES_ID, text))
     return out
 
 
