@@ -15,7 +15,7 @@ from dataclasses import replace
 from sigscan.engine.plugin import Exchange, Outcome, Plugin, PortView, ProbeState
 from sigscan.plugins import rules
 from sigscan.plugins.lib import http, luajson
-from sigscan.plugins.lib.nse import lua_string, printable, protect
+from sigscan.plugins.lib.nse import lua_string, printable
 from sigscan.plugins.lib.output import format_table
 
 rule = rules.version_port_or_service((2375, 2376), ("docker", "docker-s"), "tcp")
@@ -41,7 +41,7 @@ def run(view: PortView) -> Exchange:
         return None
     version = replace(view.service, name="docker", product="Docker",
                       version=lua_string(document["Version"]))
-    return Outcome(output=protect(format_table(printable(document))), version=version, probestate=ProbeState.HARDMATCHED)
+    return Outcome(output=format_table(printable(document)), version=version, probestate=ProbeState.HARDMATCHED)
 
 
 PLUGIN = Plugin("docker-version", rule, run, timeout=http.budget(2),

@@ -21,7 +21,7 @@ from dataclasses import replace
 from sigscan.engine.plugin import Exchange, Outcome, Plugin, PortView, ProbeState
 from sigscan.plugins import rules
 from sigscan.plugins.lib import http
-from sigscan.plugins.lib.nse import Value, printable, protect
+from sigscan.plugins.lib.nse import Value, printable
 from sigscan.plugins.lib.output import format_table
 
 ABOUT = ("serverName", "serverTime", "serverBootTime", "vendorName", "productName", "productVersion",
@@ -95,7 +95,7 @@ def run(view: PortView) -> Exchange:
     version = replace(view.service, name="http", product=str(output["productName"]),
                       version=str(output["productVersion"]), devicetype=str(output["hardwareType"]),
                       cpe=(*view.service.cpe, cpe))
-    return Outcome(output=protect(format_table(printable(output))), version=version, probestate=ProbeState.HARDMATCHED)
+    return Outcome(output=format_table(printable(output)), version=version, probestate=ProbeState.HARDMATCHED)
 
 
 PLUGIN = Plugin("http-trane-info", rule, run, timeout=http.budget(6),

@@ -17,7 +17,7 @@ from sigscan.engine.plugin import Exchange, Outcome, Plugin, PortView, ProbeStat
 from sigscan.plugins import rules
 from sigscan.plugins.lib import http
 from sigscan.plugins.lib.markup import element
-from sigscan.plugins.lib.nse import Value, printable, protect
+from sigscan.plugins.lib.nse import Value, printable
 from sigscan.plugins.lib.output import format_table
 
 REQUEST = (
@@ -63,7 +63,7 @@ def run(view: PortView) -> Exchange:
         "Product Line ID": fields["productLineId"],
     }
     output: dict[str, Value] = {k: v for k, v in shown.items() if v is not None}
-    return Outcome(output=protect(format_table(printable(output))), version=service, probestate=ProbeState.HARDMATCHED)
+    return Outcome(output=format_table(printable(output)), version=service, probestate=ProbeState.HARDMATCHED)
 
 
 PLUGIN = Plugin("vmware-version", rule, run, timeout=http.budget(2),

@@ -102,13 +102,6 @@ def lua_string(value: Value | None) -> str | None:
     return tostring(value)
 
 
-def protect(text: str) -> str:
-    """Script output as Nmap writes it out: each byte that is not printable ASCII, a tab, a
-    new line or a carriage return as ``\\xHH`` (Nmap's XML keeps those three; its screen
-    output escapes the carriage return too, which sigscan's text writer does)."""
-    return "".join(c if " " <= c <= "~" or c in "\t\n\r" else f"\\x{ord(c):02X}" for c in text)
-
-
 def printable(value: Value) -> object:
     """``value`` ready for :func:`sigscan.plugins.lib.output.format_table`: scalars as Lua's
     ``tostring`` writes them, :data:`NULL` as the empty table it is."""
