@@ -95,6 +95,9 @@ def test_real_services(benchmark: Any, tool: str, harness: Harness, bundle_7_93:
     assert all(len(f) == len(ENDPOINTS) for f in found), found
     for f in found:
         differing = {k: (v, reference.get(k)) for k, v in f.items() if reference.get(k) != v}
-        assert not differing, f"{tool} differs from nmap -sV: {differing}"
+        # Nmap without its version scripts is a wall-time reference only: its scripts (and
+        # sigscan's plugins) rename ports (mqtt-subscribe, https-redirect, murmur-version)
+        if tool != "nmap_probes_only":
+            assert not differing, f"{tool} differs from nmap -sV: {differing}"
     note(benchmark, tool=tool, ports=len(ENDPOINTS), seconds=[round(s, 2) for s in seconds],
          median_s=round(sorted(seconds)[len(seconds) // 2], 2))
